@@ -1,0 +1,165 @@
+"""``APIClient``: the entry point that ties schema, resources, transport and responses together."""
+
+import os
+
+from ._errors import InvalidResponseError
+from ._resources import resource_class, suggest
+from ._response import ListResponse, PaginatedResponse, Response
+from ._transport import DEFAULT_BASE_URL, Transport, decode_json
+from .spec._source import load_api_spec
+
+__all__ = ["APIClient"]
+
+RETURN_TYPES = ("snake", "raw")
+
+
+class APIClient:
+    """The Civis API client, synthesized from the API's schema.
+
+    Every resource of the schema is an attribute (``client.jobs``,
+    ``client.git_repos``) and every operation a method of it
+    (``client.jobs.list_runs``), made on first access.
+
+    Parameters
+    ----------
+    api_key : str, optional
+        Your Civis API key. Default: env ``CIVIS_API_KEY``. Without one the
+        client can be explored (``dir``, ``help``) but calls fail clearly.
+    return_type : str, optional
+        ``"snake"`` (default): :class:`Response` objects with snake_case
+        attributes; ``"raw"``: the :class:`requests.Response`.
+    api_version : str, optional
+        The API version ("1.0").
+    local_api_spec : str, PathLike or dict, optional
+        A schema file or a parsed schema to build from.
+    force_refresh_api_spec : bool, optional
+        Ignore cached schemas and fetch the live one.
+    retries : RetryPolicy, int or urllib3.util.Retry, optional
+        Retry policy (default :class:`civis_dyn.RetryPolicy`).
+    user_agent : str, optional
+        Prepended to the User-Agent header.
+    base_url : str, optional
+        The API's root URL. Default: env ``CIVIS_API_ENDPOINT``, else
+        ``https://api.civisanalytics.com/``.
+    timeout : float or (float, float), optional
+        Connect and read timeouts (default 10 s and 300 s).
+    transport : Transport, optional
+        Injected transport (tests, custom sessions); overrides the above
+        connection settings.
+    allow_insecure_http : bool, optional
+        Allow sending the key over plain ``http://`` to a host that is not
+        loopback.
+
+    Attributes
+    ----------
+    last_response : Response, ListResponse or requests.Response
+        What the last call returned.
+    """
+
+    def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
+                 force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
+                 timeout=None, transport=None, allow_insecure_http=False):
+        if return_type not in RETURN_TYPES:
+            raise ValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
+                             f"not {return_type!r}")
+        key = api_key or os.environ.get("CIVIS_API_KEY") or None
+        if transport is None:
+            base = base_url or os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL
+            transport = Transport(base, key, user_agent=user_agent, retries=retries,
+                                  timeout=timeout, allow_insecure_http=allow_insecure_http)
+        self._transport = transport
+        self._return_type = return_type
+        self._api_version = api_version
+        self._spec = load_api_spec(local_api_spec)
+        self._settings = {"return_type": return_type, "api_version": api_version,
+                          "local_api_spec": local_api_spec, "user_agent": user_agent,
+                          "retries": retries, "base_url": transport.base_url, "timeout": timeout,
+                          "allow_insecure_http": allow_insecure_http}
+        self.last_response = None
+
+    # -- exploration ------------------------------------------------------
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        spec = self.__dict__.get("_spec")
+        if spec is None:
+            raise AttributeError(name)
+        try:
+            cls = resource_class(spec, name)
+        except AttributeError:
+            raise AttributeError(f"APIClient has no resource {name!r}."
+                                 f"{suggest(name, spec.resources())}") from None
+        resource = cls(self)
+        self.__dict__[name] = resource  # later lookups skip __getattr__
+        return resource
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._spec.resources()))
+
+    @property
+    def spec_info(self):
+        """Where the schema came from: a :class:`~civis_dyn.spec.SpecInfo`.
+
+        Its ``source`` is ``"file"``, ``"dict"``, ``"bundle"`` or a cache or
+        download; ``age`` is seconds since download; ``sha256`` the hash.
+        """
+        return self._spec.info
+
+    @property
+    def base_url(self):
+        """The API's root URL."""
+        return self._transport.base_url
+
+    def __repr__(self):
+        return (f"<civis_dyn.APIClient {self.base_url} api_version={self._api_version!r} "
+                f"resources={len(self._spec.index)} schema={self._spec.info.source}>")
+
+    # -- pickling: the key is never stored --------------------------------
+    def __getstate__(self):
+        return {"settings": self._settings, "spec_document": self._spec.document
+                if isinstance(self._settings["local_api_spec"], dict) else None}
+
+    def __setstate__(self, state):
+        settings = dict(state["settings"])
+        if state["spec_document"] is not None:
+            settings["local_api_spec"] = state["spec_document"]
+        self.__init__(api_key=None, **settings)
+
+    # -- calls --------------------------------------------------------------
+    def _call(self, op, path, query, body, iterator):
+        verb = op.verb.upper()
+        if iterator:
+            return self._paginate(op, path, query)
+        response = self._transport.request(verb, path, params=query or None, json_body=body)
+        if self._return_type == "raw":
+            self.last_response = response
+            return response
+        result = self._wrap(op, decode_json(response, verb, path), response)
+        self.last_response = result
+        return result
+
+    @staticmethod
+    def _wrap(op, data, response):
+        json_value = op.resource == "json_values"
+        if isinstance(data, list):
+            return ListResponse(data, headers=response.headers, json_value=json_value)
+        if data is None or isinstance(data, dict):
+            return Response(data, headers=response.headers, json_value=json_value)
+        return data  # a bare JSON scalar
+
+    def _paginate(self, op, path, query):
+        transport = self._transport
+
+        def fetch_page(page_num):
+            params = {**query, "page_num": page_num}
+            response = transport.request("GET", path, params=params)
+            items = decode_json(response, "GET", path)
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise InvalidResponseError(response.status_code,
+                                           "a paginated endpoint returned a non-list body",
+                                           response, "GET", path)
+            return items, response.headers
+
+        return PaginatedResponse(fetch_page)

@@ -1,0 +1,150 @@
+"""The exceptions civis_dyn raises.
+
+Every exception derives from :class:`CivisDynError`; where a built-in exception
+has the same meaning, the class subclasses it too, so ``except TypeError`` or
+``except ConnectionError`` keeps working::
+
+    CivisDynError
+    ├── SpecError (ValueError)               the schema is malformed
+    ├── ArgumentTypeError (TypeError)        a call's argument has the wrong type
+    ├── ArgumentValueError (ValueError)      a call's argument has a wrong value
+    ├── MissingAPIKeyError (ValueError)      no API key to send
+    ├── InsecureTransportError (ValueError)  the key would travel over plain http
+    ├── CivisImmutableResponseError (TypeError)  a Response was written to
+    ├── CivisConnectionError (ConnectionError)   no usable answer from the server
+    │   └── CivisTimeoutError (TimeoutError)     … because it took too long
+    ├── CivisAPIError                        the API answered with an error
+    │   ├── CivisAPIKeyError                 … 401: the key was refused
+    │   └── InvalidResponseError             … or with a body that is not JSON
+    └── CivisJobFailure                      a run ended in a failed state
+
+No exception text ever contains the API key.
+"""
+
+__all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
+    "CivisAPIError",
+    "CivisAPIKeyError",
+    "CivisConnectionError",
+    "CivisDynError",
+    "CivisImmutableResponseError",
+    "CivisJobFailure",
+    "CivisTimeoutError",
+    "InsecureTransportError",
+    "InvalidResponseError",
+    "MissingAPIKeyError",
+    "SpecError",
+]
+
+
+class CivisDynError(Exception):
+    """Base class of every exception raised by civis_dyn."""
+
+
+class SpecError(CivisDynError, ValueError):
+    """The API schema is malformed; the message names the location."""
+
+
+class ArgumentTypeError(CivisDynError, TypeError):
+    """An argument of an API method has the wrong type for the schema."""
+
+
+class ArgumentValueError(CivisDynError, ValueError):
+    """An argument of an API method has a value the schema does not allow."""
+
+
+class MissingAPIKeyError(CivisDynError, ValueError):
+    """No API key was given and ``CIVIS_API_KEY`` is not set."""
+
+
+class InsecureTransportError(CivisDynError, ValueError):
+    """Sending the API key over plain ``http://`` to a remote host was refused."""
+
+
+class CivisImmutableResponseError(CivisDynError, TypeError):
+    """A :class:`civis_dyn.Response` is read-only."""
+
+
+class CivisConnectionError(CivisDynError, ConnectionError):
+    """The request got no usable answer (connection refused, reset, …)."""
+
+
+class CivisTimeoutError(CivisConnectionError, TimeoutError):
+    """The server took longer than the client's timeout to answer."""
+
+
+class CivisAPIError(CivisDynError):
+    """The API answered with an HTTP error status.
+
+    Parameters
+    ----------
+    status_code : int
+        The HTTP status code.
+    error_message : str
+        The body's ``errorDescription``, else the HTTP reason phrase.
+    response : requests.Response, optional
+        The HTTP response.
+    method, path : str, optional
+        The request's verb and path, shown in ``str()``.
+
+    Attributes
+    ----------
+    status_code, error_message, response, method, path
+    """
+
+    def __init__(self, status_code, error_message, response=None, method=None, path=None):
+        self.status_code = status_code
+        self.error_message = error_message
+        self.response = response
+        self.method = method
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self):
+        where = f" ({self.method} {self.path})" if self.method else ""
+        return f"({self.status_code}) {self.error_message}{where}"
+
+    def __reduce__(self):
+        return (type(self), (self.status_code, self.error_message, None, self.method, self.path))
+
+
+class CivisAPIKeyError(CivisAPIError):
+    """The API refused the key (HTTP 401)."""
+
+
+class InvalidResponseError(CivisAPIError):
+    """The API answered with a body that is not the JSON it promised.
+
+    ``error_message`` holds a short snippet of the body.
+    """
+
+
+class CivisJobFailure(CivisDynError):
+    """A run ended in a failed state.
+
+    Parameters
+    ----------
+    error_message : str
+        The run's error message.
+    response : civis_dyn.Response, optional
+        The final state of the run.
+    job_id, run_id : int, optional
+        Which run failed.
+    log_lines : list of str, optional
+        The last lines of the run's log.
+    """
+
+    def __init__(self, error_message, response=None, job_id=None, run_id=None, log_lines=()):
+        self.error_message = error_message
+        self.response = response
+        self.job_id = job_id
+        self.run_id = run_id
+        self.log_lines = list(log_lines)
+        super().__init__(str(self))
+
+    def __str__(self):
+        text = f"Job {self.job_id} run {self.run_id} failed: {self.error_message}"
+        if self.log_lines:
+            text += "\nLast log lines:\n" + "\n".join(self.log_lines)
+        return text

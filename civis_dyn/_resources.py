@@ -1,0 +1,309 @@
+"""Synthesized resource classes: the API model turned into Python methods.
+
+One class per resource (``Jobs``, ``Git_Repos``) is made by :func:`resource_class`
+the first time a client touches that resource, and shared by every client built
+from the same :class:`~civis_dyn.spec._model.ApiSpec`. Its methods are made on
+first attribute access by the :class:`ResourceType` metaclass and stored on the
+class: ``APIClient()`` synthesizes nothing up front, yet ``dir()`` lists every
+method (for tab completion) because the names come from the schema's index.
+
+Each method is an :class:`OperationMethod`, a descriptor that behaves like a
+function for :func:`help`, :func:`inspect.signature` and IPython, with a
+docstring rendered only when first read.
+"""
+
+import datetime
+import difflib
+import types
+import warnings
+from urllib.parse import quote
+
+from ._errors import ArgumentTypeError, ArgumentValueError
+from .spec._naming import camel_to_snake
+
+__all__ = ["OperationMethod", "Resource", "ResourceType", "resource_class", "synthesized_methods"]
+
+_MISSING = object()
+
+
+def suggest(name, candidates):
+    """Return ``" Did you mean ...?"`` for close matches of ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+class ResourceType(type):
+    """Metaclass of resource classes: methods appear on first attribute access."""
+
+    def __getattr__(cls, name):
+        if name.startswith("__") or "_spec" not in cls.__dict__:
+            raise AttributeError(name)
+        spec = cls._spec
+        methods = spec.index.get(cls._resource)
+        if methods is None or name not in methods:
+            raise AttributeError(f"{cls._resource!r} has no method {name!r}."
+                                 f"{suggest(name, methods or ())}")
+        method = OperationMethod(spec.operation(cls._resource, name), cls.__name__)
+        setattr(cls, name, method)
+        return method
+
+    def __dir__(cls):
+        names = set(type.__dir__(cls))
+        if "_spec" in cls.__dict__:
+            names.update(cls._spec.methods(cls._resource))
+        return sorted(names)
+
+
+class Resource(metaclass=ResourceType):
+    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        method = getattr(type(self), name)  # synthesizes, or raises AttributeError
+        return method.__get__(self, type(self))
+
+    def __dir__(self):
+        return dir(type(self))
+
+    def __repr__(self):
+        return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
+
+
+_CLASS_REGISTRY_ATTR = "_resource_classes"
+
+
+def resource_class(spec, resource):
+    """Return the (cached, shared) class for ``resource`` of ``spec``.
+
+    Raises
+    ------
+    AttributeError
+        When the schema has no such resource (with close-name suggestions).
+    """
+    registry = spec.__dict__.setdefault(_CLASS_REGISTRY_ATTR, {})
+    try:
+        return registry[resource]
+    except KeyError:
+        pass
+    if resource not in spec.index:
+        raise AttributeError(f"The API has no resource {resource!r}.{suggest(resource, spec.index)}")
+    cls = ResourceType(resource.title(), (Resource,), {
+        "__slots__": (), "__module__": "civis_dyn.resources",
+        "__doc__": f"The ``{resource}`` resource of the Civis API.",
+        "_spec": spec, "_resource": resource,
+    })
+    return registry.setdefault(resource, cls)
+
+
+def synthesized_methods(spec):
+    """Count the methods synthesized so far for ``spec`` (over all its resources)."""
+    registry = spec.__dict__.get(_CLASS_REGISTRY_ATTR, {})
+    return sum(isinstance(v, OperationMethod) for cls in registry.values() for v in vars(cls).values())
+
+
+class OperationMethod:
+    """A method synthesized from an :class:`~civis_dyn.spec._model.Operation`.
+
+    Acts as a function: binding to a resource gives a bound method whose
+    signature, name and docstring are the operation's. Calling it checks the
+    arguments against the schema, then asks the client to send the request.
+    """
+
+    def __init__(self, operation, class_name):
+        self.operation = operation
+        self.__name__ = operation.name
+        self.__qualname__ = f"{class_name}.{operation.name}"
+        self.__module__ = "civis_dyn.resources"
+        self._label = f"{operation.resource}.{operation.name}()"
+        self._binder = None
+
+    @property
+    def __doc__(self):
+        return self.operation.doc
+
+    @property
+    def __signature__(self):
+        import inspect
+
+        sig = self.operation.signature
+        self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return sig.replace(parameters=[self_param, *sig.parameters.values()])
+
+    @property
+    def __wrapped__(self):  # lets tools that unwrap find nothing further
+        raise AttributeError("__wrapped__")
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
+
+    def __repr__(self):
+        op = self.operation
+        return f"<civis_dyn method {op.resource}.{op.name}: {op.verb.upper()} {op.path}>"
+
+    def __call__(self, resource, *args, **kwargs):
+        op = self.operation
+        if op.alias_of:
+            warnings.warn(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead",
+                          FutureWarning, stacklevel=3)
+        elif op.deprecation:
+            warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
+                          FutureWarning, stacklevel=3)
+        binder = self._binder
+        if binder is None:
+            binder = self._binder = Binder(op, self._label)
+        path, query, body, iterator = binder.bind(args, kwargs)
+        return resource._client._call(op, path, query, body, iterator)
+
+
+class Binder:
+    """Checks a call's arguments against an operation and splits them by location."""
+
+    def __init__(self, op, label):
+        self.label = label
+        self.params = {p.name: p for p in op.parameters}
+        self.positional = [p.name for p in op.parameters if p.required]
+        self.required = frozenset(self.positional)
+        self.paginated = op.paginated
+        self.path_template = op.path
+        self.path_params = [p for p in op.parameters if p.location == "path"]
+        self.spec = op.spec
+        self.has_body = any(p.location == "body" for p in op.parameters)
+
+    def bind(self, args, kwargs):
+        """Return ``(path, query, body, iterator)`` for one call.
+
+        Raises
+        ------
+        TypeError
+            For a missing, unexpected or duplicated argument, or a wrong type.
+        ValueError
+            For a value outside an ``enum``.
+        """
+        label = self.label
+        if len(args) > len(self.positional):
+            raise TypeError(f"{label} takes {len(self.positional)} positional argument(s) but "
+                            f"{len(args)} were given (optional arguments are keyword-only)")
+        values = dict(zip(self.positional, args))
+        iterator = None
+        for name, value in kwargs.items():
+            if name == "iterator" and self.paginated:
+                iterator = value
+                continue
+            if name not in self.params:
+                hint = suggest(name, list(self.params) + (["iterator"] if self.paginated else []))
+                raise TypeError(f"{label} got an unexpected keyword argument {name!r}.{hint}")
+            if name in values:
+                raise TypeError(f"{label} got multiple values for argument {name!r}")
+            values[name] = value
+        missing = [n for n in self.positional if values.get(n) is None]
+        if missing:
+            names = ", ".join(repr(n) for n in missing)
+            raise TypeError(f"{label} missing required argument(s): {names}")
+        if iterator is not None and not isinstance(iterator, bool):
+            raise ArgumentTypeError(f"{label} argument 'iterator' must be a bool, "
+                                    f"not {type(iterator).__name__}")
+
+        query, body, path_values = {}, {}, {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            param = self.params[name]
+            value = check_value(value, param.schema, self.spec, label, name)
+            if param.location == "path":
+                path_values[param.wire_name] = quote(str(value), safe="")
+            elif param.location == "query":
+                if isinstance(value, list):
+                    query[param.wire_name + "[]"] = [_query_text(v) for v in value]
+                else:
+                    query[param.wire_name] = _query_text(value)
+            else:
+                body[param.wire_name] = value
+        path = self.path_template
+        for wire, text in path_values.items():
+            path = path.replace("{" + wire + "}", text)
+        return path, query, (body if body or self.has_body else None), bool(iterator)
+
+
+def _query_text(value):
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return value
+
+
+_TYPE_NAMES = {"integer": "an int", "number": "a number", "boolean": "a bool",
+               "string": "a str", "array": "a list", "object": "a dict"}
+
+
+def check_value(value, schema, spec, label, where):
+    """Check ``value`` against a (resolved) schema and return the value to send.
+
+    Integers accept ``int`` and strings of digits (converted); numbers accept
+    ``int`` and ``float``; strings accept ``str`` (and ``date``/``datetime``,
+    sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
+    whose snake_case keys are mapped to the schema's wire names. Nested
+    fields the schema does not list are refused when the schema lists any.
+    """
+    kind = schema.get("type")
+    enum = schema.get("enum")
+    if enum is not None and value not in enum:
+        raise ArgumentValueError(f"{label} argument {where!r} must be one of "
+                                 f"{', '.join(map(repr, enum))}; got {value!r}")
+    if kind == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+    elif kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+    elif kind == "boolean":
+        if isinstance(value, bool):
+            return value
+    elif kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (datetime.date, datetime.time)):
+            return value.isoformat()
+    elif kind == "array":
+        if isinstance(value, (list, tuple)):
+            items = spec.resolve(schema.get("items") or {}, where)
+            return [check_value(v, items, spec, label, f"{where}[{i}]") for i, v in enumerate(value)]
+    elif kind == "object" or (kind is None and "properties" in schema):
+        if isinstance(value, dict):
+            return _check_object(value, schema, spec, label, where)
+    else:  # untyped: send as given
+        return value
+    raise ArgumentTypeError(f"{label} argument {where!r} must be {_TYPE_NAMES.get(kind, kind)}, "
+                            f"not {type(value).__name__}")
+
+
+def _check_object(value, schema, spec, label, where):
+    properties = schema.get("properties")
+    if not properties:
+        return value  # free-form object (e.g. arguments): sent as given
+    by_snake = {camel_to_snake(k): k for k in properties}
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ArgumentTypeError(f"{label} argument {where!r} has a non-string key {key!r}")
+        wire = key if key in properties else by_snake.get(key)
+        if wire is None:
+            hint = suggest(key, list(by_snake))
+            raise ArgumentValueError(f"{label} argument {where!r} has an unknown field "
+                                     f"{key!r}.{hint}")
+        if item is None:
+            out[wire] = None
+            continue
+        prop = spec.resolve(properties[wire], f"{where}.{key}")
+        out[wire] = check_value(item, prop, spec, label, f"{where}.{key}")
+    return out

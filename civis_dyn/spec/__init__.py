@@ -1,0 +1,1 @@
+"""Where a schema comes from and the immutable model built from it."""

@@ -1,0 +1,490 @@
+"""The immutable model of an API schema: :class:`ApiSpec`, :class:`Operation`, :class:`Parameter`.
+
+An :class:`ApiSpec` starts from the raw schema (bytes or a dict) and builds what
+the client needs as late as possible:
+
+* the *index* (resource -> method name -> verb and path) on first use, or
+  from a preprocessed copy handed in by the loader (see ``spec._cache``);
+* the parsed JSON document only when an operation is first needed;
+* each :class:`Operation` (parameters, signature order, response) on first use;
+* docstrings only when ``__doc__`` is read (``spec._docs``).
+
+Nothing here performs I/O or knows about HTTP.
+"""
+
+import hashlib
+import inspect
+import json
+import threading
+import time
+from functools import cached_property
+from typing import List
+
+from .._errors import SpecError
+from ._naming import ARRAY_DESPITE_SCHEMA, camel_to_snake, method_name, path_shape, resource_name
+
+__all__ = ["ApiSpec", "Operation", "Parameter", "SpecInfo"]
+
+HTTP_VERBS = ("get", "put", "post", "delete", "patch", "head", "options")
+LOCATIONS = ("path", "query", "body")
+_PY_TYPES = {"integer": int, "string": str, "boolean": bool, "number": float, "object": dict}
+_MAX_REF_HOPS = 64
+
+
+class SpecInfo:
+    """Where a schema came from.
+
+    Attributes
+    ----------
+    source : str
+        ``"file"``, ``"dict"``, ``"bundle"``, ``"memory"``, ``"disk-cache"``,
+        ``"download"`` or ``"stale-cache"``.
+    location : str or None
+        File path or URL.
+    fetched_at : float or None
+        When the schema was downloaded (``time.time()``), if it was.
+    sha256 : str
+        Hash of the schema's bytes (of its compact JSON for a dict).
+    """
+
+    __slots__ = ("source", "location", "fetched_at", "sha256")
+
+    def __init__(self, source, location=None, fetched_at=None, sha256=""):
+        self.source = source
+        self.location = location
+        self.fetched_at = fetched_at
+        self.sha256 = sha256
+
+    @property
+    def age(self):
+        """Seconds since the schema was fetched, or None."""
+        if self.fetched_at is None:
+            return None
+        return max(0.0, time.time() - self.fetched_at)
+
+    def as_dict(self):
+        """Return the fields as a plain dict (for display and JSON)."""
+        return {"source": self.source, "location": self.location,
+                "fetched_at": self.fetched_at, "age": self.age, "sha256": self.sha256}
+
+    def __repr__(self):
+        age = self.age
+        age_text = "" if age is None else f", age={age:.0f}s"
+        return (f"SpecInfo(source={self.source!r}, location={self.location!r}{age_text}, "
+                f"sha256={self.sha256[:12]!r})")
+
+
+class Parameter:
+    """One argument of an API method.
+
+    Attributes
+    ----------
+    name : str
+        The Python (snake_case) name.
+    wire_name : str
+        The name sent to the API, exactly as the schema spells it.
+    location : str
+        ``"path"``, ``"query"`` or ``"body"``.
+    required : bool
+    schema : dict
+        The parameter's schema with top-level ``$ref`` resolved.
+    description : str
+    """
+
+    __slots__ = ("name", "wire_name", "location", "required", "schema", "description")
+
+    def __init__(self, name, wire_name, location, required, schema, description):
+        self.name = name
+        self.wire_name = wire_name
+        self.location = location
+        self.required = required
+        self.schema = schema
+        self.description = description
+
+    @property
+    def type(self):
+        """The JSON schema type (``"integer"``, ``"array"``, …) or None."""
+        return self.schema.get("type")
+
+    @property
+    def annotation(self):
+        """The Python annotation shown in the signature (``int``, ``List[int]``)."""
+        return python_type(self.schema)
+
+    def __repr__(self):
+        return f"Parameter({self.name!r}, {self.location}, required={self.required})"
+
+
+def python_type(schema):
+    """Map a (resolved) JSON schema to the annotation civis-python shows."""
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") or {}
+        if "$ref" in items or items.get("type") == "object" or "properties" in items:
+            return List[dict]
+        return List[python_type(items)] if items.get("type") else list
+    if kind is None:
+        return dict if ("properties" in schema or "$ref" in schema) else inspect.Parameter.empty
+    return _PY_TYPES.get(kind, inspect.Parameter.empty)
+
+
+def type_label(schema):
+    """Return the type text used in docstrings: ``int``, ``List[dict]``, ``str (date-time)``."""
+    annotation = python_type(schema)
+    if annotation is inspect.Parameter.empty:
+        text = schema.get("type") or "object"
+    else:
+        text = inspect.formatannotation(annotation)
+    fmt = schema.get("format")
+    if fmt and schema.get("type") == "string":
+        text += f" ({fmt})"
+    return text
+
+
+class Operation:
+    """One API operation (verb + path) and the method synthesized for it.
+
+    Built by :meth:`ApiSpec.operation`; read-only afterwards.
+    """
+
+    def __init__(self, spec, resource, name, verb, path, raw, alias_of=None):
+        self.spec = spec
+        self.resource = resource
+        self.name = name
+        self.verb = verb
+        self.path = path
+        self.alias_of = alias_of
+        self._raw = raw
+        where = f"paths.{path}.{verb}"
+        self.location = where
+        self.summary = (raw.get("summary") or "").strip()
+        self.description = (raw.get("description") or "").strip()
+        warning = raw.get("x-deprecation-warning")
+        if warning:
+            self.deprecation = str(warning).strip()
+        elif raw.get("deprecated") is True or "deprecated" in self.summary.lower():
+            self.deprecation = f"{self.summary}." if self.summary else "This endpoint is deprecated."
+        else:
+            self.deprecation = None
+
+    def __repr__(self):
+        return f"<Operation {self.resource}.{self.name}: {self.verb.upper()} {self.path}>"
+
+    @cached_property
+    def parameters(self):
+        """All parameters in signature order (tuple of :class:`Parameter`).
+
+        Required ones first (path, then query, then body properties), then the
+        optional ones in schema order.
+        """
+        spec = self.spec
+        path_params, required_query, required_body, optional = [], [], [], []
+        for index, param in enumerate(self._raw.get("parameters") or ()):
+            where = f"{self.location}.parameters[{index}]"
+            param = spec.resolve(param, where)
+            if not isinstance(param, dict):
+                raise SpecError(f"{where}: a parameter must be an object")
+            location = param.get("in")
+            if location not in LOCATIONS:
+                raise SpecError(f"{where}: unsupported parameter location {location!r} "
+                                f"(expected one of {', '.join(LOCATIONS)})")
+            if location == "body":
+                body = spec.resolve(param.get("schema") or {}, f"{where}.schema")
+                required = set(body.get("required") or ())
+                for wire, prop in (body.get("properties") or {}).items():
+                    prop = spec.resolve(prop, f"{where}.schema.properties.{wire}")
+                    item = Parameter(camel_to_snake(wire), wire, "body", wire in required,
+                                     prop, (prop.get("description") or "").strip())
+                    (required_body if item.required else optional).append(item)
+                continue
+            wire = param.get("name")
+            if not isinstance(wire, str) or not wire:
+                raise SpecError(f"{where}: a parameter needs a name")
+            required = bool(param.get("required")) or location == "path"
+            item = Parameter(camel_to_snake(wire), wire, location, required, param,
+                             (param.get("description") or "").strip())
+            if location == "path":
+                path_params.append(item)
+            elif required:
+                required_query.append(item)
+            else:
+                optional.append(item)
+        params = (*path_params, *required_query, *required_body, *optional)
+        seen = {}
+        for p in params:
+            if not p.name.isidentifier():
+                raise SpecError(f"{self.location}: parameter {p.wire_name!r} gives no valid "
+                                f"Python name ({p.name!r})")
+            if p.name in seen:
+                raise SpecError(f"{self.location}: two parameters are both named {p.name!r} "
+                                f"({seen[p.name].wire_name!r} and {p.wire_name!r})")
+            seen[p.name] = p
+        return params
+
+    @cached_property
+    def paginated(self):
+        """True for GETs that have both ``limit`` and ``page_num`` query parameters."""
+        if self.verb != "get":
+            return False
+        names = {p.wire_name for p in self.parameters if p.location == "query"}
+        return "limit" in names and "page_num" in names
+
+    @cached_property
+    def response(self):
+        """``(code, description, schema or None)`` of the first documented response."""
+        responses = self._raw.get("responses") or {}
+        if not responses:
+            return ("200", "success", None)
+        code = sorted(responses)[0]
+        response = self.spec.resolve(responses[code] or {}, f"{self.location}.responses.{code}")
+        schema = response.get("schema")
+        if schema is not None:
+            schema = self.spec.resolve(schema, f"{self.location}.responses.{code}.schema")
+        return (str(code), (response.get("description") or "").strip(), schema)
+
+    @cached_property
+    def returns_array(self):
+        """True when the response is a JSON array (or known to be one)."""
+        schema = self.response[2]
+        if schema is None:
+            return False
+        if schema.get("type") == "array":
+            return True
+        return path_shape(self.path) in ARRAY_DESPITE_SCHEMA
+
+    @property
+    def returns(self):
+        """``"PaginatedResponse"``, ``"ListResponse"``, ``"Response"`` or None."""
+        if self.response[2] is None and self.response[0] != "200":
+            return None
+        if self.paginated:
+            return "PaginatedResponse"
+        if self.returns_array:
+            return "ListResponse"
+        return "Response"
+
+    @cached_property
+    def signature(self):
+        """The :class:`inspect.Signature` users see (without ``self``)."""
+        P = inspect.Parameter
+        items = []
+        for p in self.parameters:
+            if p.required:
+                items.append(P(p.name, P.POSITIONAL_OR_KEYWORD, annotation=p.annotation))
+            else:
+                items.append(P(p.name, P.KEYWORD_ONLY, default=None, annotation=p.annotation))
+        if self.paginated:
+            items.append(P("iterator", P.KEYWORD_ONLY, default=None, annotation=bool))
+        return inspect.Signature(items)
+
+    @cached_property
+    def doc(self):
+        """The numpydoc docstring (rendered on first access)."""
+        from ._docs import render_docstring
+
+        return render_docstring(self)
+
+
+class ApiSpec:
+    """A parsed API schema and the index of its operations.
+
+    Build one with :meth:`from_bytes` or :meth:`from_dict`. Instances are
+    shared (the loader caches them by sha256); treat them as immutable.
+
+    Parameters
+    ----------
+    raw : bytes, optional
+        The schema's JSON text.
+    document : dict, optional
+        The parsed schema (given instead of, or with, ``raw``).
+    info : SpecInfo
+        Where the schema came from.
+    index : dict, optional
+        A preprocessed index (see :attr:`index`), e.g. from the disk cache.
+    """
+
+    def __init__(self, *, raw=None, document=None, source, location=None, fetched_at=None,
+                 sha256=None, index=None):
+        if raw is None and document is None:
+            raise SpecError("a schema needs its bytes or its parsed document")
+        self._raw = raw
+        self._document = document
+        self._source = (source, location, fetched_at)
+        self._sha256 = sha256
+        self._index = index
+        self._operations = {}
+        self._lock = threading.Lock()
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def from_bytes(cls, raw, *, source="file", location=None, fetched_at=None, index=None):
+        """Model a schema from its JSON bytes (parsed only when needed)."""
+        digest = hashlib.sha256(raw).hexdigest()
+        return cls(raw=raw, source=source, location=location, fetched_at=fetched_at,
+                   sha256=digest, index=index)
+
+    @classmethod
+    def from_dict(cls, document, *, source="dict", location=None, fetched_at=None):
+        """Model a schema from an already parsed dict (not copied: do not mutate it)."""
+        if not isinstance(document, dict):
+            raise SpecError(f"the schema must be a JSON object, not {type(document).__name__}")
+        return cls(document=document, source=source, location=location, fetched_at=fetched_at)
+
+    @property
+    def sha256(self):
+        """Hex sha256 of the schema's bytes (computed on first use for a dict)."""
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.raw).hexdigest()
+        return self._sha256
+
+    @property
+    def info(self):
+        """A :class:`SpecInfo` saying where this schema came from."""
+        source, location, fetched_at = self._source
+        return SpecInfo(source, location, fetched_at, self.sha256)
+
+    # -- the document -----------------------------------------------------
+    @property
+    def raw(self):
+        """The schema's JSON bytes."""
+        if self._raw is None:
+            self._raw = json.dumps(self._document, separators=(",", ":")).encode()
+        return self._raw
+
+    @property
+    def document(self):
+        """The parsed schema (parsed on first access)."""
+        if self._document is None:
+            where = self._source[1] or self._source[0]
+            try:
+                document = json.loads(self._raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise SpecError(f"{where}: the schema is not valid JSON ({exc})") from None
+            if not isinstance(document, dict):
+                raise SpecError(f"{where}: the schema must be a JSON object")
+            self._document = document
+        return self._document
+
+    def resolve(self, node, where):
+        """Follow ``$ref`` links from ``node`` until a non-reference is reached.
+
+        Raises
+        ------
+        SpecError
+            For a dangling or cyclic reference, naming ``where`` and the ref.
+        """
+        hops = 0
+        seen = []
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                raise SpecError(f"{where}: unsupported $ref {ref!r} (only local '#/...' refs)")
+            if ref in seen or hops > _MAX_REF_HOPS:
+                raise SpecError(f"{where}: cyclic $ref {' -> '.join([*seen, ref])}")
+            seen.append(ref)
+            hops += 1
+            target = self.document
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(target, dict) or part not in target:
+                    raise SpecError(f"{where}: dangling $ref {ref!r}")
+                target = target[part]
+            node = target
+        return node
+
+    # -- the index --------------------------------------------------------
+    @property
+    def index(self):
+        """``{resource: {method: [verb, path, alias_of]}}``, JSON-serializable.
+
+        ``alias_of`` is None, or the preferred name for a deprecated alias.
+        """
+        if self._index is None:
+            self._index = self._build_index()
+        return self._index
+
+    def _build_index(self):
+        document = self.document
+        paths = document.get("paths")
+        if not isinstance(paths, dict):
+            where = self._source[1] or self._source[0]
+            raise SpecError(f"{where}: the schema has no 'paths' object")
+        index = {}
+        for path, item in paths.items():
+            if not isinstance(item, dict):
+                raise SpecError(f"paths.{path}: a path item must be an object")
+            resource = resource_name(path)
+            if not resource:
+                continue
+            methods = index.setdefault(resource, {})
+            for verb, raw in item.items():
+                if verb not in HTTP_VERBS:
+                    continue
+                if not isinstance(raw, dict):
+                    raise SpecError(f"paths.{path}.{verb}: an operation must be an object")
+                name = method_name(verb, path)
+                self._add(methods, resource, name, [verb, path, None])
+                if verb == "get" and name.startswith("list") and self._returns_object(path, raw):
+                    preferred = "get" + name[4:]
+                    self._add(methods, resource, preferred, [verb, path, None])
+                    methods[name][2] = preferred
+        return index
+
+    @staticmethod
+    def _add(methods, resource, name, entry):
+        if name in methods:
+            other = methods[name]
+            raise SpecError(f"method name collision: {resource}.{name} is both "
+                            f"{other[0].upper()} {other[1]} and {entry[0].upper()} {entry[1]}")
+        methods[name] = entry
+
+    def _returns_object(self, path, raw):
+        if path_shape(path) in ARRAY_DESPITE_SCHEMA:
+            return False
+        response = (raw.get("responses") or {}).get("200")
+        if not isinstance(response, dict):
+            return False
+        where = f"paths.{path}.get.responses.200"
+        schema = self.resolve(response, where).get("schema")
+        if schema is None:  # undocumented body: the API answers with an object
+            return True
+        schema = self.resolve(schema, where + ".schema")
+        return schema.get("type") == "object" or (schema.get("type") is None and "properties" in schema)
+
+    # -- queries ----------------------------------------------------------
+    def resources(self):
+        """Sorted resource names."""
+        return sorted(self.index)
+
+    def methods(self, resource):
+        """Sorted method names of ``resource`` (aliases included)."""
+        return sorted(self.index.get(resource, ()))
+
+    def count_operations(self):
+        """Number of distinct ``(verb, path)`` operations (aliases not counted)."""
+        return len({(e[0], e[1]) for methods in self.index.values() for e in methods.values()})
+
+    def operation(self, resource, name):
+        """Return the :class:`Operation` behind ``resource.name`` (built once).
+
+        Raises
+        ------
+        KeyError
+            When the resource has no such method.
+        """
+        key = (resource, name)
+        try:
+            return self._operations[key]
+        except KeyError:
+            pass
+        verb, path, alias_of = self.index[resource][name]
+        try:
+            raw = self.document["paths"][path][verb]
+        except (KeyError, TypeError):
+            raise SpecError(f"paths.{path}.{verb}: missing from the schema") from None
+        operation = Operation(self, resource, name, verb, path, raw, alias_of)
+        with self._lock:
+            return self._operations.setdefault(key, operation)
+
+    def __repr__(self):
+        return f"<ApiSpec {self._source[0]} {self._source[1] or ''}>"
