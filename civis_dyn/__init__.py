@@ -31,6 +31,10 @@ from ._version import __version__
 
 # name -> module of the features loaded on first use
 _LAZY = {
+    "CivisFuture": ".futures",
+    "cache_api_spec": ".spec._source",
+    "follow_logs": ".futures",
+    "run_job": ".futures",
 }
 
 __all__ = [
