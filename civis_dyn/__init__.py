@@ -25,6 +25,7 @@ from ._errors import (
     MissingAPIKeyError,
     SpecError,
 )
+from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
 from ._transport import RetryPolicy
 from ._version import __version__
@@ -36,6 +37,13 @@ _LAZY = {
     "follow_logs": ".futures",
     "run_job": ".futures",
 }
+
+# Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
+# first use: (name, "module:function", alternatives of required API methods).
+_EXTENSIONS = (
+)
+for _name, _target, _requires in _EXTENSIONS:
+    _register_extension(_name, _target, _requires)
 
 __all__ = [
     "APIClient",

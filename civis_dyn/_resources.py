@@ -21,9 +21,70 @@ from urllib.parse import quote
 from ._errors import ArgumentTypeError, ArgumentValueError
 from .spec._naming import camel_to_snake
 
-__all__ = ["OperationMethod", "Resource", "ResourceType", "resource_class", "synthesized_methods"]
+__all__ = [
+    "OperationMethod",
+    "Resource",
+    "ResourceType",
+    "register_extension",
+    "resource_class",
+    "synthesized_methods",
+]
 
 _MISSING = object()
+
+
+class Extension:
+    """A convenience method offered on every resource that has the methods it needs.
+
+    Registered by the public package (not by the core), imported on first use.
+
+    Parameters
+    ----------
+    name : str
+        Method name on the resource (``run_and_wait``).
+    target : str
+        ``"module:function"``; the function takes the resource as its first
+        argument.
+    requires : tuple of tuple of str
+        Alternatives: the extension applies when the resource has every
+        method of at least one tuple (empty: every resource).
+    """
+
+    __slots__ = ("name", "target", "requires")
+
+    def __init__(self, name, target, requires=()):
+        self.name = name
+        self.target = target
+        self.requires = tuple(tuple(group) for group in requires)
+
+    def applies(self, methods):
+        """True when a resource with these method names gets this extension."""
+        return not self.requires or any(all(m in methods for m in group) for group in self.requires)
+
+    def load(self):
+        """Import and return the target function."""
+        import importlib
+
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+_EXTENSIONS = {}
+
+
+def register_extension(name, target, requires=()):
+    """Offer ``target`` as method ``name`` on the resources that have ``requires``.
+
+    API method names always win: an extension never hides an operation.
+    """
+    _EXTENSIONS[name] = Extension(name, target, requires)
+
+
+def _extension(spec, resource, name):
+    extension = _EXTENSIONS.get(name)
+    if extension is None or not extension.applies(spec.index.get(resource, ())):
+        return None
+    return extension
 
 
 def suggest(name, candidates):
@@ -43,16 +104,28 @@ class ResourceType(type):
         spec = cls._spec
         methods = spec.index.get(cls._resource)
         if methods is None or name not in methods:
-            raise AttributeError(f"{cls._resource!r} has no method {name!r}."
-                                 f"{suggest(name, methods or ())}")
+            extension = _extension(spec, cls._resource, name)
+            if extension is None:
+                raise AttributeError(f"{cls._resource!r} has no method {name!r}."
+                                     f"{suggest(name, cls._method_names())}")
+            function = extension.load()
+            setattr(cls, name, function)
+            return function
         method = OperationMethod(spec.operation(cls._resource, name), cls.__name__)
         setattr(cls, name, method)
         return method
 
+    def _method_names(cls):
+        """API method names plus the extensions that apply to this resource."""
+        spec = cls._spec
+        methods = spec.index.get(cls._resource, {})
+        extra = [e.name for e in _EXTENSIONS.values() if e.name not in methods and e.applies(methods)]
+        return sorted([*methods, *extra])
+
     def __dir__(cls):
         names = set(type.__dir__(cls))
         if "_spec" in cls.__dict__:
-            names.update(cls._spec.methods(cls._resource))
+            names.update(cls._method_names())
         return sorted(names)
 
 
