@@ -42,3 +42,32 @@ def real_spec(real_spec_path) -> dict:
 def reference_dir() -> Path:
     """Folder of the published API reference texts (``000…004*.txt``)."""
     return _need(SHARED / "reference", "the published API reference")
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FAKE_BASE = "https://api.example.test/"
+
+
+@pytest.fixture(scope="session")
+def mini_spec_path() -> Path:
+    """A small hand-written schema covering every naming and parameter case."""
+    return FIXTURES / "mini_spec.json"
+
+
+@pytest.fixture
+def mini_client(mini_spec_path):
+    """Factory: an APIClient on the mini schema, pointed at a fake https host."""
+    import civis_dyn
+
+    def make(**kwargs):
+        kwargs.setdefault("api_key", "test-key-123")
+        kwargs.setdefault("base_url", FAKE_BASE)
+        return civis_dyn.APIClient(local_api_spec=str(mini_spec_path), **kwargs)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Never touch the user's real cache directory from a test (tests may override)."""
+    monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
