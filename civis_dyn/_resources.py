@@ -371,7 +371,7 @@ def _check_object(value, schema, spec, label, where):
             raise ArgumentTypeError(f"{label} argument {where!r} has a non-string key {key!r}")
         wire = key if key in properties else by_snake.get(key)
         if wire is None:
-            hint = suggest(key, list(by_snake))
+            hint = suggest(camel_to_snake(key), list(by_snake))
             raise ArgumentValueError(f"{label} argument {where!r} has an unknown field "
                                      f"{key!r}.{hint}")
         if item is None:
