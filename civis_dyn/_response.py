@@ -202,16 +202,12 @@ class Response:
         return _header_int(self._headers, "X-RateLimit-Limit")
 
     # -- read-only --------------------------------------------------------
-    def __setattr__(self, name, value):
+    @staticmethod
+    def _read_only(*_):
         raise CivisImmutableResponseError(
             "Response objects are read-only; call .json() to get a dict you can change")
 
-    __delattr__ = __setattr__
-
-    def __setitem__(self, key, value):
-        self.__setattr__(key, value)
-
-    __delitem__ = __setitem__
+    __setattr__ = __delattr__ = __setitem__ = __delitem__ = _read_only
 
     # -- comparison, display, pickling ------------------------------------
     def __eq__(self, other):
@@ -355,12 +351,14 @@ def find(object_list, filter_func=None, **kwargs):
     -------
     list of Response
     """
+    absent = object()
+
     def matches(obj):
         if filter_func is not None and not filter_func(obj):
             return False
         for key, expected in kwargs.items():
-            value = obj.get(key, _MISSING) if hasattr(obj, "get") else getattr(obj, key, _MISSING)
-            if value is _MISSING:
+            value = obj.get(key, absent) if hasattr(obj, "get") else getattr(obj, key, absent)
+            if value is absent:
                 return False
             if expected is True:
                 continue
