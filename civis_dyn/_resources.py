@@ -14,6 +14,7 @@ docstring rendered only when first read.
 
 import datetime
 import difflib
+import fnmatch
 import types
 import warnings
 from urllib.parse import quote
@@ -47,7 +48,8 @@ class Extension:
         argument.
     requires : tuple of tuple of str
         Alternatives: the extension applies when the resource has every
-        method of at least one tuple (empty: every resource).
+        method of at least one tuple (empty: every resource). A name with
+        ``*`` is a pattern matched against the method names (``list_*_runs``).
     """
 
     __slots__ = ("name", "target", "requires")
@@ -59,7 +61,8 @@ class Extension:
 
     def applies(self, methods):
         """True when a resource with these method names gets this extension."""
-        return not self.requires or any(all(m in methods for m in group) for group in self.requires)
+        return not self.requires or any(all(_has_method(methods, m) for m in group)
+                                        for group in self.requires)
 
     def load(self):
         """Import and return the target function."""
@@ -67,6 +70,12 @@ class Extension:
 
         module, _, attr = self.target.partition(":")
         return getattr(importlib.import_module(module), attr)
+
+
+def _has_method(methods, name):
+    if "*" not in name:
+        return name in methods
+    return any(fnmatch.fnmatchcase(m, name) for m in methods)
 
 
 _EXTENSIONS = {}
