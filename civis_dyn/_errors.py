@@ -11,6 +11,8 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
     ├── MissingAPIKeyError (ValueError)      no API key to send
     ├── InsecureTransportError (ValueError)  the key would travel over plain http
     ├── CivisImmutableResponseError (TypeError)  a Response was written to
+    ├── NotFoundError (LookupError)          no object has the name looked up
+    ├── AmbiguousNameError (LookupError)     several objects have that name
     ├── CivisConnectionError (ConnectionError)   no usable answer from the server
     │   └── CivisTimeoutError (TimeoutError)     … because it took too long
     ├── CivisAPIError                        the API answered with an error
@@ -22,6 +24,7 @@ No exception text ever contains the API key.
 """
 
 __all__ = [
+    "AmbiguousNameError",
     "ArgumentTypeError",
     "ArgumentValueError",
     "CivisAPIError",
@@ -34,6 +37,7 @@ __all__ = [
     "InsecureTransportError",
     "InvalidResponseError",
     "MissingAPIKeyError",
+    "NotFoundError",
     "SpecError",
 ]
 
@@ -64,6 +68,49 @@ class InsecureTransportError(CivisDynError, ValueError):
 
 class CivisImmutableResponseError(CivisDynError, TypeError):
     """A :class:`civis_dyn.Response` is read-only."""
+
+
+class _NameLookupError(CivisDynError, LookupError):
+    """Shared shape of :class:`NotFoundError` and :class:`AmbiguousNameError`.
+
+    Parameters
+    ----------
+    message : str
+        The full explanation (it lists the candidates).
+    resource : str, optional
+        The resource searched (``"projects"``).
+    name : str, optional
+        The name looked up.
+    candidates : list of (id, name), optional
+        The objects worth showing: close names, or the objects sharing the name.
+    """
+
+    def __init__(self, message, resource=None, name=None, candidates=()):
+        self.message = message
+        self.resource = resource
+        self.name = name
+        self.candidates = [tuple(c) for c in candidates]
+        super().__init__(message)
+
+    def __str__(self):
+        return self.message
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.resource, self.name, self.candidates))
+
+
+class NotFoundError(_NameLookupError):
+    """No object of the resource has the name looked up.
+
+    ``candidates`` lists ``(id, name)`` of objects with close names, if any.
+    """
+
+
+class AmbiguousNameError(_NameLookupError):
+    """Several objects of the resource have the name looked up.
+
+    ``candidates`` lists ``(id, name)`` of every object with that name.
+    """
 
 
 class CivisConnectionError(CivisDynError, ConnectionError):
