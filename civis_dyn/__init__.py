@@ -11,6 +11,7 @@ when first used, so ``import civis_dyn`` stays cheap.
 
 from ._client import APIClient
 from ._errors import (
+    AmbiguousNameError,
     ArgumentTypeError,
     ArgumentValueError,
     CivisAPIError,
@@ -23,6 +24,7 @@ from ._errors import (
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
+    NotFoundError,
     SpecError,
 )
 from ._resources import register_extension as _register_extension
@@ -47,6 +49,7 @@ for _name, _target, _requires in _EXTENSIONS:
 
 __all__ = [
     "APIClient",
+    "AmbiguousNameError",
     "ArgumentTypeError",
     "ArgumentValueError",
     "CivisAPIError",
@@ -60,6 +63,7 @@ __all__ = [
     "InvalidResponseError",
     "ListResponse",
     "MissingAPIKeyError",
+    "NotFoundError",
     "PaginatedResponse",
     "Response",
     "RetryPolicy",
