@@ -18,7 +18,8 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
     ├── CivisAPIError                        the API answered with an error
     │   ├── CivisAPIKeyError                 … 401: the key was refused
     │   └── InvalidResponseError             … or with a body that is not JSON
-    └── CivisJobFailure                      a run ended in a failed state
+    ├── CivisJobFailure                      a run ended in a failed state
+    └── CivisRunTimeoutError (TimeoutError)  waiting for a run took too long
 
 No exception text ever contains the API key.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "CivisDynError",
     "CivisImmutableResponseError",
     "CivisJobFailure",
+    "CivisRunTimeoutError",
     "CivisTimeoutError",
     "InsecureTransportError",
     "InvalidResponseError",
@@ -195,3 +197,45 @@ class CivisJobFailure(CivisDynError):
         if self.log_lines:
             text += "\nLast log lines:\n" + "\n".join(self.log_lines)
         return text
+
+
+class CivisRunTimeoutError(CivisDynError, TimeoutError):
+    """Waiting for a run took longer than the timeout; the run itself goes on.
+
+    Parameters
+    ----------
+    message : str
+        What timed out.
+    response : civis_dyn.Response, optional
+        The last known state of the run (None when it was never polled).
+    job_id, run_id : int, optional
+        Which run was waited for.
+    timeout : float, optional
+        The timeout in seconds.
+
+    Attributes
+    ----------
+    response, job_id, run_id, timeout
+    state : str or None
+        The run's last known state (``response.state``).
+    """
+
+    def __init__(self, message, response=None, job_id=None, run_id=None, timeout=None):
+        self.response = response
+        self.job_id = job_id
+        self.run_id = run_id
+        self.timeout = timeout
+        super().__init__(message)
+
+    @property
+    def state(self):
+        """The run's last known state, or None."""
+        response = self.response
+        if response is None:
+            return None
+        getter = getattr(response, "get", None)
+        return getter("state") if getter else None
+
+    def __reduce__(self):
+        return (type(self), (self.args[0] if self.args else "", self.response, self.job_id,
+                             self.run_id, self.timeout))
