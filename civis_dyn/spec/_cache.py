@@ -1,19 +1,46 @@
-"""The on-disk cache: schemas and their preprocessed indexes.
+"""The on-disk cache: downloaded schemas and preprocessed indexes.
 
 Files live under the user cache directory (``$CIVIS_DYN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/civis_dyn``, else ``~/.cache/civis_dyn``), in a directory
 created 0700, each file created 0600 and written atomically (a temporary file
 in the same directory, then :func:`os.replace`), so concurrent writers never
-leave a torn file. A cache that cannot be created or written degrades to
-no cache, with one warning. File names never contain secrets.
+leave a torn file: a reader sees the old file or the new one.
+
+Two kinds of entries:
+
+``schema-v1-<id>.json``
+    A downloaded schema (:class:`CachedSchema`): one header line of JSON (the
+    schema's sha256 and size, ``ETag``, ``Last-Modified``, fetch time, base
+    URL and API version), then the schema's bytes exactly as served. ``<id>``
+    is a hash of the base URL, the API version and the API key's fingerprint,
+    so each key gets its own entry and neither the key nor its fingerprint
+    appears in any name or content.
+``index-v2-<sha256>.json``
+    The preprocessed index of a schema (see :attr:`ApiSpec.index`), keyed by
+    the schema's sha256, so a warm start need not parse the schema.
+
+An entry that fails its checks (truncated, not JSON, wrong hash) is reported
+once with a warning, removed and treated as absent. A directory that cannot be
+created or written degrades to no disk cache, with one warning per process.
 """
 
+import hashlib
+import json
 import os
+import sys
 import tempfile
+import threading
 import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["DiskCache", "default_cache_dir"]
+__all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
+
+SCHEMA_FORMAT = "civis_dyn.schema/1"
+INDEX_FORMAT = "civis_dyn.index/2"
+_HTTP_VERBS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+_WARNED = set()          # (directory, problem) already reported in this process
+_WARNED_LOCK = threading.Lock()
 
 
 def default_cache_dir():
@@ -24,6 +51,148 @@ def default_cache_dir():
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "civis_dyn"
+
+
+def warn(message, category=RuntimeWarning):
+    """Warn with ``message``, attributed to the first caller outside civis_dyn."""
+    frame = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("civis_dyn"):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(f"civis_dyn: {message}", category, stacklevel=level)
+
+
+def schema_entry_name(base_url, api_version, key_fingerprint):
+    """The file name of the cached schema for one base URL, API version and key.
+
+    Parameters
+    ----------
+    base_url, api_version : str
+    key_fingerprint : str
+        A hash of the API key (never the key itself); hashed again here.
+    """
+    identity = "\n".join((base_url, api_version, key_fingerprint or "")).encode()
+    return f"schema-v1-{hashlib.sha256(identity).hexdigest()[:40]}.json"
+
+
+def index_entry_name(sha256):
+    """The file name of the preprocessed index of the schema with hash ``sha256``."""
+    return f"index-v2-{sha256}.json"
+
+
+@dataclass(frozen=True)
+class CachedSchema:
+    """A schema as downloaded from ``/endpoints``, with what revalidates it.
+
+    Attributes
+    ----------
+    raw : bytes
+        The schema's JSON, exactly as served.
+    sha256 : str
+        Hex sha256 of ``raw``.
+    fetched_at : float
+        ``time.time()`` of the download or of the last revalidation.
+    etag, last_modified : str or None
+        The response's ``ETag`` and ``Last-Modified`` headers.
+    base_url, api_version : str
+        Where it came from (informational).
+    """
+
+    raw: bytes
+    sha256: str
+    fetched_at: float
+    etag: str = None
+    last_modified: str = None
+    base_url: str = ""
+    api_version: str = ""
+
+    @classmethod
+    def from_download(cls, raw, *, fetched_at, etag=None, last_modified=None, base_url="",
+                      api_version=""):
+        """Build an entry from downloaded bytes, hashing them."""
+        return cls(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), fetched_at=fetched_at,
+                   etag=etag, last_modified=last_modified, base_url=base_url,
+                   api_version=api_version)
+
+    def renewed(self, fetched_at):
+        """A copy revalidated at ``fetched_at`` (after a 304)."""
+        return replace(self, fetched_at=fetched_at)
+
+    def validators(self):
+        """Conditional request headers (``If-None-Match``, ``If-Modified-Since``)."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def to_bytes(self):
+        """The entry's file content: one JSON header line, then the schema."""
+        header = {"format": SCHEMA_FORMAT, "sha256": self.sha256, "size": len(self.raw),
+                  "fetched_at": self.fetched_at, "etag": self.etag,
+                  "last_modified": self.last_modified, "base_url": self.base_url,
+                  "api_version": self.api_version}
+        return json.dumps(header, separators=(",", ":")).encode() + b"\n" + self.raw
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Parse and verify an entry's file content.
+
+        Returns
+        -------
+        CachedSchema or None
+            None for an entry of another format (written by another version).
+
+        Raises
+        ------
+        ValueError
+            When the entry is truncated or corrupt; the message says how.
+        """
+        head, newline, raw = data.partition(b"\n")
+        if not newline:
+            raise ValueError("truncated, or not a cache entry")
+        try:
+            header = json.loads(head)
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("unreadable header") from None
+        if not isinstance(header, dict):
+            raise ValueError("unreadable header")
+        if header.get("format") != SCHEMA_FORMAT:
+            if isinstance(header.get("format"), str) and header["format"].startswith("civis_dyn."):
+                return None
+            raise ValueError("unknown header")
+        try:
+            size = header["size"]
+            expected = header["sha256"]
+            fetched_at = float(header["fetched_at"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("incomplete header") from None
+        if len(raw) != size:
+            raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != expected:
+            raise ValueError("sha256 mismatch")
+        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
+                   last_modified=header.get("last_modified"),
+                   base_url=header.get("base_url") or "",
+                   api_version=header.get("api_version") or "")
+
+
+def _valid_index(index):
+    """True when ``index`` has the shape of :attr:`ApiSpec.index`."""
+    if not isinstance(index, dict):
+        return False
+    for methods in index.values():
+        if not isinstance(methods, dict):
+            return False
+        for entry in methods.values():
+            if not (isinstance(entry, list) and len(entry) == 3 and entry[0] in _HTTP_VERBS
+                    and isinstance(entry[1], str)
+                    and (entry[2] is None or isinstance(entry[2], str))):
+                return False
+    return True
 
 
 class DiskCache:
@@ -37,16 +206,18 @@ class DiskCache:
 
     def __init__(self, directory=None):
         self.directory = Path(directory) if directory is not None else default_cache_dir()
-        self._warned = False
         self._usable = None
 
     def __repr__(self):
         return f"DiskCache({str(self.directory)!r})"
 
-    def _warn(self, message):
-        if not self._warned:
-            self._warned = True
-            warnings.warn(f"civis_dyn cache: {message}", RuntimeWarning, stacklevel=4)
+    def _warn_once(self, problem, message):
+        key = (str(self.directory), problem)
+        with _WARNED_LOCK:
+            if key in _WARNED:
+                return
+            _WARNED.add(key)
+        warn(f"cache: {message}")
 
     def _ensure_dir(self):
         if self._usable is None:
@@ -54,10 +225,12 @@ class DiskCache:
                 self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._usable = os.access(self.directory, os.W_OK | os.X_OK)
                 if not self._usable:
-                    self._warn(f"{self.directory} is not writable; caching in memory only")
+                    self._warn_once("unwritable", f"{self.directory} is not writable; "
+                                                  f"caching in memory only")
             except OSError as exc:
                 self._usable = False
-                self._warn(f"cannot create {self.directory} ({exc.strerror}); caching in memory only")
+                self._warn_once("unwritable", f"cannot create {self.directory} ({exc.strerror}); "
+                                              f"caching in memory only")
         return self._usable
 
     def path(self, name):
@@ -73,7 +246,7 @@ class DiskCache:
             return None
 
     def write(self, name, data):
-        """Write entry ``name`` atomically; return True on success."""
+        """Write entry ``name`` atomically (0600); return True on success."""
         if not self._ensure_dir():
             return False
         tmp = None
@@ -87,8 +260,9 @@ class DiskCache:
             os.replace(tmp, self.directory / name)
             return True
         except OSError as exc:
-            self._warn(f"cannot write {name} in {self.directory} ({exc.strerror}); "
-                       f"continuing without it")
+            self._usable = False
+            self._warn_once("unwritable", f"cannot write {name} in {self.directory} "
+                                          f"({exc.strerror}); caching in memory only")
             if tmp is not None:
                 try:
                     os.unlink(tmp)
@@ -102,3 +276,54 @@ class DiskCache:
             os.unlink(self.directory / name)
         except OSError:
             pass
+
+    def discard_corrupt(self, name, reason):
+        """Warn that entry ``name`` is corrupt, and remove it."""
+        warn(f"cache: the cached entry {self.directory / name} is corrupt ({reason}); "
+             f"removed it and fetching it again")
+        self.remove(name)
+
+    # -- downloaded schemas -------------------------------------------------
+    def read_schema(self, name):
+        """Return the :class:`CachedSchema` in entry ``name``, or None.
+
+        A corrupt entry is reported (one warning), removed, and read as None.
+        """
+        data = self.read(name)
+        if data is None:
+            return None
+        try:
+            return CachedSchema.from_bytes(data)
+        except ValueError as exc:
+            self.discard_corrupt(name, exc)
+            return None
+
+    def write_schema(self, name, entry):
+        """Store a :class:`CachedSchema` as entry ``name``; return True on success."""
+        return self.write(name, entry.to_bytes())
+
+    # -- preprocessed indexes -----------------------------------------------
+    def read_index(self, sha256):
+        """Return the cached index of the schema with hash ``sha256``, or None.
+
+        A corrupt index file is reported (one warning), removed, and read as None.
+        """
+        name = index_entry_name(sha256)
+        data = self.read(name)
+        if data is None:
+            return None
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            self.discard_corrupt(name, "not JSON")
+            return None
+        if (not isinstance(document, dict) or document.get("format") != INDEX_FORMAT
+                or document.get("schema_sha256") != sha256 or not _valid_index(document.get("index"))):
+            self.discard_corrupt(name, "not an index of this schema")
+            return None
+        return document["index"]
+
+    def write_index(self, sha256, index):
+        """Store the index of the schema with hash ``sha256``; return True on success."""
+        document = {"format": INDEX_FORMAT, "schema_sha256": sha256, "index": index}
+        return self.write(index_entry_name(sha256), json.dumps(document, separators=(",", ":")).encode())
