@@ -1,0 +1,1 @@
+"""Developer tools of civis_dyn (not part of the installed package)."""
