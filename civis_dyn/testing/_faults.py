@@ -1,0 +1,251 @@
+"""Fault injection for the local Civis API.
+
+A :class:`Faults` object decides, for each request, whether the server
+answers normally or misbehaves.  It is shared by the server's threads and may
+be changed while the server runs: every read and write goes through its own
+small lock (never the store's lock), and the server sleeps outside any lock.
+
+A fault is named by an *action*:
+
+``None``
+    Answer normally.
+``int``
+    Answer with that status and a JSON error body.  ``429`` carries a
+    ``Retry-After`` header (see :attr:`Faults.retry_after`).
+``"drop"``
+    Close the connection before reading the request body, without an answer.
+``"drop_body"``
+    Send the status line, headers and half of the body, then close.
+``"truncate"``
+    Answer normally, but with only the first half of the JSON body (the
+    ``Content-Length`` matches what is sent, so only the JSON is broken).
+``"html"``
+    Answer 502 with an HTML error page, as a proxy in front of the API would.
+``"slow"``
+    Wait :attr:`Faults.read_delay` seconds before answering normally, long
+    enough to trigger a client's read timeout.
+:class:`Fault`
+    Any of the above with its own status, ``Retry-After`` or delay.
+
+Actions come from a script (:meth:`Faults.script`: a deterministic sequence
+per method and path, consumed one request at a time) or, when no script
+applies, from a seeded random share (:meth:`Faults.random`).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Fault", "Faults"]
+
+KINDS = ("status", "drop", "drop_body", "truncate", "html", "slow")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault, with its details.
+
+    Parameters
+    ----------
+    kind : str
+        One of ``"status"``, ``"drop"``, ``"drop_body"``, ``"truncate"``,
+        ``"html"``, ``"slow"``.
+    status : int, optional
+        The status to answer (``"status"``: required; ``"html"``: 502 unless
+        given).
+    retry_after : float, str or datetime, optional
+        ``Retry-After`` value: seconds, a string sent as is, or a datetime
+        sent as an HTTP date.  Defaults to :attr:`Faults.retry_after` for 429
+        and 503 answers.
+    http_date : bool
+        Send a numeric ``retry_after`` as the HTTP date that many seconds from
+        now instead of as seconds.
+    delay : float, optional
+        For ``"slow"``: seconds to wait (default :attr:`Faults.read_delay`).
+    """
+
+    kind: str = "status"
+    status: int | None = None
+    retry_after: float | str | datetime | None = None
+    http_date: bool = False
+    delay: float | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.kind == "status" and not isinstance(self.status, int):
+            raise ValueError("a 'status' fault needs an integer status")
+
+
+def as_fault(action) -> Fault | None:
+    """Normalise an action (None, int, str or Fault) to a :class:`Fault`."""
+    if action is None or isinstance(action, Fault):
+        return action
+    if isinstance(action, bool):
+        raise TypeError("a fault action cannot be a bool")
+    if isinstance(action, int):
+        return Fault("status", status=action)
+    if isinstance(action, str):
+        return Fault(action)
+    raise TypeError(f"not a fault action: {action!r}")
+
+
+class Faults:
+    """Thread-safe fault settings of a running :class:`LocalCivisAPI`.
+
+    Parameters
+    ----------
+    latency : float
+        Seconds added to every request (slept outside any lock).
+    share : float
+        Share of requests, between 0 and 1, that get a random fault from
+        ``actions`` when no script applies.
+    actions : sequence
+        Actions drawn at random for that share (default ``(503,)``).
+    seed : int, optional
+        Seed of the random generator, for reproducible runs.
+    retry_after : float, str or datetime
+        Default ``Retry-After`` of 429 and 503 answers (seconds by default).
+    read_delay : float
+        Seconds a ``"slow"`` fault waits before answering.
+
+    Examples
+    --------
+    >>> api.faults.script("GET", "/jobs/1", [503, 503, None])   # doctest: +SKIP
+    >>> api.faults.random(0.1, actions=(429, 503), seed=7)      # doctest: +SKIP
+    >>> api.faults.latency = 0.02                               # doctest: +SKIP
+    """
+
+    def __init__(self, latency=0.0, share=0.0, actions=(503,), seed=None,
+                 retry_after=1, read_delay=1.0):
+        self._lock = threading.Lock()
+        self._scripts: dict[tuple[str, str], deque] = {}
+        self._rng = random.Random(seed)
+        self._latency = float(latency)
+        self._share = 0.0
+        self._actions: tuple = ()
+        self._methods = None
+        self._paths = None
+        self.retry_after = retry_after
+        self.read_delay = float(read_delay)
+        self.random(share, actions)
+
+    # -- settings ---------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        """Seconds added to each request."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        if value < 0:
+            raise ValueError("latency must be >= 0")
+        self._latency = float(value)
+
+    @property
+    def share(self) -> float:
+        """Share of requests given a random fault."""
+        return self._share
+
+    def random(self, share: float, actions=(503,), seed=None, methods=None, paths=None) -> None:
+        """Give a random ``share`` of requests a fault drawn from ``actions``.
+
+        Parameters
+        ----------
+        share : float
+            Between 0 (never) and 1 (always).
+        actions : sequence
+            Actions to draw from, uniformly.
+        seed : int, optional
+            Reseed the generator.
+        methods, paths : iterable of str, optional
+            Limit the random faults to these methods / paths (concrete paths or
+            templates such as ``/jobs/{id}``).
+        """
+        if not 0 <= share <= 1:
+            raise ValueError("share must be between 0 and 1")
+        faults = tuple(as_fault(a) for a in actions)
+        if share and not faults:
+            raise ValueError("a random share needs at least one action")
+        with self._lock:
+            if seed is not None:
+                self._rng.seed(seed)
+            self._share = float(share)
+            self._actions = faults
+            self._methods = frozenset(m.upper() for m in methods) if methods else None
+            self._paths = frozenset(_norm(p) for p in paths) if paths else None
+
+    def script(self, method: str, path: str, actions) -> None:
+        """Answer the next requests to ``method path`` with ``actions``, in order.
+
+        Parameters
+        ----------
+        method : str
+            HTTP method, or ``"*"`` for any.
+        path : str
+            A concrete path (``/jobs/1``), a template (``/jobs/{id}``), or
+            ``"*"`` for any path.  A trailing slash does not matter.
+        actions : iterable
+            One action per request (see the module docstring); ``None``
+            answers normally.  After the last one, requests answer normally.
+            Scripting the same method and path again appends.
+        """
+        faults = [as_fault(a) for a in actions]
+        key = (method.upper(), _norm(path))
+        with self._lock:
+            self._scripts.setdefault(key, deque()).extend(faults)
+
+    def pending(self, method: str | None = None, path: str | None = None) -> int:
+        """Number of scripted actions not consumed yet."""
+        with self._lock:
+            return sum(len(q) for (m, p), q in self._scripts.items()
+                       if (method is None or m == method.upper())
+                       and (path is None or p == _norm(path)))
+
+    def clear(self) -> None:
+        """Drop all scripts, the random share and the latency."""
+        with self._lock:
+            self._scripts.clear()
+            self._share = 0.0
+            self._actions = ()
+            self._methods = self._paths = None
+            self._latency = 0.0
+
+    # -- used by the server ----------------------------------------------
+    def pick(self, method: str, path: str, template: str | None) -> Fault | None:
+        """Consume and return the action for one request (None: answer normally)."""
+        if not self._scripts and not self._share:
+            return None
+        path = _norm(path)
+        keys = [(method, path)]
+        if template:
+            keys.append((method, template))
+        keys += [("*", path)] + ([("*", template)] if template else []) + [
+            (method, "*"), ("*", "*")]
+        with self._lock:
+            for key in keys:
+                queue = self._scripts.get(key)
+                if queue:
+                    action = queue.popleft()
+                    if not queue:
+                        del self._scripts[key]
+                    return action
+            if not self._share:
+                return None
+            if self._methods is not None and method not in self._methods:
+                return None
+            if self._paths is not None and path not in self._paths and template not in self._paths:
+                return None
+            if self._rng.random() < self._share:
+                return self._rng.choice(self._actions)
+        return None
+
+
+def _norm(path: str) -> str:
+    if path == "*":
+        return path
+    return "/" + "/".join(s for s in path.split("?")[0].split("/") if s)

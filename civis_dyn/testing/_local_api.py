@@ -1,0 +1,609 @@
+"""An embedded, stateful fake of the Civis API, generated from a Swagger 2.0 schema.
+
+>>> from civis_dyn.testing import LocalCivisAPI
+>>> with LocalCivisAPI() as api:                              # doctest: +SKIP
+...     client = api.client()
+...     job = client.scripts.post_containers(name="x", docker_image_name="img")
+...     run = client.scripts.post_containers_runs(job.id)
+
+Design
+------
+* **HTTP**: the standard library's :class:`~http.server.ThreadingHTTPServer`
+  on 127.0.0.1 (one daemon thread per connection), HTTP/1.1 keep-alive, every
+  answer written with one ``send`` and an exact ``Content-Length`` so clients
+  reuse one connection.  The serving loop runs in a daemon thread;
+  :meth:`LocalCivisAPI.stop` shuts it down, closes the open keep-alive
+  connections and joins it.
+* **Behaviour** comes from the schema, see :mod:`._store`: routing
+  (:mod:`._schema`), CRUD of collections, lists with filters and pagination
+  headers, runs whose state is computed from an injectable clock at read time
+  (no timers), logs, outputs, shares, projects, archive, ``/endpoints``.
+* **Concurrency**: one lock around the store; the lock is never held while
+  sleeping for injected latency or slow answers, nor while writing to the
+  socket.  Fault settings (:mod:`._faults`) and the request log have their own
+  small locks.
+* **Auth**: ``Authorization: Bearer <key>``, or Basic auth with the key as the
+  user name.  The key is never logged nor echoed.
+
+Every answer carries ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` (the
+limit less the requests of the current minute; never enforced).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import gzip
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+from collections import Counter, deque
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+from ._faults import Fault, Faults, _norm
+from ._schema import Router
+from ._store import ApiError, Reply, Store
+
+__all__ = ["Fault", "Faults", "LocalCivisAPI", "RequestRecord", "serve"]
+
+log = logging.getLogger("civis_dyn.testing.local_api")
+
+_BUNDLED = "civis_api_spec.json"
+_MAX_BODY = 64 * 1024 * 1024
+_JSON = "application/json; charset=utf-8"
+_HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+              b"<body><h1>502 Bad Gateway</h1><p>The server returned an invalid or "
+              b"incomplete response.</p></body></html>\n")
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+
+class RequestRecord(NamedTuple):
+    """One request seen by the server.
+
+    ``path`` has no query string and no trailing slash; ``query`` maps each
+    query parameter to its last value; ``status`` is None when the connection
+    was dropped without an answer.
+    """
+
+    method: str
+    path: str
+    query: dict
+    status: int | None
+
+
+def _bundled_spec_path() -> Path | None:
+    candidates = []
+    try:
+        from importlib.resources import files
+
+        base = files("civis_dyn.schemas")
+        candidates += [Path(str(base / _BUNDLED)), Path(str(base / (_BUNDLED + ".gz")))]
+    except (ModuleNotFoundError, TypeError):
+        pass
+    repo = Path(__file__).resolve().parents[2] / "schemas"
+    candidates += [repo / _BUNDLED, repo / (_BUNDLED + ".gz")]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _load_spec(spec):
+    """Return ``(parsed, raw_bytes, mtime or None)`` for any accepted ``spec``."""
+    if spec is None:
+        path = _bundled_spec_path()
+        if path is None:
+            raise FileNotFoundError(
+                "no bundled schema (schemas/civis_api_spec.json) was found; pass spec=")
+        spec = path
+    if isinstance(spec, dict):
+        return spec, json.dumps(spec, separators=(",", ":")).encode(), None
+    if isinstance(spec, (bytes, bytearray)):
+        raw = bytes(spec)
+        return json.loads(raw), raw, None
+    path = Path(spec)
+    raw = path.read_bytes()
+    if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return json.loads(raw), raw, path.stat().st_mtime
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+
+    def __init__(self, address, api):
+        self.api = api
+        self.conns: set = set()
+        self.conn_lock = threading.Lock()
+        self.accepted = 0
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):
+        with self.conn_lock:
+            self.accepted += 1
+            self.conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.conn_lock:
+            self.conns.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        log.debug("error while serving a connection", exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalCivisAPI/1.0"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 300  # seconds an idle keep-alive connection is kept
+
+    def log_message(self, format, *args):  # noqa: A002 - silenced; see the module logger
+        pass
+
+    def _serve(self):
+        self.server.api._serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def send_error(self, code, message=None, explain=None):
+        """Answer malformed requests (bad request line, huge headers) in JSON too."""
+        self.close_connection = True
+        err = ApiError(code, "bad_request" if code < 500 else "internal_error",
+                       message or _REASONS.get(code, "Error"))
+        try:
+            self.server.api._write(self, code, json.dumps(err.body()).encode(), {}, _JSON)
+        except OSError:
+            pass
+
+
+class LocalCivisAPI:
+    """A local, in-memory Civis API serving real HTTP on 127.0.0.1.
+
+    Parameters
+    ----------
+    spec : dict, bytes, str or path-like, optional
+        The Swagger 2.0 schema: parsed, raw JSON bytes, or a file (``.json``
+        or ``.json.gz``).  Defaults to the schema bundled with civis_dyn.
+    api_key : str, optional
+        The key clients must send; random (``secrets.token_urlsafe``) by default.
+    port : int
+        TCP port; 0 picks a free one.
+    run_delays : tuple of float
+        Seconds a new run stays ``queued``, then ``running``.  Changeable
+        while running through :attr:`run_delays`.
+    clock : callable, optional
+        Returns seconds (any origin; ``time.monotonic`` by default).  Run
+        states depend only on it, so a test can advance a fake clock instead
+        of sleeping.
+    faults : Faults, optional
+        Initial fault settings (a fresh :class:`Faults` by default), also at
+        :attr:`faults` for changes while running.
+    request_log_size : int
+        How many :class:`RequestRecord` entries :attr:`requests` keeps
+        (:meth:`count` stays exact beyond it).
+    rate_limit : int
+        Value of ``X-RateLimit-Limit``.
+
+    Notes
+    -----
+    Runs fail when their job's ``name`` contains ``"fail"`` (any case), or a
+    truthy ``"fail"`` key is found in the job's ``arguments`` or ``input``, or
+    in the body of the request that starts the run (or its ``arguments`` or
+    ``input``); a string value becomes the run's ``error``.
+    """
+
+    def __init__(self, spec=None, api_key=None, port=0, *, run_delays=(0.05, 0.1),
+                 clock=None, faults=None, request_log_size=100_000, rate_limit=1000):
+        self.spec, self.spec_bytes, mtime = _load_spec(spec)
+        self.api_key = api_key or secrets.token_urlsafe(32)
+        self._key = self.api_key.encode()
+        self._port = port
+        self.clock = clock or time.monotonic
+        self.faults = faults if faults is not None else Faults()
+        self._store = Store(self.spec, self.clock, run_delays)
+        self._lock = threading.RLock()
+        self._etag = '"' + hashlib.sha256(self.spec_bytes).hexdigest() + '"'
+        modified = int(mtime if mtime is not None else time.time())
+        self._modified = modified
+        self._last_modified = email.utils.formatdate(modified, usegmt=True)
+        self._log = deque(maxlen=request_log_size)
+        self._counts: Counter = Counter()
+        self._log_lock = threading.Lock()
+        self.rate_limit = rate_limit
+        self._window = (0, 0)
+        self._date = (0, "")
+        self._httpd = None
+        self._thread = None
+        self._stopping = threading.Event()
+
+    # -- life cycle ------------------------------------------------------------
+    def start(self) -> LocalCivisAPI:
+        """Bind the port and serve in a daemon thread; return self."""
+        if self._httpd is not None:
+            return self
+        self._stopping.clear()
+        self._httpd = _Server(("127.0.0.1", self._port), self)
+        self._port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"LocalCivisAPI:{self._port}", daemon=True)
+        self._thread.start()
+        log.info("local Civis API serving at %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: end the loop, close open connections, join the thread."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        with httpd.conn_lock:
+            conns = list(httpd.conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        httpd.server_close()
+        self._thread.join(5)
+        self._httpd = self._thread = None
+        log.info("local Civis API on port %s stopped", self._port)
+
+    def __enter__(self) -> LocalCivisAPI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self):
+        state = self.url if self._httpd is not None else "stopped"
+        return f"<LocalCivisAPI {state}>"
+
+    # -- public helpers --------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The TCP port (0 until started when none was given)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL with a trailing slash, e.g. ``http://127.0.0.1:8123/``."""
+        return f"http://127.0.0.1:{self._port}/"
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        return self._httpd.accepted if self._httpd is not None else 0
+
+    @property
+    def run_delays(self) -> tuple:
+        """Seconds new runs stay queued, then running (existing runs keep theirs)."""
+        return self._store.run_delays
+
+    @run_delays.setter
+    def run_delays(self, value) -> None:
+        queued, running = value
+        with self._lock:
+            self._store.run_delays = (float(queued), float(running))
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log, oldest first."""
+        with self._log_lock:
+            return list(self._log)
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """Number of requests, optionally of one method and/or one path.
+
+        ``path`` is a concrete path (``/jobs/1``) or a schema template
+        (``/jobs/{id}``); trailing slashes do not matter.
+        """
+        method = method.upper() if method else None
+        path = _norm(path) if path else None
+        with self._log_lock:
+            return sum(n for (m, p, t), n in self._counts.items()
+                       if (method is None or m == method)
+                       and (path is None or p == path or t == path))
+
+    @property
+    def creations(self) -> dict[str, int]:
+        """Objects created per POST route template (``{"/scripts/containers": 2}``)."""
+        with self._lock:
+            return dict(self._store.creations)
+
+    def created(self, path: str) -> int:
+        """Objects created through one POST route (a template or a concrete path)."""
+        key = _norm(path)
+        if "{" not in key:
+            try:
+                key = self._store.match("POST", Router.split(key))[0].key
+            except ApiError:
+                pass
+        with self._lock:
+            return self._store.creations.get(key, 0)
+
+    def seed(self, path: str, data: dict | None = None) -> dict:
+        """Store an object without a request (e.g. in a collection that has no POST).
+
+        Parameters
+        ----------
+        path : str
+            A collection path: ``/databases``, ``/scripts/containers/3/runs``.
+        data : dict, optional
+            Its fields (camelCase); may include ``id``.
+
+        Returns
+        -------
+        dict
+            The stored fields, with ``id``, ``createdAt`` and the like.
+        """
+        with self._lock:
+            return dict(self._store.seed(path, data))
+
+    def client(self, **kwargs):
+        """A ``civis_dyn.APIClient`` talking to this server.
+
+        Keyword arguments are passed on to ``APIClient``.
+        """
+        import civis_dyn
+
+        return civis_dyn.APIClient(api_key=self.api_key, local_api_spec=self.spec,
+                                   base_url=self.url, **kwargs)
+
+    # -- request handling ----------------------------------------------------
+    def _serve(self, h: _Handler) -> None:
+        method = h.command
+        target = h.path
+        if not target.startswith("/"):
+            parts = urlsplit(target)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+        raw_path, _, qs = target.partition("?")
+        segs = Router.split(raw_path)
+        path = "/" + "/".join(segs)
+        route = params = error = None
+        try:
+            route, params = self._store.match(method, segs)
+        except ApiError as e:
+            error = e
+        endpoints = segs == ["endpoints"] or (route is not None and route.plan[0] == "endpoints")
+        template = route.key if route is not None else None
+        fault = self.faults.pick(method, path, template)
+        if fault is not None and fault.kind == "drop":
+            self._record(method, path, qs, None, template)
+            h.close_connection = True
+            return
+        try:
+            body = self._read_body(h)
+        except ValueError as e:
+            h.close_connection = True
+            return self._answer_error(h, method, path, qs, template,
+                                      ApiError(400, "bad_request", str(e)))
+        latency = self.faults.latency
+        if latency > 0:
+            self._stopping.wait(latency)
+        if fault is not None:
+            if fault.kind == "status":
+                return self._answer_fault(h, method, path, qs, template, fault)
+            if fault.kind == "html":
+                status = fault.status or 502
+                self._record(method, path, qs, status, template)
+                return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
+            if fault.kind == "slow":
+                self._stopping.wait(fault.delay if fault.delay is not None
+                                    else self.faults.read_delay)
+        if not self._authorized(h):
+            return self._answer_error(h, method, path, qs, template, ApiError(
+                401, "unauthorized", "Missing or invalid API key: send 'Authorization: "
+                "Bearer <key>'", {"WWW-Authenticate": 'Bearer realm="Civis API"'}))
+        if endpoints and method == "GET":
+            status, payload, headers, ctype = self._endpoints(h)
+        elif error is not None:
+            return self._answer_error(h, method, path, qs, template, error)
+        else:
+            query = parse_qs(qs, keep_blank_values=True) if qs else {}
+            try:
+                with self._lock:
+                    reply = self._store.handle(route, params, query, body)
+                    payload = (b"" if reply.body is None else
+                               json.dumps(reply.body, separators=(",", ":")).encode())
+            except ApiError as e:
+                return self._answer_error(h, method, path, qs, template, e)
+            except Exception:  # a bug: answer 500 rather than drop the connection
+                log.exception("error handling %s %s", method, path)
+                return self._answer_error(h, method, path, qs, template, ApiError(
+                    500, "internal_error", "The local API failed to handle this request"))
+            status, headers = reply.status, reply.headers or {}
+            ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
+        self._record(method, path, qs, status, template)
+        if fault is not None and fault.kind == "truncate":
+            payload = payload[:len(payload) // 2]
+        elif fault is not None and fault.kind == "drop_body":
+            h.close_connection = True
+            return self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
+        self._write(h, status, payload, headers, ctype)
+
+    def _read_body(self, h) -> bytes:
+        if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks, size = [], 0
+            while True:
+                line = h.rfile.readline(1024)
+                try:
+                    n = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise ValueError("malformed chunked request body") from None
+                if n == 0:
+                    while h.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                size += n
+                if size > _MAX_BODY:
+                    raise ValueError("request body too large")
+                chunks.append(h.rfile.read(n))
+                h.rfile.readline(1024)
+        length = h.headers.get("Content-Length")
+        if not length:
+            return b""
+        try:
+            n = int(length)
+        except ValueError:
+            raise ValueError("invalid Content-Length") from None
+        if n < 0 or n > _MAX_BODY:
+            raise ValueError("invalid Content-Length")
+        return h.rfile.read(n) if n else b""
+
+    def _authorized(self, h) -> bool:
+        header = h.headers.get("Authorization") or ""
+        scheme, _, cred = header.strip().partition(" ")
+        scheme = scheme.lower()
+        cred = cred.strip()
+        if scheme == "bearer":
+            return hmac.compare_digest(cred.encode(), self._key)
+        if scheme == "basic":
+            try:
+                decoded = base64.b64decode(cred, validate=True)
+            except (binascii.Error, ValueError):
+                return False
+            user = decoded.partition(b":")[0]
+            return hmac.compare_digest(user, self._key)
+        return False
+
+    def _endpoints(self, h):
+        headers = {"ETag": self._etag, "Last-Modified": self._last_modified,
+                   "Cache-Control": "no-cache"}
+        inm = h.headers.get("If-None-Match")
+        if inm:
+            tags = [t.strip() for t in inm.split(",")]
+            if "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags):
+                return 304, b"", headers, _JSON
+        else:
+            ims = h.headers.get("If-Modified-Since")
+            if ims:
+                try:
+                    when = email.utils.parsedate_to_datetime(ims)
+                except (TypeError, ValueError):
+                    when = None
+                if when is not None:
+                    if when.tzinfo is None:
+                        when = when.replace(tzinfo=timezone.utc)
+                    if self._modified <= when.timestamp():
+                        return 304, b"", headers, _JSON
+        return 200, self.spec_bytes, headers, _JSON
+
+    def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
+        self._record(method, path, qs, err.status, template)
+        self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
+
+    def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
+        status = fault.status
+        headers = {}
+        retry_after = fault.retry_after
+        if retry_after is None and status == 429:
+            retry_after = self.faults.retry_after
+        if retry_after is not None:
+            headers["Retry-After"] = _retry_after(retry_after, fault.http_date)
+        error = {429: "rate_limited"}.get(status, "server_error" if status >= 500 else "error")
+        err = ApiError(status, error, f"Injected fault: {status} {_REASONS.get(status, '')}"
+                       .strip(), headers)
+        self._answer_error(h, method, path, qs, template, err)
+
+    def _record(self, method, path, qs, status, template) -> None:
+        record = RequestRecord(method, path, dict(parse_qsl(qs, keep_blank_values=True))
+                               if qs else {}, status)
+        with self._log_lock:
+            self._log.append(record)
+            self._counts[(method, path, template)] += 1
+
+    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None) -> None:
+        now = time.time()
+        second = int(now)
+        with self._log_lock:
+            if self._date[0] != second:
+                self._date = (second, email.utils.formatdate(second, usegmt=True))
+            minute = second // 60
+            window, used = self._window
+            used = used + 1 if window == minute else 1
+            self._window = (minute, used)
+            date = self._date[1]
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+                 f"Server: {h.server_version}", f"Date: {date}",
+                 f"X-RateLimit-Limit: {self.rate_limit}",
+                 f"X-RateLimit-Remaining: {max(0, self.rate_limit - used)}"]
+        for name, value in headers.items():
+            lines.append(f"{name}: {value}")
+        bodyless = status in (204, 304) or status < 200
+        if not bodyless:
+            lines.append(f"Content-Type: {ctype}")
+            lines.append(f"Content-Length: {len(payload)}")
+        if h.close_connection:
+            lines.append("Connection: close")
+        elif h.request_version == "HTTP/1.0":
+            lines.append("Connection: keep-alive")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if bodyless or h.command == "HEAD":
+            payload = b""
+        if cut is not None:
+            payload = payload[:cut]
+        try:
+            h.wfile.write(head + payload)
+            if cut is not None:
+                h.wfile.flush()
+        except OSError:
+            h.close_connection = True
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
+
+
+def _retry_after(value, http_date: bool) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return email.utils.format_datetime(value.astimezone(timezone.utc), usegmt=True)
+    if isinstance(value, str):
+        return value
+    if http_date:
+        return email.utils.formatdate(time.time() + float(value), usegmt=True)
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def serve(port: int = 0, spec=None, api_key=None) -> None:
+    """Serve a :class:`LocalCivisAPI` until interrupted (``civis-dyn serve``).
+
+    Prints the URL and the API key, then blocks until KeyboardInterrupt.
+
+    Parameters
+    ----------
+    port : int
+        TCP port on 127.0.0.1; 0 picks a free one.
+    spec : str or path-like, optional
+        Schema file; the bundled schema by default.
+    api_key : str, optional
+        The key clients must send; random by default.
+    """
+    api = LocalCivisAPI(spec=spec, api_key=api_key, port=port)
+    api.start()
+    print(f"Local Civis API serving at {api.url.rstrip('/')}", flush=True)
+    print(f"API key: {api.api_key}", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    try:
+        while api._thread is not None and api._thread.is_alive():
+            api._thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.stop()
+

@@ -1,0 +1,416 @@
+"""Schema helpers for the local Civis API: routing, ``$ref`` resolution,
+response filling and type checking.
+
+Everything here is read-only after construction, so it is shared by the
+server's threads without a lock.
+
+* :class:`Router` compiles the schema's path templates once into a trie of
+  path segments.  A request path is matched segment by segment, literal
+  segments before parameters (so ``/users/me`` wins over ``/users/{id}``), and
+  a parameter declared ``integer`` only accepts digits.  Trailing and doubled
+  slashes are ignored, so ``/jobs/`` and ``/jobs`` are one route.
+* :class:`SchemaIndex` resolves local ``#/definitions/...`` references (with a
+  memo), fills a stored object out to the shape of a response schema, and
+  checks a request value against a schema, naming the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+__all__ = ["Route", "Router", "SchemaIndex", "camel", "parse_query_value"]
+
+_METHODS = ("get", "put", "post", "patch", "delete")
+_MAX_DEPTH = 8
+_CAMEL_RE = re.compile(r"_([a-z0-9])")
+_DEFAULTS_RE = re.compile(r"[Dd]efaults? (?:to |of )?(?:its maximum of )?(\d+)")
+_MAXIMUM_RE = re.compile(r"[Mm]aximum (?:allowed )?(?:is |of )?(\d+)")
+_ORDER_RE = re.compile(r"Defaults to ([a-z_]+)")
+_DIR_RE = re.compile(r"default(?:ing|s)? to (asc|desc)")
+
+
+def camel(name: str) -> str:
+    """Convert a snake_case wire name to camelCase (``run_id`` -> ``runId``)."""
+    return _CAMEL_RE.sub(lambda m: m.group(1).upper(), name)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_TYPE_OK = {
+    "integer": _is_int,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+class Route:
+    """One (path template, HTTP method) pair of the schema.
+
+    Parameters
+    ----------
+    template : str
+        The path template as written in the schema, e.g. ``/jobs/{id}/runs``.
+    method : str
+        Upper-case HTTP method.
+    op : dict
+        The schema's operation object.
+
+    Attributes
+    ----------
+    key : str
+        The template without a trailing slash (``/jobs/`` -> ``/jobs``).
+    shape : tuple
+        The normalised segments, ``None`` standing for a parameter.
+    param_names, param_types : tuple of str
+        Names and declared types of the path parameters, in order.
+    query : dict
+        Query parameter objects by name.
+    body : dict or None
+        The schema of the ``in: body`` parameter, if any.
+    status : int
+        The first 2xx status the operation declares (200 if none).
+    response : dict or None
+        The response schema for ``status``.
+    limit_default, limit_max : int
+        Pagination defaults read from the ``limit`` description.
+    paginated : bool
+        True when the operation takes ``limit`` or ``page_num``.
+    order_default, dir_default : str or None
+        Default ordering read from the ``order``/``order_dir`` descriptions.
+    plan : tuple
+        Filled in by the store: which handler serves this route.
+    """
+
+    __slots__ = (
+        "template", "method", "op", "key", "shape", "param_names", "param_types",
+        "query", "body", "status", "response", "limit_default", "limit_max",
+        "paginated", "order_default", "dir_default", "plan",
+    )
+
+    def __init__(self, template: str, method: str, op: dict):
+        self.template = template
+        self.method = method
+        self.op = op
+        self.key = template.rstrip("/") or "/"
+        segs = [s for s in template.split("/") if s]
+        self.shape = tuple(None if s.startswith("{") else s for s in segs)
+        params = {p.get("name"): p for p in op.get("parameters") or () if isinstance(p, dict)}
+        names = [s[1:-1] for s in segs if s.startswith("{")]
+        self.param_names = tuple(names)
+        self.param_types = tuple((params.get(n) or {}).get("type", "string") for n in names)
+        self.query = {n: p for n, p in params.items() if p.get("in") == "query"}
+        body = [p for p in params.values() if p.get("in") == "body"]
+        self.body = body[0].get("schema") if body else None
+        codes = sorted(int(c) for c in (op.get("responses") or {}) if str(c).isdigit())
+        ok = [c for c in codes if 200 <= c < 300]
+        self.status = ok[0] if ok else 200
+        resp = (op.get("responses") or {}).get(str(self.status)) or {}
+        self.response = resp.get("schema")
+        limit_desc = (self.query.get("limit") or {}).get("description") or ""
+        m = _DEFAULTS_RE.search(limit_desc)
+        self.limit_default = int(m.group(1)) if m else 20
+        m = _MAXIMUM_RE.search(limit_desc)
+        self.limit_max = int(m.group(1)) if m else max(self.limit_default, 1000)
+        self.paginated = "limit" in self.query or "page_num" in self.query
+        m = _ORDER_RE.search((self.query.get("order") or {}).get("description") or "")
+        self.order_default = m.group(1) if m else None
+        m = _DIR_RE.search((self.query.get("order_dir") or {}).get("description") or "")
+        self.dir_default = m.group(1) if m else None
+        self.plan = None
+
+    def __repr__(self):
+        return f"<Route {self.method} {self.template}>"
+
+
+class _Node:
+    __slots__ = ("lit", "param", "routes")
+
+    def __init__(self):
+        self.lit = {}
+        self.param = None
+        self.routes = None
+
+
+class NoRoute(Exception):
+    """No template matches a path (``allow`` is empty) or none has the verb."""
+
+    def __init__(self, allow=()):
+        super().__init__(allow)
+        self.allow = tuple(allow)
+
+
+class Router:
+    """Match request paths against the schema's path templates.
+
+    Parameters
+    ----------
+    paths : dict
+        The schema's ``paths`` object.
+    """
+
+    def __init__(self, paths: dict):
+        self.root = _Node()
+        self.routes: list[Route] = []
+        for template, item in (paths or {}).items():
+            if not isinstance(item, dict):
+                continue
+            for method in _METHODS:
+                op = item.get(method)
+                if isinstance(op, dict):
+                    self._add(Route(template, method.upper(), op))
+
+    def _add(self, route: Route) -> None:
+        node = self.root
+        for seg in route.shape:
+            if seg is None:
+                node.param = node.param or _Node()
+                node = node.param
+            else:
+                node = node.lit.setdefault(seg, _Node())
+        if node.routes is None:
+            node.routes = {}
+        # With and without a trailing slash are one route; the first one wins.
+        node.routes.setdefault(route.method, route)
+        self.routes.append(route)
+
+    @staticmethod
+    def split(path: str) -> list[str]:
+        """Split a request path into unquoted, non-empty segments."""
+        if "%" in path:
+            return [unquote(s) for s in path.split("/") if s]
+        return [s for s in path.split("/") if s]
+
+    def _candidates(self, node, segs, i, vals, out):
+        if i == len(segs):
+            if node.routes:
+                out.append((node.routes, tuple(vals)))
+            return
+        child = node.lit.get(segs[i])
+        if child is not None:
+            self._candidates(child, segs, i + 1, vals, out)
+        if node.param is not None:
+            vals.append(segs[i])
+            self._candidates(node.param, segs, i + 1, vals, out)
+            vals.pop()
+
+    def match(self, method: str, segs: list[str]) -> tuple[Route, tuple]:
+        """Find the route for ``method`` and the path segments.
+
+        Returns
+        -------
+        (Route, tuple)
+            The route and its path parameter values (``int`` for integer
+            parameters, else ``str``).
+
+        Raises
+        ------
+        NoRoute
+            ``allow`` is empty when no template matches (404), else it lists
+            the verbs the first matching template accepts (405).
+        """
+        out = []
+        self._candidates(self.root, segs, 0, [], out)
+        for routes, vals in out:
+            route = routes.get(method)
+            if route is None:
+                continue
+            values = []
+            for v, t in zip(vals, route.param_types):
+                if t == "integer":
+                    if not v.isdigit():
+                        break
+                    values.append(int(v))
+                else:
+                    values.append(v)
+            else:
+                return route, tuple(values)
+        if out and not any(method in routes for routes, _ in out):
+            raise NoRoute(sorted(out[0][0]))
+        raise NoRoute()
+
+
+def parse_query_value(param: dict, raw: list[str]):
+    """Convert raw query strings to the parameter's declared type.
+
+    Returns
+    -------
+    value
+        The converted value.
+
+    Raises
+    ------
+    ValueError
+        When a value does not fit the declared type.
+    """
+    kind = param.get("type", "string")
+    if kind == "array":
+        item_kind = (param.get("items") or {}).get("type", "string")
+        parts = [p for r in raw for p in r.split(",") if p != ""]
+        return [_scalar(item_kind, p) for p in parts]
+    return _scalar(kind, raw[-1])
+
+
+def _scalar(kind: str, text: str):
+    if kind == "integer":
+        return int(text.strip())
+    if kind == "number":
+        return float(text.strip())
+    if kind == "boolean":
+        low = text.strip().lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+        raise ValueError(text)
+    return text
+
+
+class SchemaIndex:
+    """Resolve, fill and check schemas of one Swagger 2.0 document.
+
+    Parameters
+    ----------
+    spec : dict
+        The parsed schema; only ``definitions`` is read.
+    """
+
+    def __init__(self, spec: dict):
+        self.defs = spec.get("definitions") or {}
+        self._refs: dict[str, dict] = {}
+        self._defaults: dict[int, object] = {}
+
+    def resolve(self, schema) -> dict:
+        """Follow local ``$ref``s (and merge ``allOf``) to a concrete schema."""
+        if not isinstance(schema, dict):
+            return {}
+        seen = 0
+        while "$ref" in schema and seen < 32:
+            ref = schema["$ref"]
+            hit = self._refs.get(ref)
+            if hit is None:
+                name = ref.rsplit("/", 1)[-1] if ref.startswith("#/definitions/") else None
+                hit = self.defs.get(name) if name else None
+                hit = hit if isinstance(hit, dict) else {}
+                self._refs[ref] = hit
+            schema = hit
+            seen += 1
+        if "allOf" in schema:
+            merged = {"type": "object", "properties": {}}
+            for part in schema["allOf"]:
+                merged["properties"].update(self.resolve(part).get("properties") or {})
+            merged["properties"].update(schema.get("properties") or {})
+            return merged
+        return schema
+
+    def properties(self, schema) -> dict:
+        """The properties of an object schema (``{}`` for anything else)."""
+        s = self.resolve(schema)
+        if s.get("type") == "array":
+            s = self.resolve(s.get("items"))
+        return s.get("properties") or {}
+
+    def is_array(self, schema) -> bool:
+        """True when the schema describes a JSON array."""
+        s = self.resolve(schema)
+        return s.get("type") == "array" or ("items" in s and "properties" not in s)
+
+    def default(self, schema, depth: int = 0):
+        """The value of a field absent from the store: null, [] or a filled object."""
+        s = self.resolve(schema)
+        key = id(s)
+        hit = self._defaults.get(key, self)
+        if hit is not self:
+            return hit
+        props = s.get("properties")
+        if s.get("type") == "array" or ("items" in s and not props):
+            value = []
+        elif props:
+            value = {} if depth >= _MAX_DEPTH else {
+                k: self.default(p, depth + 1) for k, p in props.items()
+            }
+        elif s.get("type") == "object":
+            value = {}
+        else:
+            value = None
+        if depth < _MAX_DEPTH:
+            self._defaults[key] = value
+        return value
+
+    def fill(self, schema, data, depth: int = 0):
+        """Shape ``data`` like ``schema``: keep its declared fields, default the rest.
+
+        Objects without declared properties and scalars are returned as they
+        are.  The result may share unchanged parts with ``data`` and with the
+        cached defaults: never mutate it, serialise it.
+        """
+        if schema is None or depth > _MAX_DEPTH:
+            return data
+        s = self.resolve(schema)
+        props = s.get("properties")
+        if props:
+            if not isinstance(data, dict):
+                return data
+            out = {}
+            for k, p in props.items():
+                if k in data:
+                    v = data[k]
+                    out[k] = self.fill(p, v, depth + 1) if isinstance(v, (dict, list)) else v
+                else:
+                    out[k] = self.default(p, depth + 1)
+            return out
+        if isinstance(data, list):
+            items = s.get("items")
+            if items is None:
+                return data
+            return [self.fill(items, x, depth + 1) if isinstance(x, (dict, list)) else x
+                    for x in data]
+        return data
+
+    def check(self, schema, value, name: str, depth: int = 0) -> str | None:
+        """Return an error naming the first field of ``value`` with a wrong type.
+
+        ``null`` is accepted anywhere; undeclared fields are not checked.
+        """
+        if value is None or depth > _MAX_DEPTH:
+            return None
+        s = self.resolve(schema)
+        props = s.get("properties")
+        kind = s.get("type") or ("object" if props else None)
+        ok = _TYPE_OK.get(kind) if isinstance(kind, str) else None
+        if ok is not None and not ok(value):
+            return f"{name or 'body'} must be of type {kind}, not {_json_type(value)}"
+        if props and isinstance(value, dict):
+            for k, v in value.items():
+                p = props.get(k)
+                if p is not None and v is not None:
+                    err = self.check(p, v, f"{name}.{k}" if name else k, depth + 1)
+                    if err:
+                        return err
+        elif isinstance(value, list) and s.get("items") is not None:
+            for i, v in enumerate(value):
+                err = self.check(s["items"], v, f"{name or 'body'}[{i}]", depth + 1)
+                if err:
+                    return err
+        return None
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
