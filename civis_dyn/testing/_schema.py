@@ -23,6 +23,7 @@ __all__ = ["Route", "Router", "SchemaIndex", "camel", "parse_query_value"]
 
 _METHODS = ("get", "put", "post", "patch", "delete")
 _MAX_DEPTH = 8
+_MISSING = object()
 _CAMEL_RE = re.compile(r"_([a-z0-9])")
 _DEFAULTS_RE = re.compile(r"[Dd]efaults? (?:to |of )?(?:its maximum of )?(\d+)")
 _MAXIMUM_RE = re.compile(r"[Mm]aximum (?:allowed )?(?:is |of )?(\d+)")
@@ -284,6 +285,8 @@ class SchemaIndex:
         self.defs = spec.get("definitions") or {}
         self._refs: dict[str, dict] = {}
         self._defaults: dict[int, object] = {}
+        self._plans: dict[int, tuple] = {}
+        self._merged: dict[int, dict] = {}
 
     def resolve(self, schema) -> dict:
         """Follow local ``$ref``s (and merge ``allOf``) to a concrete schema."""
@@ -301,10 +304,13 @@ class SchemaIndex:
             schema = hit
             seen += 1
         if "allOf" in schema:
-            merged = {"type": "object", "properties": {}}
-            for part in schema["allOf"]:
-                merged["properties"].update(self.resolve(part).get("properties") or {})
-            merged["properties"].update(schema.get("properties") or {})
+            merged = self._merged.get(id(schema))
+            if merged is None:
+                merged = {"type": "object", "properties": {}}
+                for part in schema["allOf"]:
+                    merged["properties"].update(self.resolve(part).get("properties") or {})
+                merged["properties"].update(schema.get("properties") or {})
+                self._merged[id(schema)] = merged
             return merged
         return schema
 
@@ -342,6 +348,20 @@ class SchemaIndex:
             self._defaults[key] = value
         return value
 
+    def _fill_plan(self, schema):
+        """Cached ``(properties, items)`` of a schema; properties as (name, schema, default)."""
+        key = id(schema)
+        plan = self._plans.get(key)
+        if plan is None:
+            s = self.resolve(schema)
+            props = s.get("properties")
+            if props:
+                plan = ([(k, p, self.default(p, 1)) for k, p in props.items()], None)
+            else:
+                plan = (None, s.get("items"))
+            self._plans[key] = plan
+        return plan
+
     def fill(self, schema, data, depth: int = 0):
         """Shape ``data`` like ``schema``: keep its declared fields, default the rest.
 
@@ -351,25 +371,24 @@ class SchemaIndex:
         """
         if schema is None or depth > _MAX_DEPTH:
             return data
-        s = self.resolve(schema)
-        props = s.get("properties")
-        if props:
-            if not isinstance(data, dict):
+        props, items = self._fill_plan(schema)
+        if props is not None:
+            if data.__class__ is not dict:
                 return data
             out = {}
-            for k, p in props.items():
-                if k in data:
-                    v = data[k]
-                    out[k] = self.fill(p, v, depth + 1) if isinstance(v, (dict, list)) else v
+            get = data.get
+            for k, p, default in props:
+                v = get(k, _MISSING)
+                if v is _MISSING:
+                    out[k] = default
+                elif v.__class__ is dict or v.__class__ is list:
+                    out[k] = self.fill(p, v, depth + 1)
                 else:
-                    out[k] = self.default(p, depth + 1)
+                    out[k] = v
             return out
-        if isinstance(data, list):
-            items = s.get("items")
-            if items is None:
-                return data
-            return [self.fill(items, x, depth + 1) if isinstance(x, (dict, list)) else x
-                    for x in data]
+        if items is not None and data.__class__ is list:
+            return [self.fill(items, x, depth + 1) if x.__class__ is dict or x.__class__ is list
+                    else x for x in data]
         return data
 
     def check(self, schema, value, name: str, depth: int = 0) -> str | None:
