@@ -1,0 +1,207 @@
+"""``create_client_mock``: a :mod:`unittest.mock` stand-in for :class:`civis_dyn.APIClient`.
+
+The mock is spec'd from the API schema, so code under test fails on the mock
+where it would fail on the real client:
+
+* every resource and method of the schema exists (``mock.jobs.get``) and
+  :func:`dir` lists them;
+* a wrong resource or method name raises :class:`AttributeError` (with the
+  real client's message and its close-name suggestions);
+* a call whose arguments do not fit the method's signature raises
+  :class:`TypeError` *before* it is recorded, with the real client's message;
+  the values' types are not checked, since in tests they are often mocks;
+* ``mock.jobs.get.return_value`` and ``side_effect`` are settable per method,
+  and ``assert_called_once_with(1)`` matches a call made as ``get(id=1)``.
+
+Nothing is synthesized up front. The client mock knows only the names of the
+resources; a resource's mock is made on first access and knows only its
+method names; a method's mock (with its :class:`inspect.Signature`) is made on
+first access too. Building a mock therefore costs one schema load (shared
+with every client of the process) and one :class:`~unittest.mock.NonCallableMagicMock`.
+"""
+
+import inspect
+from unittest import mock
+
+from .._client import APIClient
+from .._resources import resource_class, suggest
+from ..spec._source import load_api_spec
+
+__all__ = ["create_client_mock"]
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def create_client_mock(spec=None):
+    """Return a mock of :class:`civis_dyn.APIClient` spec'd from an API schema.
+
+    Parameters
+    ----------
+    spec : str, PathLike or dict, optional
+        The schema to build from: a file, or a parsed schema. Default: the
+        schema bundled with civis_dyn.
+
+    Returns
+    -------
+    unittest.mock.NonCallableMagicMock
+        ``isinstance(mock, civis_dyn.APIClient)`` is true. Resources are
+        non-callable mocks, methods are :class:`~unittest.mock.MagicMock`
+        objects that check their call signature.
+
+    Raises
+    ------
+    civis_dyn.SpecError
+        When the schema is missing or malformed.
+
+    Examples
+    --------
+    >>> from civis_dyn import Response
+    >>> from civis_dyn.testing import create_client_mock
+    >>> client = create_client_mock()                        # doctest: +SKIP
+    >>> client.jobs.get.return_value = Response({"id": 1, "state": "idle"})  # doctest: +SKIP
+    >>> client.jobs.get(1).state                             # doctest: +SKIP
+    'idle'
+    >>> client.jobs.get.assert_called_once_with(id=1)        # doctest: +SKIP
+    """
+    api_spec = load_api_spec(spec)
+    names = sorted({*api_spec.index, *_client_attributes()})
+    client = ClientMock(spec_set=names, name="client")
+    client.__dict__["_spec_class"] = APIClient  # isinstance() and repr, as autospec does
+    client.__dict__["_civis_spec"] = api_spec
+    return client
+
+
+def _client_attributes():
+    """Public attributes of :class:`APIClient` itself (they win over resources, as on a client)."""
+    names = {name for name in dir(APIClient) if not name.startswith("_")}
+    names.add("last_response")  # an instance attribute
+    return names
+
+
+class ClientMock(mock.NonCallableMagicMock):
+    """The mock client: one attribute per resource, each made on first access."""
+
+    def __getattr__(self, name):
+        allowed = self.__dict__.get("_mock_methods")
+        if allowed is not None and not name.startswith("_") and name not in allowed:
+            resources = self.__dict__["_civis_spec"].resources()
+            raise AttributeError(f"APIClient has no resource {name!r}.{suggest(name, resources)}")
+        return super().__getattr__(name)
+
+    def _get_child_mock(self, /, **kw):
+        name = kw.get("_new_name")
+        api_spec = self.__dict__.get("_civis_spec")
+        if api_spec is None or name not in self.__dict__["_mock_methods"]:
+            return super()._get_child_mock(**kw)
+        if name in _client_attributes():
+            attribute = inspect.getattr_static(APIClient, name, None)
+            if inspect.isfunction(attribute):
+                signature = inspect.signature(attribute)
+                signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+                return method_mock(signature, f"APIClient.{name}()", name, **kw)
+            return mock.NonCallableMagicMock(**kw)
+        cls = resource_class(api_spec, name)
+        resource = ResourceMock(spec_set=cls._method_names(), **kw)
+        resource.__dict__["_spec_class"] = cls
+        resource.__dict__["_civis_spec"] = api_spec
+        resource.__dict__["_civis_resource"] = name
+        return resource
+
+
+class ResourceMock(mock.NonCallableMagicMock):
+    """The mock of one resource: one signature-checked method mock per operation."""
+
+    def __getattr__(self, name):
+        allowed = self.__dict__.get("_mock_methods")
+        if allowed is not None and not name.startswith("_") and name not in allowed:
+            resource = self.__dict__["_civis_resource"]
+            raise AttributeError(f"{resource!r} has no method {name!r}.{suggest(name, allowed)}")
+        return super().__getattr__(name)
+
+    def _get_child_mock(self, /, **kw):
+        name = kw.get("_new_name")
+        api_spec = self.__dict__.get("_civis_spec")
+        if api_spec is None or name not in self.__dict__["_mock_methods"]:
+            return super()._get_child_mock(**kw)
+        resource = self.__dict__["_civis_resource"]
+        label = f"{resource}.{name}()"
+        if name in api_spec.index[resource]:
+            operation = api_spec.operation(resource, name)
+            required = frozenset(p.name for p in operation.parameters if p.required)
+            return method_mock(operation.signature, label, name, required=required, **kw)
+        # a convenience method offered by the package (an extension): f(resource, ...)
+        function = getattr(self.__dict__["_spec_class"], name)
+        signature = inspect.signature(function)
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        return method_mock(signature, label, name, **kw)
+
+
+def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
+    """Return a :class:`~unittest.mock.MagicMock` that accepts only calls fitting ``signature``.
+
+    Parameters
+    ----------
+    signature : inspect.Signature
+        The method's signature, without ``self``.
+    label : str
+        ``"jobs.get()"``: how error messages name the method.
+    method_name : str
+        The method's name (``__name__`` of the spec).
+    required : frozenset of str, optional
+        Parameters for which ``None`` counts as missing (as the client does).
+    **kw
+        Passed to :class:`~unittest.mock.MagicMock` (parent and names).
+    """
+    def method(*args, **kwargs):  # the spec: carries the name and the signature
+        raise NotImplementedError  # pragma: no cover - never called
+
+    method.__name__ = method_name
+    method.__qualname__ = label[:-2]
+    method.__signature__ = signature
+    child = mock.MagicMock(spec=method, _eat_self=False, **kw)  # the signature has no self
+
+    def check_call(_mock_self, /, *args, **kwargs):
+        check_arguments(signature, label, args, kwargs, required)
+
+    # as create_autospec does: each mock has a class of its own, whose call checks first
+    type(child)._mock_check_sig = check_call
+    type(child).__signature__ = signature
+    return child
+
+
+def check_arguments(signature, label, args, kwargs, required=frozenset()):
+    """Raise :class:`TypeError` unless ``args`` and ``kwargs`` fit ``signature``.
+
+    The messages are those of the real client (``jobs.get() missing required
+    argument(s): 'id'``).
+    """
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(_explain(signature, label, args, kwargs, exc)) from None
+    missing = [n for n in signature.parameters if n in required and bound.arguments.get(n) is None]
+    if missing:
+        raise TypeError(f"{label} missing required argument(s): {', '.join(map(repr, missing))}")
+
+
+def _explain(signature, label, args, kwargs, exc):
+    params = signature.parameters
+    kinds = {p.kind for p in params.values()}
+    positional = [n for n, p in params.items() if p.kind in _POSITIONAL]
+    if len(args) > len(positional) and inspect.Parameter.VAR_POSITIONAL not in kinds:
+        return (f"{label} takes {len(positional)} positional argument(s) but {len(args)} were "
+                f"given (optional arguments are keyword-only)")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        for key in kwargs:
+            if key not in params or params[key].kind is inspect.Parameter.POSITIONAL_ONLY:
+                return f"{label} got an unexpected keyword argument {key!r}.{suggest(key, params)}"
+    given = set(positional[:len(args)])
+    for key in kwargs:
+        if key in given:
+            return f"{label} got multiple values for argument {key!r}"
+    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty
+               and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+               and n not in given and n not in kwargs]
+    if missing:
+        return f"{label} missing required argument(s): {', '.join(map(repr, missing))}"
+    return f"{label} {exc}"
