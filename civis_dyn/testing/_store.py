@@ -311,7 +311,8 @@ class Store:
                 if path == "/endpoints":
                     return ("endpoints", None)
                 if path in self.tops:
-                    return {"GET": ("list", None), "POST": ("create", None)}.get(m, ("action", None))
+                    return {"GET": ("list", None),
+                            "POST": ("create", None)}.get(m, ("action", None))
                 return {"GET": ("single_get", path), "POST": ("action", None),
                         "DELETE": ("single_delete", path)}.get(m, ("single_update", path))
             kind = sub_kind(prefix, tail)

@@ -303,7 +303,8 @@ def test_pagination_headers_and_pages(http):
     assert len(r.json()) == 20 and r.json()[0]["id"] == 1
     h = r.headers
     assert (h["X-Pagination-Current-Page"], h["X-Pagination-Per-Page"],
-            h["X-Pagination-Total-Entries"], h["X-Pagination-Total-Pages"]) == ("1", "20", "45", "3")
+            h["X-Pagination-Total-Entries"], h["X-Pagination-Total-Pages"]) == (
+        "1", "20", "45", "3")
     r = http.get("/things/", params={"page_num": 3})
     assert [x["id"] for x in r.json()] == list(range(41, 46))
     assert r.headers["X-Pagination-Current-Page"] == "3"
@@ -432,6 +433,17 @@ def test_logs_appear_over_the_life_of_a_run(http, clock):
     assert http.get(url, params={"last_id": 4}).json() == []
 
 
+def test_outputs(http):
+    http.post("/things/", json={"name": "job"})
+    rid = http.post("/things/1/runs").json()["id"]
+    url = f"/things/1/runs/{rid}/outputs"
+    assert http.get(url).json() == []
+    r = http.post(url, json={"objectType": "File", "objectId": 42})
+    assert r.status_code == 202 and r.json()["objectId"] == 42 and r.json()["name"]
+    assert [(o["objectType"], o["objectId"]) for o in http.get(url).json()] == [("File", 42)]
+    assert http.post(url, json={"objectType": "File"}).status_code == 400
+
+
 def test_workflow_executions(http, clock):
     http.post("/workflows/", json={"name": "wf"})
     e = http.post("/workflows/1/executions", json={"input": {"x": 1}})
@@ -506,8 +518,8 @@ def test_type_validation_names_the_field(http):
 
 def test_rate_limit_headers_everywhere(api, http):
     with _session(None) as anonymous:
-        answers = [http.get("/things/"), http.get("/nope"), http.post("/things/", json={"size": "x"}),
-                   anonymous.get(api.url + "things/")]
+        answers = [http.get("/things/"), http.get("/nope"),
+                   http.post("/things/", json={"size": "x"}), anonymous.get(api.url + "things/")]
     for r in answers:
         assert int(r.headers["X-RateLimit-Limit"]) == 1000
         assert 0 <= int(r.headers["X-RateLimit-Remaining"]) < 1000
@@ -682,6 +694,47 @@ def test_threads(api):
     assert not errors
     assert sorted(ids) == list(range(1, 201))
     assert api.created("/things") == 200
+
+
+def _raw(api, data):
+    import socket
+    with socket.create_connection(("127.0.0.1", api.port), timeout=5) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def test_raw_http_edge_cases(api):
+    auth = f"Authorization: Bearer {KEY}\r\n".encode()
+    answer = _raw(api, b"NONSENSE\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ") and b'"code": 400' in answer
+    body = b'{"name": "chunked"}'
+    answer = _raw(api, b"POST /things/ HTTP/1.1\r\nHost: x\r\n" + auth
+                  + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                  + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 201 ") and b"Connection: close" in answer
+    assert b'"name":"chunked"' in answer
+    answer = _raw(api, b"HEAD /things/ HTTP/1.1\r\n" + auth + b"Connection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 405 ") and answer.endswith(b"\r\n\r\n")
+    answer = _raw(api, b"GET /users/me HTTP/1.0\r\n" + auth + b"\r\n")   # 1.0: closes
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"}")
+    answer = _raw(api, b"POST /things/ HTTP/1.1\r\n" + auth + b"Content-Length: %d\r\n"
+                  b"Expect: 100-continue\r\nConnection: close\r\n\r\n" % len(body) + body)
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 ")
+
+
+def test_default_spec_is_the_bundled_one():
+    bundled = Path(__file__).resolve().parents[2] / "schemas" / "civis_api_spec.json"
+    if not bundled.exists():
+        pytest.skip("the bundled schema is not built yet")
+    with LocalCivisAPI() as api, _session(api.api_key) as s:
+        assert api.spec_bytes == bundled.read_bytes()
+        assert s.get(api.url + "endpoints").content == api.spec_bytes
+        assert s.get(api.url + "users/me").json()["id"] == 1
 
 
 def test_start_stop(clock):
