@@ -117,6 +117,9 @@ Shell completion (bash; zsh_source for zsh, fish_source for fish):
 @click.option("--spec", "spec_path", envvar=SPEC_ENV, is_eager=True, metavar="PATH",
               type=click.Path(exists=True, dir_okay=False),
               help=f"A local schema file to build from (env {SPEC_ENV}).")
+@click.option("--retries", type=click.IntRange(0, 100), default=None, metavar="N",
+              help="Retry a failed request at most N times (default: the client's policy, "
+                   "up to 9 retries with backoff).")
 @click.version_option(__version__, "--version", prog_name="civis-dyn")
-def cli(spec_path):
+def cli(spec_path, retries):
     """The root group's callback: nothing to do, the session is made on first use."""

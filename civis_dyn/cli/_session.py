@@ -36,6 +36,8 @@ class CliSession:
     spec_path : str or None
         A local schema file (``--spec`` / ``CIVIS_DYN_SPEC``), or None for the
         client's own resolution.
+    retries : int or None
+        Retries per request (``--retries``); None for the client's policy.
 
     Attributes
     ----------
@@ -43,8 +45,9 @@ class CliSession:
         The resource groups built during this run (resource name -> group).
     """
 
-    def __init__(self, spec_path=None):
+    def __init__(self, spec_path=None, retries=None):
         self.spec_path = spec_path or None
+        self.retries = retries
         self.resource_groups = {}
         self._client = None
 
@@ -55,7 +58,8 @@ class CliSession:
             from .._client import APIClient
 
             with api_errors():
-                self._client = APIClient(local_api_spec=self.spec_path, user_agent="civis-dyn-cli")
+                self._client = APIClient(local_api_spec=self.spec_path, retries=self.retries,
+                                         user_agent="civis-dyn-cli")
         return self._client
 
     @property
@@ -78,7 +82,7 @@ def session_of(ctx):
     if session is None:
         root = ctx.find_root()
         spec_path = root.params.get("spec_path") or os.environ.get(SPEC_ENV)
-        session = ctx.meta[_META_KEY] = CliSession(spec_path)
+        session = ctx.meta[_META_KEY] = CliSession(spec_path, root.params.get("retries"))
     return session
 
 

@@ -270,10 +270,23 @@ def test_missing_key_exits_1_with_a_clear_message(run_cli, api_env, monkeypatch)
 
 def test_connection_error_exits_1(run_cli, api_env, monkeypatch):
     monkeypatch.setenv("CIVIS_API_ENDPOINT", "http://127.0.0.1:9/")  # discard port: refused
-    monkeypatch.setattr("time.sleep", lambda seconds: None)  # no backoff between the retries
-    result = run_cli("jobs", "get", "1")
+    result = run_cli("--retries", "0", "jobs", "get", "1")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.startswith("Error: GET /jobs/1: ConnectionError")
+
+
+def test_retries_option_retries_a_failed_request(run_cli, api_env, requests_mock):
+    requests_mock.get(BASE_URL + "jobs/1", [{"status_code": 503, "headers": {"Retry-After": "0"}},
+                                            {"json": JOBS[0]}])
+    result = run_cli("--retries", "1", "jobs", "get", "1")
+    assert result.exit_code == 0, result
+    assert requests_mock.call_count == 2
+    requests_mock.reset_mock()
+    requests_mock.get(BASE_URL + "jobs/1", [{"status_code": 503, "headers": {"Retry-After": "0"}},
+                                            {"json": JOBS[0]}])
+    failed = run_cli("--retries", "0", "jobs", "get", "1")
+    assert failed.exit_code == 1 and "503" in failed.stderr
+    assert requests_mock.call_count == 1
 
 
 @pytest.mark.parametrize("args, message", [
