@@ -99,7 +99,8 @@ def render_docstring(op):
         lines += ["", "Parameters", "----------"]
         for p in op.parameters:
             optional = "" if p.required else ", optional"
-            lines.append(f"{p.name} : {type_label(p.schema)}{optional}")
+            label = type_label(p.schema, with_format=p.location == "body")
+            lines.append(f"{p.name} : {label}{optional}")
             if p.description:
                 lines.extend(_wrap(p.description, 4))
             if p.location == "body":

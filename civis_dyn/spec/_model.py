@@ -128,15 +128,19 @@ def python_type(schema):
     return _PY_TYPES.get(kind, inspect.Parameter.empty)
 
 
-def type_label(schema):
-    """Return the type text used in docstrings: ``int``, ``List[dict]``, ``str (date-time)``."""
+def type_label(schema, with_format=True):
+    """Return the type text used in docstrings: ``int``, ``List[dict]``, ``str (date-time)``.
+
+    The reference shows formats for body and response fields, not for path and
+    query parameters (``with_format=False``).
+    """
     annotation = python_type(schema)
     if annotation is inspect.Parameter.empty:
         text = schema.get("type") or "object"
     else:
         text = inspect.formatannotation(annotation)
     fmt = schema.get("format")
-    if fmt and schema.get("type") == "string":
+    if with_format and fmt and schema.get("type") == "string":
         text += f" ({fmt})"
     return text
 
