@@ -20,7 +20,8 @@ from ._session import api_errors, session_of
 __all__ = ["OperationCommand", "ResourceGroup", "command_name", "python_name"]
 
 # Commands of our own offered on resources besides the API's operations:
-# command name -> (module, attribute, predicate(resource, method names)).
+# command name -> (module, factory(resource, spec), predicate(resource, method names)).
+# The method names include the conveniences civis_dyn offers (``run_and_wait``).
 _EXTRA_COMMANDS = {
     "follow-log": ("._run_commands", "follow_log_command",
                    lambda resource, methods: resource == "jobs" and "list_runs_logs" in methods),
@@ -199,7 +200,7 @@ class ResourceGroup(click.Group):
 
             module, attr, _ = _EXTRA_COMMANDS[name]
             factory = getattr(importlib.import_module(module, __package__), attr)
-            command = factory(self.resource)
+            command = factory(self.resource, session_of(ctx).spec)
         else:
             return None
         self._built[name] = command

@@ -14,7 +14,7 @@ __all__ = ["run_demo"]
 
 _TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 _RUN_DEADLINE = 8.0
-_HELP_LINES = 14
+_HELP_LINES = 18
 
 
 def _wait_for_run(scripts, script_id, run_id, deadline):
@@ -29,11 +29,9 @@ def _wait_for_run(scripts, script_id, run_id, deadline):
 def _run_and_wait(client, script_id, echo):
     scripts = client.scripts
     if "run_and_wait" in dir(scripts):
-        echo(f">>> client.scripts.run_and_wait({script_id})")
-        result = scripts.run_and_wait(script_id)
-        if hasattr(result, "result"):  # a future
-            result = result.result()
-        return result
+        echo(f'>>> client.scripts.run_and_wait({script_id}, kind="containers")')
+        return scripts.run_and_wait(script_id, kind="containers", polling_interval=0.05,
+                                    timeout=_RUN_DEADLINE)
     echo(f">>> run = client.scripts.post_containers_runs({script_id})")
     run = scripts.post_containers_runs(script_id)
     echo(f"    run {run.id}: {run.state}; polling until it ends")
@@ -117,9 +115,9 @@ def run_demo(spec=None, echo=print):
         echo("\n7. help() for one method (docs from the schema)")
         echo(">>> help(client.scripts.post_containers_runs)")
         text = pydoc.plaintext.document(client.scripts.post_containers_runs)
-        lines = [line for line in pydoc.plain(text).splitlines() if line.strip()]
+        lines = [line.rstrip() for line in pydoc.plain(text).strip().splitlines()]
         for line in lines[:_HELP_LINES]:
-            echo(f"    {line}")
+            echo(f"    {line}".rstrip())
         if len(lines) > _HELP_LINES:
             echo("    …")
 

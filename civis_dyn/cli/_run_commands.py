@@ -1,13 +1,17 @@
 """Commands about runs: ``jobs follow-log ID [RUN_ID]`` and ``<resource> run-and-wait ID``.
 
-Both use :mod:`civis_dyn.futures` (``follow_logs`` and the ``run_and_wait``
-convenience method it gives runnable resources); both exit 1 when the run
-fails, so a cron job notices.
+Both use :mod:`civis_dyn.futures` (``follow_logs``, and the ``run_and_wait``
+method it offers on every resource that can start and poll runs); both exit 1
+when the run fails or is cancelled, so a cron job notices.
+
+Every Civis run belongs to a job, so ``civis-dyn jobs follow-log ID`` follows
+the runs of scripts, imports and the like too (their IDs are job IDs).
 """
+
+import concurrent.futures
 
 import click
 
-from .._errors import CivisJobFailure
 from .._resources import resource_class
 from ._commands import OutputOptions
 from ._output import write_result
@@ -15,41 +19,43 @@ from ._session import ApiFailure, api_errors, session_of
 
 __all__ = ["follow_log_command", "run_and_wait_command"]
 
-_FAILED_STATES = frozenset({"failed", "cancelled"})
+_FAILED_STATES = frozenset({"failed", "error", "cancelled"})
 
 
 def _futures():
     try:
         from .. import futures
-    except ImportError as exc:
+    except ImportError as exc:  # pragma: no cover - futures ships with the package
         raise ApiFailure(f"this command needs civis_dyn.futures, which cannot be imported "
                          f"({exc})") from None
     return futures
 
 
 def _log_line(entry, timestamps):
-    if isinstance(entry, str):
-        return entry
-    get = entry.get if hasattr(entry, "get") else (lambda key: getattr(entry, key, None))
-    message = get("message")
+    message = entry.get("message")
     if message is None:
-        message = str(entry)
-    if timestamps and get("created_at"):
-        return f"{get('created_at')} {message}"
+        message = ""
+    if timestamps and entry.get("created_at"):
+        return f"{entry.get('created_at')} {message}"
     return message
 
 
-def follow_log_command(resource):
+def follow_log_command(resource, spec=None):
     """Build ``follow-log JOB_ID [RUN_ID]`` (for the ``jobs`` resource)."""
 
     @click.command("follow-log", short_help="Print a run's log as it is written.")
-    @click.argument("job_id", type=int)
-    @click.argument("run_id", type=int, required=False)
+    @click.argument("job_id", type=click.IntRange(min=1))
+    @click.argument("run_id", type=click.IntRange(min=1), required=False)
     @click.option("--timestamps", is_flag=True, help="Prefix each line with its time.")
-    def follow_log(job_id, run_id, timestamps):
+    @click.option("--polling-interval", type=click.FloatRange(min=0, min_open=True),
+                  default=None, metavar="SECONDS",
+                  help="Seconds between reads (default: 1 s, growing up to 15 s while quiet).")
+    def follow_log(job_id, run_id, timestamps, polling_interval):
         """Print a run's log as it is written, until the run ends.
 
-        RUN_ID defaults to the job's latest run. Exits 1 when the run failed.
+        RUN_ID defaults to the job's latest run. Script, import and other run
+        IDs work too: every Civis run belongs to a job. Exits 1 when the run
+        failed or was cancelled.
         """
         ctx = click.get_current_context()
         futures = _futures()
@@ -61,38 +67,82 @@ def follow_log_command(resource):
                 if not last_run or last_run.get("id") is None:
                     raise ApiFailure(f"job {job_id} has no runs yet")
                 run_id = last_run["id"]
-            for entry in futures.follow_logs(job_id, run_id, client=client):
+            entries = futures.follow_logs(job_id, run_id, client=client,
+                                          polling_interval=polling_interval)
+            for entry in entries:
                 click.echo(_log_line(entry, timestamps))
             run = jobs.get_runs(job_id, run_id)
-            state = run.get("state")
+        state = run.get("state")
         if state in _FAILED_STATES:
-            error = run.get("error") or state
-            raise ApiFailure(f"job {job_id} run {run_id} {state}: {error}")
+            raise ApiFailure(f"job {job_id} run {run_id} {state}: {run.get('error') or state}")
 
     return follow_log
 
 
-def run_and_wait_command(resource):
-    """Build ``run-and-wait ID`` for a runnable resource."""
+def _run_kinds(spec, resource):
+    """Kinds of runs the resource can start (``containers``, ``python3``…); None: a plain one."""
+    try:
+        from ..futures import run_endpoints
+    except ImportError:  # pragma: no cover
+        return []
+    return sorted((k for k, e in run_endpoints(spec, resource).items() if e.start is not None),
+                  key=lambda k: (k is not None, k or ""))
 
-    @click.command("run-and-wait", short_help="Start a run and wait for it to end.")
-    @click.argument("id", type=int)
-    def run_and_wait(id, **values):  # noqa: A002 - the schema's name for it
-        """Start a run of the object ID and wait for it to end; print the final run.
 
-        Exits 1 (with the run's error on stderr) when the run fails.
-        """
+def run_and_wait_command(resource, spec):
+    """Build ``run-and-wait ID`` for a runnable resource.
+
+    Parameters
+    ----------
+    resource : str
+    spec : civis_dyn.spec._model.ApiSpec
+        Tells which kinds of runs the resource has (``--kind``).
+    """
+    kinds = _run_kinds(spec, resource)
+    named = [k.replace("_", "-") for k in kinds if k is not None]
+    needs_kind = bool(named) and None not in kinds and len(named) > 1
+
+    def run_and_wait(id, timeout, polling_interval, quiet, kind=None, **values):  # noqa: A002
         ctx = click.get_current_context()
         fmt, columns, raw, _ = OutputOptions.pop(values)
         _futures()
+
+        def report(run):
+            if not quiet:
+                click.echo(f"run {run.get('id')}: {run.get('state')}", err=True)
+
         with api_errors(ctx):
             client = session_of(ctx).client
             target = resource_class(client._spec, resource)(client)
             try:
-                result = target.run_and_wait(id)
-            except CivisJobFailure as exc:
-                raise ApiFailure(str(exc)) from None
-            write_result(result, fmt=fmt, columns=columns, raw=raw)
+                final = target.run_and_wait(id, kind=kind, timeout=timeout, callback=report,
+                                            polling_interval=polling_interval)
+            except concurrent.futures.CancelledError as exc:
+                raise ApiFailure(str(exc) or "the run was cancelled") from None
+            except TypeError as exc:  # e.g. "needs kind=" when the schema changed under us
+                raise click.UsageError(str(exc), ctx) from None
+            write_result(final, fmt=fmt, columns=columns, raw=raw)
 
-    run_and_wait.params.extend(OutputOptions.make(paginated=False))
-    return run_and_wait
+    params = [
+        click.Argument(["id"], type=click.IntRange(min=1), metavar="ID"),
+        click.Option(["--timeout"], type=click.FloatRange(min=0, min_open=True), default=None,
+                     metavar="SECONDS", help="Give up waiting after this long (exit 1); "
+                     "the run goes on."),
+        click.Option(["--polling-interval"], type=click.FloatRange(min=0, min_open=True),
+                     default=None, metavar="SECONDS",
+                     help="Seconds between polls (default: 1 s, growing up to 15 s)."),
+        click.Option(["--quiet", "-q"], is_flag=True, help="Do not report state changes "
+                     "on stderr."),
+        *OutputOptions.make(paginated=False),
+    ]
+    if named:
+        # no explicit default: click >= 8.3 treats default=None as a given value
+        params.insert(1, click.Option(["--kind"], type=click.Choice(named),
+                                      required=needs_kind, help="Which kind of run to start."))
+    return click.Command(
+        "run-and-wait", params=params, callback=run_and_wait,
+        short_help="Start a run and wait for it to end.",
+        help=f"Start a run of the {resource} object ID and wait for it to end; print the "
+             f"final run.\n\nState changes are reported on stderr. Exits 1 (with the run's "
+             f"error and last log lines on stderr) when the run fails, is cancelled or "
+             f"--timeout passes.")
