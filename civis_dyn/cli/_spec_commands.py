@@ -1,6 +1,7 @@
 """``civis-dyn spec show|refresh|path``: where the schema came from, refreshing it, its file."""
 
 import datetime
+import os
 
 import click
 
@@ -61,29 +62,60 @@ def path():
 
 @_with_output_options
 @spec_group.command("refresh")
-def refresh(**values):
-    """Fetch the live schema from the API now and cache it (needs CIVIS_API_KEY)."""
+@click.option("--save", "save_path", type=click.Path(dir_okay=False, writable=True),
+              default=None, metavar="PATH",
+              help="Also write the schema to PATH, for use with --spec / CIVIS_DYN_SPEC.")
+def refresh(save_path, **values):
+    """Download the live schema now and update the caches (needs CIVIS_API_KEY).
+
+    The schema comes from CIVIS_API_ENDPOINT's /endpoints; the memory and disk
+    caches the client reads are replaced. Exits 1 when it cannot be downloaded.
+    """
     ctx = click.get_current_context()
     fmt, columns, _raw, _ = OutputOptions.pop(values)
     session = session_of(ctx)
     if session.spec_path:
         raise click.UsageError("--spec / CIVIS_DYN_SPEC names a local schema file; unset it to "
                                "refresh the live schema from the API", ctx)
+    if not os.environ.get("CIVIS_API_KEY"):
+        raise ApiFailure("spec refresh downloads the live schema: set CIVIS_API_KEY")
     with api_errors(ctx):
-        client = _refreshed_client()
+        client = _refreshed_client(session, save_path)
     write_result(describe_spec(client), fmt=fmt, columns=columns)
 
 
+def _refreshed_client(session, save_path):
+    """Download the live schema (bypassing the caches) and return a client built from it."""
+    from .._client import APIClient
 
-def _refreshed_client():
-    """Fetch the live schema (via ``civis_dyn.cache_api_spec`` when present) and return a client."""
-    import civis_dyn
+    client = APIClient(force_refresh_api_spec=True, retries=session.retries,
+                       user_agent="civis-dyn-cli")
+    info = client.spec_info
+    if info.source != "download":  # the client fell back on a cached or bundled schema
+        raise ApiFailure(f"could not download the live schema; the client would use the "
+                         f"{info.source} schema ({info.location})")
+    if save_path is not None:
+        try:
+            _write_atomically(save_path, client._spec.raw)
+        except OSError as exc:
+            raise ApiFailure(f"cannot write {save_path}: {exc.strerror}") from None
+        click.echo(f"Saved the schema to {save_path}", err=True)
+    return client
 
+
+def _write_atomically(path, data):
+    """Write ``data`` to ``path`` through a temporary file, so no reader sees half a schema."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".civis-dyn-spec-", suffix=".tmp", dir=directory)
     try:
-        cache_api_spec = civis_dyn.cache_api_spec
-    except (AttributeError, ImportError):
-        cache_api_spec = None
-    if cache_api_spec is not None:
-        cache_api_spec()
-    return civis_dyn.APIClient(force_refresh_api_spec=cache_api_spec is None,
-                               user_agent="civis-dyn-cli")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

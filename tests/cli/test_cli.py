@@ -355,6 +355,60 @@ def test_spec_show_and_path(run_cli, api_env):
     assert path.exit_code == 0 and path.stdout.strip() == str(api_env)
 
 
+@pytest.fixture
+def live_env(monkeypatch, mini_spec_path):
+    """A key and an endpoint but no local schema: the CLI resolves it like APIClient()."""
+    from civis_dyn.spec import _source
+
+    if not hasattr(_source, "load_api_spec_with_info"):
+        pytest.skip("live schema loading is not in this tree")
+    _source.clear_memory_cache()
+    monkeypatch.setenv("CIVIS_API_KEY", API_KEY)
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", BASE_URL)
+    yield mini_spec_path.read_bytes()
+    _source.clear_memory_cache()
+
+
+def test_without_spec_the_live_schema_is_used_and_cached(run_cli, live_env, requests_mock):
+    requests_mock.get(BASE_URL + "endpoints", content=live_env,
+                      headers={"Content-Type": "application/json"})
+    assert run_cli("jobs", "list", "--help").exit_code == 0
+    shown = run_cli("spec", "show").json()
+    assert requests_mock.call_count == 1  # downloaded once, then from the cache
+    assert shown["source"] in ("memory", "disk-cache", "download")
+    assert shown["resources"] == 5
+
+
+def test_spec_refresh_downloads_and_saves(run_cli, live_env, requests_mock, tmp_path):
+    requests_mock.get(BASE_URL + "endpoints", content=live_env,
+                      headers={"Content-Type": "application/json"})
+    saved = tmp_path / "schema.json"
+    result = run_cli("spec", "refresh", "--save", saved)
+    assert result.exit_code == 0, result
+    assert result.json()["source"] == "download"
+    assert result.json()["location"] == BASE_URL + "endpoints"
+    assert saved.read_bytes() == live_env
+    run_cli("spec", "refresh")
+    assert requests_mock.call_count == 2  # refresh never answers from a cache
+    assert all(r.headers["Authorization"] == f"Bearer {API_KEY}"
+               for r in requests_mock.request_history)
+    assert API_KEY not in result.stdout + result.stderr
+
+
+def test_spec_refresh_fails_when_the_api_cannot_be_reached(run_cli, live_env, requests_mock):
+    requests_mock.get(BASE_URL + "endpoints", status_code=500, json={"error": "boom"})
+    result = run_cli("--retries", "0", "spec", "refresh")
+    assert result.exit_code == 1
+    assert "could not download the live schema" in result.stderr
+
+
+def test_spec_refresh_needs_a_key(run_cli, live_env, monkeypatch):
+    monkeypatch.delenv("CIVIS_API_KEY")
+    result = run_cli("spec", "refresh")
+    assert result.exit_code == 1
+    assert "CIVIS_API_KEY" in result.stderr
+
+
 def test_spec_refresh_refuses_a_local_schema_file(run_cli, api_env):
     result = run_cli("spec", "refresh")
     assert result.exit_code == 2
