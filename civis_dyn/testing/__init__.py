@@ -10,8 +10,10 @@ Names are imported on first use.
 """
 
 _LAZY = {
+    "InvalidStubResponseError": "._stubber",
     "LocalCivisAPI": "._local_api",
     "Stubber": "._stubber",
+    "StubberError": "._stubber",
     "create_client_mock": "._mock",
 }
 

@@ -1,0 +1,510 @@
+"""``Stubber``: canned API answers for a real :class:`civis_dyn.APIClient`, with no HTTP.
+
+While a :class:`Stubber` is active, the client's transport is replaced by a
+:class:`StubTransport` that answers each request with the next queued
+response. Everything above the transport runs for real: the method's argument
+checks, the request's path, query and body, the wrapping of the answer into a
+:class:`~civis_dyn.Response` (or a ``requests.Response`` for
+``return_type="raw"``), pagination, and the mapping of error statuses to
+:class:`~civis_dyn.CivisAPIError`.
+
+Checks, each failing with a :class:`StubberError` that says what went wrong:
+
+* when a response is added, it is checked against the operation's response
+  schema (see :mod:`civis_dyn.testing._schema_check`);
+* when a request arrives, it must be for the operation queued next, and, if
+  the response was added with ``expected_params``, with exactly those
+  arguments.
+
+Requests are matched to operations by HTTP verb and path, so a deprecated
+alias (``list_runs_inputs``) and its preferred name (``get_runs_inputs``)
+answer the same queued response.
+"""
+
+import difflib
+import io
+import json
+import threading
+import weakref
+from collections import deque
+from http import HTTPStatus
+from unittest import mock
+from urllib.parse import unquote
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from .._errors import ArgumentTypeError, ArgumentValueError, CivisDynError
+from .._resources import _query_text, check_value, suggest
+from .._transport import Transport
+from ._schema_check import SchemaMismatch, plain_json, to_wire
+
+__all__ = ["InvalidStubResponseError", "StubTransport", "Stubber", "StubberError"]
+
+_NO_BODY = object()
+
+
+class StubberError(CivisDynError, AssertionError):
+    """A :class:`Stubber` check failed: an unexpected call, wrong parameters, unused responses.
+
+    An :class:`AssertionError`, so test runners report it as a failed check.
+    """
+
+
+class InvalidStubResponseError(StubberError, ValueError):
+    """A canned response does not fit the operation's response schema."""
+
+
+class Stubber:
+    """Answer a client's API calls with canned responses, checked against the schema.
+
+    Parameters
+    ----------
+    client : civis_dyn.APIClient
+        The client whose transport is swapped while the stubber is active.
+        It needs no API key: nothing is sent.
+
+    Examples
+    --------
+    >>> from civis_dyn.testing import Stubber
+    >>> client = civis_dyn.APIClient(api_key="unused")            # doctest: +SKIP
+    >>> with Stubber(client) as stubber:                           # doctest: +SKIP
+    ...     stubber.add_response("jobs.get", {"id": 1, "state": "idle"},
+    ...                          expected_params={"id": 1})
+    ...     assert client.jobs.get(1).state == "idle"
+    ...     stubber.assert_no_pending_responses()
+
+    Notes
+    -----
+    The stubber answers once per request: with ``iterator=True`` each page is
+    a request of its own (expect ``page_num``). As the API does, pages carry
+    ``X-Pagination-Per-Page`` (the request's ``limit``) and
+    ``X-Pagination-Current-Page``, so iteration stops after a short page;
+    otherwise queue an empty last page, or pass
+    ``headers={"X-Pagination-Total-Pages": "2"}``. Error statuses are not
+    retried.
+    """
+
+    def __init__(self, client):
+        state = getattr(client, "__dict__", {})
+        if "_spec" not in state or "_transport" not in state:
+            raise TypeError(f"Stubber needs a civis_dyn.APIClient, not {type(client).__name__}")
+        self.client = client
+        self._spec = state["_spec"]
+        self._queue = deque()
+        self._lock = threading.Lock()
+        self._original_transport = None
+        self._active = False
+
+    def __repr__(self):
+        return f"<Stubber active={self._active} pending={len(self._queue)}>"
+
+    # -- activation ---------------------------------------------------------
+    def activate(self):
+        """Swap the client's transport for the stub (done by ``with``)."""
+        if self._active:
+            raise StubberError("Stubber: already active")
+        self._original_transport = self.client._transport
+        self.client._transport = StubTransport(self, self._original_transport.base_url)
+        self._active = True
+
+    def deactivate(self):
+        """Give the client its transport back (done at the end of ``with``)."""
+        if not self._active:
+            return
+        self.client._transport = self._original_transport
+        self._original_transport = None
+        self._active = False
+
+    def __enter__(self):
+        self.activate()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.deactivate()
+        return False
+
+    # -- queueing -------------------------------------------------------------
+    def add_response(self, method, service_response=None, expected_params=None, *,
+                     status_code=None, headers=None):
+        """Queue the answer to the next call.
+
+        Parameters
+        ----------
+        method : str
+            ``"resource.method"``, e.g. ``"jobs.get"``.
+        service_response : dict, list or None
+            The body the API answers with, snake_case or camelCase keys
+            (a :class:`~civis_dyn.Response` works too). Checked now against
+            the operation's response schema. None for operations that answer
+            with no content (204).
+        expected_params : dict, optional
+            The call's arguments by their Python names (``{"id": 1}``); when
+            given, the call must have exactly these (``unittest.mock.ANY``
+            matches any value).
+        status_code : int, optional
+            Default: the status the schema documents (200, 201, 202 or 204).
+        headers : dict, optional
+            Response headers, e.g. ``{"X-Pagination-Total-Pages": "3"}``.
+
+        Raises
+        ------
+        InvalidStubResponseError
+            When the response does not fit the schema, naming the field.
+        StubberError
+            For an unknown method or unusable ``expected_params``.
+        """
+        operation, label = self._operation(method)
+        expected = self._expected_arguments(operation, label, expected_params)
+        code, _, schema = operation.response
+        if status_code is None:
+            status_code = int(code) if str(code).isdigit() else 200
+        if not isinstance(status_code, int) or not 200 <= status_code < 400:
+            raise ValueError(f"Stubber: status_code of a response must be 200-399, got "
+                             f"{status_code!r}; use add_client_error() for errors")
+        body = self._response_body(operation, label, service_response, status_code, schema)
+        self._queue.append(_Answer(operation, label, expected, status_code, body, _headers(headers)))
+
+    def add_client_error(self, method, status_code=400, message=None, expected_params=None, *,
+                         headers=None):
+        """Queue an API error as the answer to the next call.
+
+        The call raises :class:`civis_dyn.CivisAPIError` (``CivisAPIKeyError``
+        for 401) with ``status_code`` and ``error_message``, as the client
+        does for a real error answer.
+
+        Parameters
+        ----------
+        method : str
+            ``"resource.method"``, e.g. ``"jobs.get"``.
+        status_code : int, optional
+            400-599 (default 400).
+        message : str, optional
+            The API's ``errorDescription`` (default: the HTTP reason phrase).
+        expected_params : dict, optional
+            As for :meth:`add_response`.
+        headers : dict, optional
+            Response headers.
+        """
+        operation, label = self._operation(method)
+        expected = self._expected_arguments(operation, label, expected_params)
+        if not isinstance(status_code, int) or not 400 <= status_code < 600:
+            raise ValueError(f"Stubber: status_code of a client error must be 400-599, got "
+                             f"{status_code!r}")
+        reason = _reason(status_code)
+        if message is None:
+            message = reason or "HTTP error"
+        slug = (reason or "error").lower().replace(" ", "_")
+        body = {"error": slug, "errorDescription": str(message), "code": status_code}
+        self._queue.append(_Answer(operation, label, expected, status_code, body, _headers(headers)))
+
+    def assert_no_pending_responses(self):
+        """Raise :class:`StubberError` if queued responses were not used."""
+        with self._lock:
+            pending = [answer.label for answer in self._queue]
+        if pending:
+            raise StubberError(f"Stubber: {len(pending)} queued response(s) not used: "
+                               f"{', '.join(pending)}")
+
+    @property
+    def pending(self):
+        """Labels (``"jobs.get"``) of the responses not used yet, in order."""
+        with self._lock:
+            return [answer.label for answer in self._queue]
+
+    # -- checks when adding -------------------------------------------------
+    def _operation(self, method):
+        if not isinstance(method, str):
+            raise TypeError(f"Stubber: method must be a 'resource.method' string such as "
+                            f"'jobs.get', not {type(method).__name__}")
+        resource, dot, name = method.partition(".")
+        index = self._spec.index
+        if not dot or resource not in index:
+            if not dot:
+                raise StubberError(f"Stubber: method must look like 'resource.method' "
+                                   f"(e.g. 'jobs.get'), got {method!r}")
+            raise StubberError(f"Stubber: the API has no resource {resource!r}."
+                               f"{suggest(resource, index)}")
+        if name not in index[resource]:
+            close = difflib.get_close_matches(name, list(index[resource]), n=3, cutoff=0.6)
+            hint = (" Did you mean " + " or ".join(repr(f"{resource}.{m}") for m in close) + "?"
+                    if close else "")
+            raise StubberError(f"Stubber: the API has no method {method!r}.{hint}")
+        return self._spec.operation(resource, name), method
+
+    @staticmethod
+    def _expected_arguments(operation, label, expected_params):
+        if expected_params is None:
+            return None
+        if not isinstance(expected_params, dict):
+            raise TypeError(f"Stubber: expected_params must be a dict, not "
+                            f"{type(expected_params).__name__}")
+        params = {p.name: p for p in operation.parameters}
+        out = {}
+        for name, value in expected_params.items():
+            if name == "iterator" and operation.paginated:
+                raise StubberError(f"Stubber: expected_params for {label} cannot include "
+                                   f"'iterator': with iterator=True each page is a call of its "
+                                   f"own; expect 'page_num' instead")
+            param = params.get(name)
+            if param is None:
+                raise StubberError(f"Stubber: {label} has no parameter {name!r}."
+                                   f"{suggest(name, params)}")
+            if value is None:
+                continue
+            if value is mock.ANY:
+                out[name] = value
+                continue
+            try:
+                value = check_value(value, param.schema, operation.spec,
+                                    f"Stubber: expected_params for {label}:", name)
+            except (ArgumentTypeError, ArgumentValueError) as exc:
+                raise StubberError(str(exc)) from None
+            out[name] = _encode(param, value)
+        missing = [p.name for p in operation.parameters if p.required and p.name not in out]
+        if missing:
+            raise StubberError(f"Stubber: expected_params for {label} lack the required "
+                               f"parameter(s): {', '.join(map(repr, missing))}")
+        return out
+
+    @staticmethod
+    def _response_body(operation, label, value, status_code, schema):
+        try:
+            if status_code == 204 or (schema is None and operation.response[0] == "204"):
+                if value is not None:
+                    raise SchemaMismatch((), f"the API answers {status_code} No Content: pass "
+                                             f"None, not {type(value).__name__}")
+                return _NO_BODY
+            if schema is None:
+                return _NO_BODY if value is None else plain_json(value)
+            if operation.returns_array and schema.get("type") != "array":
+                # the API sends an array of what the schema describes (see spec._naming)
+                if isinstance(value, (list, tuple)):
+                    return [to_wire(v, schema, operation.spec, (i,)) if isinstance(v, dict)
+                            else plain_json(v, (i,)) for i, v in enumerate(value)]
+                if not isinstance(value, dict):
+                    raise SchemaMismatch((), f"must be a list, not {type(value).__name__}")
+            if value is None:
+                expected = "a list" if schema.get("type") == "array" else "a dict"
+                raise SchemaMismatch((), f"must be {expected}, not None")
+            return to_wire(value, schema, operation.spec)
+        except SchemaMismatch as exc:
+            raise InvalidStubResponseError(f"{label} response: {exc.problem}") from None
+
+    # -- answering ------------------------------------------------------------
+    def _answer(self, verb, path, params, json_body, base_url):
+        route = _routes(self._spec).find(verb, path)
+        actual = f"{route[0]}.{route[1]}" if route else f"{verb} {path}"
+        with self._lock:
+            if not self._queue:
+                raise StubberError(f"Stubber: unexpected call to {actual}: no responses are queued")
+            answer = self._queue[0]
+            op = answer.operation
+            if route is None or (route[2], route[3]) != (op.verb.upper(), op.path):
+                raise StubberError(f"Stubber: expected a call to {answer.label}, got {actual}")
+            if answer.expected is not None:
+                arguments = _actual_arguments(op, route[4], params, json_body)
+                problems = _differences(op, answer.expected, arguments)
+                if problems:
+                    raise StubberError(f"Stubber: {answer.label} called with unexpected "
+                                       f"parameters: {'; '.join(problems)}")
+            self._queue.popleft()
+        url = base_url + path.lstrip("/")
+        headers = answer.headers
+        if op.paginated and params:
+            headers = _pagination_headers(params, headers)
+        response = _http_response(answer.status_code, answer.body, headers, verb, url)
+        if answer.status_code >= 400:
+            raise Transport._api_error(response, verb, path)
+        return response
+
+
+class _Answer:
+    """One queued answer."""
+
+    __slots__ = ("operation", "label", "expected", "status_code", "body", "headers")
+
+    def __init__(self, operation, label, expected, status_code, body, headers):
+        self.operation = operation
+        self.label = label
+        self.expected = expected
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+
+
+class StubTransport:
+    """The transport a stubbed client talks to: answers from the :class:`Stubber`'s queue.
+
+    Offers what :class:`civis_dyn.APIClient` uses of a
+    :class:`~civis_dyn._transport.Transport`; sends nothing anywhere.
+    """
+
+    def __init__(self, stubber, base_url):
+        self._stubber = stubber
+        self.base_url = base_url
+
+    def __repr__(self):
+        return f"<StubTransport {self.base_url}>"
+
+    def request(self, method, path, *, params=None, json_body=None, headers=None):
+        """Answer one request from the stubber's queue (see :meth:`Transport.request`)."""
+        return self._stubber._answer(method.upper(), path, params, json_body, self.base_url)
+
+    def close(self):
+        """Nothing to close."""
+
+
+# -- requests to operations -------------------------------------------------
+
+def _segments(path):
+    return tuple(s for s in path.split("/") if s)
+
+
+class _Routes:
+    """Finds the operation of a request (verb, path); literal path segments win over parameters."""
+
+    def __init__(self, spec):
+        table = {}
+        for resource, methods in spec.index.items():
+            for name, (verb, path, alias_of) in methods.items():
+                if alias_of:
+                    continue  # the preferred name answers for the alias
+                template = _segments(path)
+                table.setdefault((verb.upper(), len(template)), []).append(
+                    (template, resource, name, path))
+        self._table = table
+
+    def find(self, verb, path):
+        """Return ``(resource, method, VERB, path template, {wire name: value})`` or None."""
+        segments = _segments(path)
+        best = None
+        for template, resource, name, raw_path in self._table.get((verb, len(segments)), ()):
+            values = {}
+            score = []
+            for pattern, segment in zip(template, segments):
+                if pattern.startswith("{") and pattern.endswith("}"):
+                    values[pattern[1:-1]] = unquote(segment)
+                    score.append(0)
+                elif pattern == segment:
+                    score.append(1)
+                else:
+                    break
+            else:
+                if best is None or score > best[0]:
+                    best = (score, (resource, name, verb, raw_path, values))
+        return best[1] if best else None
+
+
+_ROUTES = weakref.WeakKeyDictionary()
+_ROUTES_LOCK = threading.Lock()
+
+
+def _routes(spec):
+    with _ROUTES_LOCK:
+        routes = _ROUTES.get(spec)
+        if routes is None:
+            routes = _ROUTES[spec] = _Routes(spec)
+        return routes
+
+
+# -- parameters ---------------------------------------------------------------
+
+def _encode(param, value):
+    """A checked value as the client puts it in the request (for comparison)."""
+    if param.location == "path":
+        return str(value)
+    if param.location == "query":
+        if isinstance(value, list):
+            return [_query_text(v) for v in value]
+        return _query_text(value)
+    return value
+
+
+def _actual_arguments(op, path_values, params, body):
+    """The request's arguments by Python name, as the client encoded them."""
+    by_wire = {(p.location, p.wire_name): p.name for p in op.parameters}
+    out = {}
+    for wire, value in path_values.items():
+        out[by_wire.get(("path", wire), wire)] = value
+    for key, value in dict(params or {}).items():
+        wire = key[:-2] if key.endswith("[]") else key
+        out[by_wire.get(("query", wire), key)] = value
+    if isinstance(body, dict):
+        for key, value in body.items():
+            out[by_wire.get(("body", key), key)] = value
+    return out
+
+
+def _shown(param, value):
+    """A request value as the caller would have written it (for messages)."""
+    if value is mock.ANY:
+        return "<ANY>"
+    if param is not None:
+        kind = param.schema.get("type")
+        if kind == "integer" and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        elif kind == "boolean" and value in ("true", "false"):
+            value = value == "true"
+    return repr(value)
+
+
+def _differences(op, expected, actual):
+    params = {p.name: p for p in op.parameters}
+    order = [p.name for p in op.parameters]
+    names = order + sorted((set(expected) | set(actual)) - set(order))
+    problems = []
+    for name in names:
+        param = params.get(name)
+        if name in expected and name in actual:
+            if expected[name] != actual[name]:
+                problems.append(f"{name}={_shown(param, actual[name])} "
+                                f"(expected {_shown(param, expected[name])})")
+        elif name in actual:
+            problems.append(f"{name}={_shown(param, actual[name])} (not expected)")
+        elif name in expected:
+            problems.append(f"{name} not given (expected {_shown(param, expected[name])})")
+    return problems
+
+
+# -- responses ----------------------------------------------------------------
+
+def _reason(status_code):
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
+
+
+def _headers(headers):
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise TypeError(f"Stubber: headers must be a dict, not {type(headers).__name__}")
+    return {str(k): str(v) for k, v in headers.items()}
+
+
+def _pagination_headers(params, headers):
+    """Add the page headers the API sends with every page, unless the test gave its own."""
+    headers = CaseInsensitiveDict(headers)
+    for name, header in (("limit", "X-Pagination-Per-Page"), ("page_num", "X-Pagination-Current-Page")):
+        if params.get(name) is not None and header not in headers:
+            headers[header] = str(params[name])
+    return headers
+
+
+def _http_response(status_code, body, headers, method, url):
+    """A :class:`requests.Response` as the server would have sent it (never sent)."""
+    response = requests.Response()
+    response.status_code = status_code
+    response.reason = _reason(status_code)
+    content = b"" if body is _NO_BODY else json.dumps(body, separators=(",", ":")).encode()
+    response.raw = io.BytesIO(content)
+    all_headers = {"Content-Type": "application/json"} if content else {}
+    all_headers["Content-Length"] = str(len(content))
+    response.headers = CaseInsensitiveDict(all_headers)
+    response.headers.update(headers)
+    response.url = url
+    response.encoding = "utf-8"
+    response.request = requests.Request(method, url).prepare()
+    return response
