@@ -42,7 +42,13 @@ class CivisDynCLI(click.Group):
         return session_of(ctx).spec.index
 
     def list_commands(self, ctx):
-        return sorted({*OWN_COMMANDS, *map(command_name, self._resources(ctx))})
+        try:
+            resources = self._resources(ctx)
+        except click.ClickException:
+            if not ctx.resilient_parsing:  # completion: offer our own commands still
+                raise
+            resources = {}
+        return sorted({*OWN_COMMANDS, *map(command_name, resources)})
 
     def get_command(self, ctx, cmd_name):
         name = command_name(cmd_name)
@@ -60,7 +66,8 @@ class CivisDynCLI(click.Group):
 
     def resolve_command(self, ctx, args):
         name = args[0] if args else ""
-        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+        if (args and not name.startswith("-") and not ctx.resilient_parsing
+                and self.get_command(ctx, name) is None):
             ctx.fail(f"No such command '{name}'."
                      f"{suggest(command_name(name), self.list_commands(ctx))}")
         return super().resolve_command(ctx, args)
@@ -68,14 +75,19 @@ class CivisDynCLI(click.Group):
     def format_commands(self, ctx, formatter):
         """List our commands and the resources, reading only the index."""
         own = [(name, _OWN_HELP[name]) for name in sorted(OWN_COMMANDS)]
-        index = self._resources(ctx)
+        with formatter.section("Commands"):
+            formatter.write_dl(own)
+        try:
+            index = self._resources(ctx)
+        except click.ClickException as exc:  # still show the rest of the help
+            with formatter.section("API resources"):
+                formatter.write_text(f"(the API schema could not be loaded: {exc.message})")
+            return
         resources = []
         for resource in sorted(index):
             methods = [m for m, entry in index[resource].items() if not entry[2]]
             count = len(methods)
             resources.append((command_name(resource), f"{count} command{'s' * (count != 1)}"))
-        with formatter.section("Commands"):
-            formatter.write_dl(own)
         with formatter.section("API resources"):
             formatter.write_dl(resources)
 

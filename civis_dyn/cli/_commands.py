@@ -208,7 +208,8 @@ class ResourceGroup(click.Group):
 
     def resolve_command(self, ctx, args):
         name = args[0] if args else ""
-        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+        if (args and not name.startswith("-") and not ctx.resilient_parsing
+                and self.get_command(ctx, name) is None):
             ctx.fail(f"No such command '{name}' for {command_name(self.resource)}."
                      f"{suggest(command_name(name), self._visible(ctx))}")
         return super().resolve_command(ctx, args)

@@ -442,3 +442,21 @@ def test_completion_of_resources_and_commands(run_cli, api_env, monkeypatch):
         "list", "list-runs", "list-runs-logs"}
     assert "get-me" in {c.value for c in complete.get_completions(["users"], "")}
     assert "list-me" not in {c.value for c in complete.get_completions(["users"], "")}
+
+
+def test_completion_of_an_unknown_resource_offers_nothing(run_cli, api_env):
+    from click.shell_completion import ShellComplete
+
+    from civis_dyn.cli import cli
+
+    complete = ShellComplete(cli, {}, "civis-dyn", "_CIVIS_DYN_COMPLETE")
+    assert complete.get_completions(["jbos"], "li") == []
+
+
+def test_root_help_survives_a_broken_schema(run_cli, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    result = run_cli("--spec", path, "--help")
+    assert result.exit_code == 0
+    assert "spec   Where the schema came from" in result.stdout
+    assert "the API schema could not be loaded" in result.stdout
