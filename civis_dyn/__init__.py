@@ -20,6 +20,7 @@ from ._errors import (
     CivisDynError,
     CivisImmutableResponseError,
     CivisJobFailure,
+    CivisRunTimeoutError,
     CivisTimeoutError,
     InsecureTransportError,
     InvalidResponseError,
@@ -43,6 +44,17 @@ _LAZY = {
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods).
 _EXTENSIONS = (
+    # civis_dyn.futures: start, wait for, watch and follow runs of every runnable kind
+    ("follow_logs", "civis_dyn.futures:follow_resource_logs",
+     (("list_*runs_logs",), ("list_*builds_logs",), ("list_deployments_logs",))),
+    ("run", "civis_dyn.futures:run",
+     (("post_*runs", "get_*runs"), ("post_executions", "get_executions"),
+      ("post_deployments", "get_deployments"))),
+    ("run_and_wait", "civis_dyn.futures:run_and_wait",
+     (("post_*runs", "get_*runs"), ("post_executions", "get_executions"),
+      ("post_deployments", "get_deployments"))),
+    ("watch_run", "civis_dyn.futures:watch_run",
+     (("get_*runs",), ("get_*builds",), ("get_executions",), ("get_deployments",))),
 )
 for _name, _target, _requires in _EXTENSIONS:
     _register_extension(_name, _target, _requires)
@@ -56,8 +68,10 @@ __all__ = [
     "CivisAPIKeyError",
     "CivisConnectionError",
     "CivisDynError",
+    "CivisFuture",
     "CivisImmutableResponseError",
     "CivisJobFailure",
+    "CivisRunTimeoutError",
     "CivisTimeoutError",
     "InsecureTransportError",
     "InvalidResponseError",
@@ -71,6 +85,8 @@ __all__ = [
     "__version__",
     "find",
     "find_one",
+    "follow_logs",
+    "run_job",
 ]
 
 
