@@ -141,7 +141,8 @@ COLLECTIONS = {"runs": _RUN_OUTCOMES, "builds": _RUN_OUTCOMES, "executions": _RU
 # Fields holding a run's error, in order of preference.
 _ERROR_FIELDS = ("error", "state_message", "mistral_state_info", "error_message")
 _START_PATH = re.compile(r"^(?P<owner>.*/\{[^}/]+\})/(?P<collection>[^/{}]+)/?$")
-_ITEM_PATH = re.compile(r"^(?P<owner>.*/\{[^}/]+\})/(?P<collection>[^/{}]+)/\{(?P<param>[^}/]+)\}/?$")
+_ITEM_PATH = re.compile(
+    r"^(?P<owner>.*/\{[^}/]+\})/(?P<collection>[^/{}]+)/\{(?P<param>[^}/]+)\}/?$")
 _DONE_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
 
 
@@ -542,23 +543,35 @@ class CivisFuture(concurrent.futures.Future):
     def job_url(self):
         """The job's page on Civis Platform, or None when it cannot be derived.
 
-        Derived from the client's base URL (``api.X`` -> ``platform.X``) and
-        the API path of the object, which the Platform's pages mirror
-        (``/spa/#/scripts/python3/17``).
+        The Platform's host comes from the client's base URL (``api.X`` ->
+        ``platform.X``; None for other hosts, such as a local test server).
+        Runs of jobs and scripts link to ``/spa/#/jobs/{job_id}``, as
+        civis-python does; workflows, services and the like to the page
+        mirroring their API path (``/spa/#/workflows/{id}``).
         """
-        endpoints = self._endpoints
-        if endpoints is None or self.job_id is None:
+        if self.job_id is None:
             return None
-        path = re.sub(r"\{[^}]+\}", str(self.job_id), endpoints.owner_path, count=1)
+        endpoints = self._endpoints
+        if endpoints is None or endpoints.collection == "runs":
+            path = f"/jobs/{self.job_id}"
+        else:
+            path = re.sub(r"\{[^}]+\}", str(self.job_id), endpoints.owner_path, count=1)
         return _platform_url(self.client, path)
 
     @property
     def job_run_url(self):
-        """The run's page on Civis Platform, or None when it cannot be derived."""
+        """The run's page on Civis Platform (``…/jobs/{job_id}?runId={run_id}``), or None.
+
+        None when :attr:`job_url` is, and for workflow executions and
+        deployments, which have no page of their own.
+        """
         job_url = self.job_url
         if job_url is None or self.run_id is None:
             return None
-        return f"{job_url}/{self._endpoints.collection}/{self.run_id}"
+        endpoints = self._endpoints
+        if endpoints is not None and endpoints.collection != "runs":
+            return None
+        return f"{job_url}?runId={self.run_id}"
 
     @property
     def last_response(self):
@@ -632,7 +645,8 @@ class CivisFuture(concurrent.futures.Future):
         method = endpoints.bound(self.client, "outputs") if endpoints else None
         if method is None:
             jobs = _jobs_runs(self.client._spec) if self.client is not None else None
-            if jobs is None or self.run_id is None or (endpoints and endpoints.collection != "runs"):
+            not_a_job = endpoints is not None and endpoints.collection != "runs"
+            if jobs is None or self.run_id is None or not_a_job:
                 raise NotImplementedError(f"{self!r}: this kind of run has no outputs endpoint")
             method = jobs.bound(self.client, "outputs")
         operation = method.__func__.operation if hasattr(method, "__func__") else None

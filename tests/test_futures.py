@@ -58,8 +58,8 @@ def test_success_gives_the_run_and_reports_every_state_change_in_order(mini_clie
     assert future.succeeded() and not future.failed() and future.done()
     assert (future.job_id, future.run_id, future.state) == (5, 9, "succeeded")
     assert future.client is client and future.last_response is run
-    assert future.job_url == "https://platform.example.test/spa/#/things/5"
-    assert future.job_run_url == "https://platform.example.test/spa/#/things/5/runs/9"
+    assert future.job_url == "https://platform.example.test/spa/#/jobs/5"
+    assert future.job_run_url == "https://platform.example.test/spa/#/jobs/5?runId=9"
     assert "finished" in repr(future) and "run_id=9" in repr(future)
 
 
@@ -404,6 +404,19 @@ def test_run_methods_appear_only_where_runs_exist(real_client):
         real_client.users.run_and_wait  # noqa: B018
     models = set(dir(real_client.models))  # builds can be watched, not started
     assert {"watch_run", "follow_logs"} <= models and "run_and_wait" not in models
+
+
+def test_platform_urls_follow_civis_python_for_jobs_and_the_api_path_otherwise(real_client,
+                                                                            requests_mock):
+    requests_mock.get(f"{BASE}workflows/5/executions/7", json=run_json("succeeded", 7))
+    execution = real_client.workflows.watch_run(5, 7, polling_interval=FAST)
+    assert execution.result(timeout=5).id == 7
+    assert execution.job_url == "https://platform.example.test/spa/#/workflows/5"
+    assert execution.job_run_url is None
+    requests_mock.get(f"{BASE}scripts/python3/3/runs/4", json=run_json("succeeded", 4))
+    script = real_client.scripts.watch_run(3, 4, kind="python3", polling_interval=FAST)
+    script.result(timeout=5)
+    assert script.job_run_url == "https://platform.example.test/spa/#/jobs/3?runId=4"
 
 
 @pytest.mark.parametrize("call, error, message", [
