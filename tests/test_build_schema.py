@@ -199,6 +199,24 @@ def test_one_operation_per_documented_method(built, docs):
     assert len(index) == sum(len(r.methods) for r in docs.values())
 
 
+def test_path_parameters_match_templates(built):
+    """Every {name} in a path is a path parameter and vice versa; no duplicates."""
+    spec, _ = built
+    bad = []
+    for path, item in spec["paths"].items():
+        in_template = set(re.findall(r"\{([^}]+)\}", path))
+        for verb, op in item.items():
+            declared = [p["name"] for p in op["parameters"] if p["in"] == "path"]
+            names = [p["name"] for p in op["parameters"] if p["in"] != "body"]
+            if set(declared) != in_template or len(names) != len(set(names)):
+                bad.append(f"{verb.upper()} {path}: {declared}")
+            if verb in ("get", "delete"):
+                assert all(p["in"] != "body" for p in op["parameters"]), path
+            else:
+                assert all(p["in"] != "query" for p in op["parameters"]), path
+    assert not bad, bad
+
+
 def test_path_and_body_arguments(built):
     spec, _ = built
     transfer = _op(spec, "put", "/jobs/{id}/transfer")
