@@ -259,7 +259,7 @@ class Operation:
     @property
     def returns(self):
         """``"PaginatedResponse"``, ``"ListResponse"``, ``"Response"`` or None."""
-        if self.response[2] is None and self.response[0] != "200":
+        if self.response[2] is None:  # documented as None, as the reference does
             return None
         if self.paginated:
             return "PaginatedResponse"
