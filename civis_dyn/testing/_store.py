@@ -48,6 +48,7 @@ import json
 import math
 from collections import Counter
 from datetime import datetime, timezone
+from itertools import islice
 
 from ._schema import NoRoute, Router, SchemaIndex, camel, parse_query_value
 
@@ -442,8 +443,7 @@ class Store:
         extra = {}
         runs = self._latest_run(node)
         if runs:
-            recent = list(runs.values())[-10:]
-            views = [self._run_view(n, now) for n in reversed(recent)]
+            views = [self._run_view(n, now) for n in islice(reversed(runs.values()), 10)]
             last = views[0]
             extra = {"state": last["state"], "lastRun": last, "runs": views,
                      "finishedAt": last["finishedAt"], "lastRunId": last["id"],
@@ -467,8 +467,6 @@ class Store:
         d["isCancelRequested"] = r.cancel_t is not None
         d["updatedAt"] = self.stamp(finished if finished is not None else
                                     started if started is not None else r.t0)
-        if state in ("queued", "running") and r.final != "running":
-            d["maxMemoryUsage"] = d["maxCpuUsage"] = None
         return d
 
     def _shape(self, schema, node: Node, data: dict, item_param=None, sub=None):

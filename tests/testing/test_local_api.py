@@ -808,7 +808,8 @@ def test_real_schema_every_template_routes(real_spec):
         got, _ = store.match(route.method, concrete)
         assert got.key == route.key, (route, got)
         count += 1
-    assert count == 910
+    assert count == sum(m in ("get", "put", "post", "patch", "delete")
+                        for item in real_spec["paths"].values() for m in item)
 
 
 def _types(route, segs):
