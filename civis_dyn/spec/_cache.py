@@ -22,6 +22,9 @@ Two kinds of entries:
 An entry that fails its checks (truncated, not JSON, wrong hash) is reported
 once with a warning, removed and treated as absent. A directory that cannot be
 created or written degrades to no disk cache, with one warning per process.
+Each download prunes the directory (:meth:`DiskCache.prune`): the most recently
+used entries of each kind are kept, so short-lived test servers on random ports
+do not fill the disk.
 """
 
 import hashlib
@@ -30,6 +33,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +42,9 @@ __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name"
 
 SCHEMA_FORMAT = "civis_dyn.schema/1"
 INDEX_FORMAT = "civis_dyn.index/2"
+KEEP_SCHEMAS = 16        # schema entries kept by prune (about 2.4 MB each for the real API)
+KEEP_INDEXES = 32        # index entries kept by prune (about 64 kB each)
+ORPHAN_AGE = 3600.0      # seconds after which a leftover temporary file is removed
 _HTTP_VERBS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 _WARNED = set()          # (directory, problem) already reported in this process
 _WARNED_LOCK = threading.Lock()
@@ -318,12 +325,60 @@ class DiskCache:
             self.discard_corrupt(name, "not JSON")
             return None
         if (not isinstance(document, dict) or document.get("format") != INDEX_FORMAT
-                or document.get("schema_sha256") != sha256 or not _valid_index(document.get("index"))):
+                or document.get("schema_sha256") != sha256
+                or not _valid_index(document.get("index"))):
             self.discard_corrupt(name, "not an index of this schema")
             return None
+        try:
+            os.utime(self.path(name))  # recently used: kept by prune
+        except OSError:
+            pass
         return document["index"]
 
     def write_index(self, sha256, index):
         """Store the index of the schema with hash ``sha256``; return True on success."""
         document = {"format": INDEX_FORMAT, "schema_sha256": sha256, "index": index}
-        return self.write(index_entry_name(sha256), json.dumps(document, separators=(",", ":")).encode())
+        data = json.dumps(document, separators=(",", ":")).encode()
+        return self.write(index_entry_name(sha256), data)
+
+    # -- housekeeping --------------------------------------------------------
+    def prune(self, keep_schemas=None, keep_indexes=None, now=None):
+        """Bound the directory's size; return the names removed.
+
+        Keeps the ``keep_schemas`` (default :data:`KEEP_SCHEMAS`) schema
+        entries and ``keep_indexes`` (:data:`KEEP_INDEXES`) index entries most
+        recently written or used, removes entries of older formats and
+        temporary files left by writers that died more than an hour ago.
+        Files it does not recognise are left alone.
+        """
+        keep_schemas = KEEP_SCHEMAS if keep_schemas is None else keep_schemas
+        keep_indexes = KEEP_INDEXES if keep_indexes is None else keep_indexes
+        now = time.time() if now is None else now
+        try:
+            listing = list(os.scandir(self.directory))
+        except OSError:
+            return []
+        kinds = {"schema-v1-": [], "index-v2-": []}
+        doomed = []
+        for item in listing:
+            name = item.name
+            try:
+                mtime = item.stat().st_mtime
+            except OSError:
+                continue
+            if name.startswith(".") and name.endswith(".tmp"):
+                if now - mtime > ORPHAN_AGE:
+                    doomed.append(name)
+            elif name.startswith("index-v1-") and name.endswith(".json"):
+                doomed.append(name)  # the format before INDEX_FORMAT
+            elif name.endswith(".json"):
+                for prefix, found in kinds.items():
+                    if name.startswith(prefix):
+                        found.append((mtime, name))
+        limits = ((kinds["schema-v1-"], keep_schemas), (kinds["index-v2-"], keep_indexes))
+        for found, keep in limits:
+            found.sort(reverse=True)
+            doomed.extend(name for _, name in found[keep:])
+        for name in doomed:
+            self.remove(name)
+        return doomed

@@ -1,36 +1,153 @@
 """Where a schema comes from: a file, a dict, the bundle, the caches or ``/endpoints``.
 
-:func:`load_api_spec` is the one entry point the client uses. Models are
-shared within a process (keyed by the schema's sha256, or by the identity of a
-dict), so that every client built from the same schema shares its synthesized
-classes. For files, the preprocessed index is kept in the disk cache under the
-schema's sha256, so a warm start reads and hashes the file but does not parse it.
+:func:`load_api_spec_with_info` is the entry point the client uses. With a
+``local_api_spec`` (a file or a dict) that schema is used. Otherwise, given
+the client's transport, the live schema is resolved in this order:
+
+1. the in-memory cache (a :class:`cachetools.TTLCache` shared by the clients
+   of a process, keyed by base URL, API version and a fingerprint of the key);
+2. the disk cache (:class:`~civis_dyn.spec._cache.DiskCache`), one entry per
+   base URL, API version and key, used with no request while younger than the
+   TTL (:func:`spec_ttl`);
+3. a stale entry is revalidated with a conditional ``GET {base}endpoints``
+   (``If-None-Match`` / ``If-Modified-Since``): 304 renews it, 200 replaces it;
+4. with nothing cached, ``GET {base}endpoints`` (with the client's retries);
+5. when the API cannot be reached (no connection, timeout, 5xx or 429 after
+   retries, a body that is not a schema), a stale entry if there is one, else
+   the schema bundled with the package, with one warning saying which and how
+   old.
+
+``force_refresh=True`` skips 1 and 2 and downloads unconditionally. A client
+with no API key cannot download: it uses the bundled schema, silently.
+
+Models are shared within a process (keyed by the schema's sha256, or by the
+identity of a dict), so every client built from the same schema shares its
+synthesized classes. The preprocessed index is kept on disk under the schema's
+sha256, so a warm start reads and hashes the schema but does not parse it.
+
+The API key never reaches this module's caches: callers pass
+:func:`key_fingerprint` of it, and cache file names are a hash of that.
 """
 
+import datetime
+import gzip
+import hashlib
 import importlib.resources
-import json
 import os
+import sys
+import tempfile
 import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import cachetools
 
-from .._errors import SpecError
-from ._cache import DiskCache
-from ._model import ApiSpec
+from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
+from .._version import __version__
+from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
+from ._model import ApiSpec, SpecInfo
 
-__all__ = ["bundled_spec_path", "load_api_spec"]
+__all__ = [
+    "bundled_spec_path",
+    "cache_api_spec",
+    "clear_memory_cache",
+    "key_fingerprint",
+    "load_api_spec",
+    "load_api_spec_with_info",
+    "spec_ttl",
+]
+
+BUNDLE_NAME = "civis_api_spec.json"
+ENDPOINTS_PATH = "endpoints"
+SUPPORTED_API_VERSIONS = ("1.0",)
+TTL_ENV = "CIVIS_DYN_SPEC_TTL"
+INTERACTIVE_TTL = 15 * 60.0      # seconds, like civis-python in an interactive session
+BATCH_TTL = 24 * 3600.0          # seconds, otherwise
+FALLBACK_REUSE = 300.0           # seconds a fallback schema is reused before trying the API again
+CLOCK_SKEW = 300.0               # an entry dated up to this far in the future still counts as fresh
+_MEMORY_SIZE = 32
 
 _MODELS = cachetools.LRUCache(maxsize=16)   # sha256 or ("dict", id) -> ApiSpec
 _MODELS_LOCK = threading.Lock()
-_INDEX_VERSION = 1
-BUNDLE_NAME = "civis_api_spec.json"
+# live schemas, (base URL, api_version, key fingerprint) -> _Remembered; entries are also
+# checked against their own fetch time and the current TTL
+_LIVE = cachetools.TTLCache(maxsize=_MEMORY_SIZE, ttl=BATCH_TTL)
+_LIVE_LOCK = threading.Lock()
+_FETCH_LOCKS = {}                # same keys -> Lock: one download per key at a time
+_FETCH_LOCKS_LOCK = threading.Lock()
+
+
+# -- small public helpers -------------------------------------------------
+def key_fingerprint(api_key):
+    """Return the hex sha256 of an API key: what the caches are keyed by.
+
+    The key itself is not kept; the fingerprint is hashed again (with the
+    base URL) before it names a cache file, and is never written in one.
+    """
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def is_interactive():
+    """True in an interactive session (the REPL, ``python -i``, IPython, Jupyter)."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    ipython = sys.modules.get("IPython")
+    try:
+        return ipython is not None and ipython.get_ipython() is not None
+    except Exception:  # an unusual IPython: assume a script
+        return False
+
+
+def spec_ttl(ttl=None):
+    """Return how many seconds a downloaded schema is used before revalidation.
+
+    Parameters
+    ----------
+    ttl : float, optional
+        An explicit TTL. Default: env ``CIVIS_DYN_SPEC_TTL`` (seconds), else
+        15 minutes in an interactive session and 24 hours otherwise.
+
+    Raises
+    ------
+    ValueError
+        When the TTL (or the environment variable) is not a number >= 0.
+    """
+    where = "ttl"
+    if ttl is None:
+        text = os.environ.get(TTL_ENV, "").strip()
+        if not text:
+            return INTERACTIVE_TTL if is_interactive() else BATCH_TTL
+        where = TTL_ENV
+        try:
+            ttl = float(text)
+        except ValueError:
+            raise ValueError(f"{TTL_ENV} must be a number of seconds >= 0, not {text!r}") from None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl >= 0:
+        raise ValueError(f"{where} must be a number of seconds >= 0, not {ttl!r}")
+    return float(ttl)
+
+
+def clear_memory_cache():
+    """Forget every schema and model cached in this process (tests, long sessions)."""
+    with _LIVE_LOCK:
+        _LIVE.clear()
+    with _MODELS_LOCK:
+        _MODELS.clear()
 
 
 def bundled_spec_path():
-    """Path of the schema shipped with the package."""
-    return importlib.resources.files("civis_dyn.schemas").joinpath(BUNDLE_NAME)
+    """Path of the schema shipped with the package (``.json``, else ``.json.gz``)."""
+    folder = importlib.resources.files("civis_dyn.schemas")
+    plain = folder.joinpath(BUNDLE_NAME)
+    if not plain.is_file():
+        packed = folder.joinpath(BUNDLE_NAME + ".gz")
+        if packed.is_file():
+            return packed
+    return plain
 
 
+# -- models ---------------------------------------------------------------
 def _remember(key, make):
     with _MODELS_LOCK:
         spec = _MODELS.get(key)
@@ -41,72 +158,397 @@ def _remember(key, make):
         return _MODELS.setdefault(key, spec)
 
 
-def _index_name(sha256):
-    return f"index-v{_INDEX_VERSION}-{sha256}.json"
-
-
-def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None):
+def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, sha256=None):
     """Model a schema from its bytes, reusing a process-wide model or a cached index.
-
-    The index is validated (built) before returning, so a malformed schema
-    raises :class:`SpecError` here rather than later.
-    """
-    probe = ApiSpec.from_bytes(raw, source=source, location=location, fetched_at=fetched_at)
-
-    def make():
-        disk = cache if cache is not None else DiskCache()
-        cached = disk.read(_index_name(probe.sha256))
-        if cached is not None:
-            try:
-                probe._index = json.loads(cached)
-            except ValueError:
-                disk.remove(_index_name(probe.sha256))
-        if probe._index is None:
-            index = probe.index  # parses and validates
-            disk.write(_index_name(probe.sha256),
-                       json.dumps(index, separators=(",", ":")).encode())
-        return probe
-
-    spec = _remember(probe.sha256, make)
-    return spec
-
-
-def load_api_spec(local_api_spec=None, *, cache=None, **live):
-    """Return the :class:`ApiSpec` for a client.
 
     Parameters
     ----------
-    local_api_spec : str, PathLike, dict or None
-        A schema file, a parsed schema, or None for the bundled schema.
+    raw : bytes
+        The schema's JSON.
+    source, location, fetched_at
+        Recorded in the model's :class:`SpecInfo`.
     cache : DiskCache, optional
-        Where preprocessed indexes are kept.
+        Where the preprocessed index is kept (default: the user cache).
+    sha256 : str, optional
+        The hash of ``raw`` when already known.
 
     Raises
     ------
     SpecError
-        When the schema is missing or malformed.
+        When the schema is malformed: the index is built (or read) before
+        returning, so a bad schema fails here rather than later.
     """
-    if isinstance(local_api_spec, dict):
-        document = local_api_spec
+    if sha256 is None:
+        sha256 = hashlib.sha256(raw).hexdigest()
 
-        def make():
-            spec = ApiSpec.from_dict(document)
-            spec.index  # validate now: never a half-built client
-            return spec
+    def make():
+        probe = ApiSpec(raw=raw, source=source, location=location, fetched_at=fetched_at,
+                        sha256=sha256)
+        disk = cache if cache is not None else DiskCache()
+        probe._index = disk.read_index(sha256)
+        if probe._index is None:
+            disk.write_index(sha256, probe.index)  # parses and validates
+        return probe
 
-        # keyed by identity; the cached model keeps the dict alive, so the id stays unique
-        return _remember(("dict", id(document)), make)
-    if local_api_spec is None:
-        path = bundled_spec_path()
-        source = "bundle"
-    elif isinstance(local_api_spec, (str, os.PathLike)):
-        path = os.fspath(local_api_spec)
-        source = "file"
-    else:
-        raise TypeError(f"local_api_spec must be a path or a dict, not {type(local_api_spec).__name__}")
+    return _remember(sha256, make)
+
+
+def _read_schema_file(path):
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as exc:
         raise SpecError(f"cannot read the schema at {path}: {exc.strerror}") from None
-    return spec_from_bytes(raw, source=source, location=str(path), cache=cache)
+    if str(path).endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise SpecError(f"cannot read the schema at {path}: {exc}") from None
+    return raw
+
+
+def _load_file(path, source, cache):
+    raw = _read_schema_file(path)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    spec = spec_from_bytes(raw, source=source, location=str(path), cache=cache, sha256=sha256)
+    return spec, SpecInfo(source, str(path), None, sha256)
+
+
+def _load_dict(document):
+    def make():
+        spec = ApiSpec.from_dict(document)
+        spec.index  # validate now: never a half-built client
+        return spec
+
+    # keyed by identity; the cached model keeps the dict alive, so the id stays unique
+    return _remember(("dict", id(document)), make)
+
+
+def load_api_spec(local_api_spec=None, *, cache=None, **live):
+    """Return the :class:`ApiSpec` for a client (see :func:`load_api_spec_with_info`)."""
+    return load_api_spec_with_info(local_api_spec, cache=cache, **live)[0]
+
+
+def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version="1.0",
+                            force_refresh=False, key_fingerprint=None, ttl=None, cache=None,
+                            clock=time.time):
+    """Return the schema model for a client and where it came from.
+
+    Parameters
+    ----------
+    local_api_spec : str, PathLike, dict or None
+        A schema file or a parsed schema; None for the live schema (with a
+        ``transport``) or the bundled one (without).
+    transport : Transport, optional
+        The client's transport: ``GET endpoints`` goes through its
+        ``request`` method, with its retries.
+    api_version : str
+        The API version; only ``"1.0"`` is served.
+    force_refresh : bool
+        Skip the memory and disk caches and download the schema.
+    key_fingerprint : str or None
+        :func:`key_fingerprint` of the API key the transport sends (never the
+        key). None: no key, so the bundled schema is used.
+    ttl : float, optional
+        Seconds a downloaded schema is used before revalidation (see :func:`spec_ttl`).
+    cache : DiskCache, optional
+        The disk cache (default: the user cache directory).
+    clock : callable
+        Wall-clock time (injected by tests).
+
+    Returns
+    -------
+    (ApiSpec, SpecInfo or None)
+        The model, and this load's :class:`SpecInfo` (None for a dict: the
+        model's own ``info`` applies, computed on demand).
+
+    Raises
+    ------
+    SpecError
+        When the schema is missing or malformed.
+    ValueError
+        For an unknown ``api_version`` or a bad TTL.
+    CivisAPIError
+        When the API refuses the download (e.g. 401 for a bad key).
+    CivisConnectionError
+        When the API is unreachable and nothing is cached or bundled.
+    """
+    if isinstance(local_api_spec, dict):
+        return _load_dict(local_api_spec), None
+    if local_api_spec is not None:
+        if not isinstance(local_api_spec, (str, os.PathLike)):
+            raise TypeError(f"local_api_spec must be a path or a dict, "
+                            f"not {type(local_api_spec).__name__}")
+        return _load_file(os.fspath(local_api_spec), "file", cache)
+    if transport is None or not key_fingerprint:
+        return _load_bundle(cache)
+    if api_version not in SUPPORTED_API_VERSIONS:
+        raise ValueError(f"API specification for api_version {api_version!r} cannot be found "
+                         f"(available: {', '.join(SUPPORTED_API_VERSIONS)})")
+    return _LiveLoad(transport, api_version, key_fingerprint, spec_ttl(ttl), cache, clock).run(
+        force_refresh)
+
+
+def _load_bundle(cache):
+    path = bundled_spec_path()
+    if not path.is_file():
+        raise SpecError(f"the schema bundled with civis_dyn is missing ({path}); "
+                        f"pass local_api_spec= or an API key to download the live schema")
+    return _load_file(path, "bundle", cache)
+
+
+# -- the live schema --------------------------------------------------------
+@dataclass(frozen=True)
+class _Remembered:
+    """A live schema held in memory."""
+
+    spec: ApiSpec
+    info: SpecInfo
+    checked_at: float   # when the API last confirmed it, or when the fallback was chosen
+    fallback: bool
+
+
+def _fresh(age, ttl):
+    """True for an age within the TTL (a clock that went far back makes it stale)."""
+    return -CLOCK_SKEW <= age < ttl
+
+
+def _memory_get(key, now, ttl):
+    with _LIVE_LOCK:
+        held = _LIVE.get(key)
+    if held is None:
+        return None
+    limit = min(ttl, FALLBACK_REUSE) if held.fallback else ttl
+    if not _fresh(now - held.checked_at, limit):
+        return None
+    if held.fallback:
+        return held.spec, held.info
+    info = held.info
+    return held.spec, SpecInfo("memory", info.location, info.fetched_at, info.sha256)
+
+
+def _memory_put(key, spec, info, checked_at, fallback=False):
+    with _LIVE_LOCK:
+        _LIVE[key] = _Remembered(spec, info, checked_at, fallback)
+
+
+def _fetch_lock(key):
+    with _FETCH_LOCKS_LOCK:
+        return _FETCH_LOCKS.setdefault(key, threading.Lock())
+
+
+def _fallback_reason(exc):
+    """Why a download failed, when the failure calls for a fallback; else None."""
+    if isinstance(exc, (CivisConnectionError, InvalidResponseError, SpecError)):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, CivisAPIError) and (exc.status_code >= 500 or exc.status_code == 429):
+        return f"HTTP {exc}"
+    return None
+
+
+def describe_age(seconds):
+    """``seconds`` as a short human duration (``"3 h"``, ``"2 days"``)."""
+    seconds = max(0.0, seconds)
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _download(transport, api_version, clock, conditional=None):
+    """``GET endpoints``: a new :class:`CachedSchema`, or ``conditional`` renewed on 304.
+
+    Raises
+    ------
+    InvalidResponseError
+        When the answer is neither 200 nor (for a conditional request) 304.
+    CivisAPIError, CivisConnectionError
+        From the transport.
+    """
+    headers = conditional.validators() if conditional is not None else {}
+    response = transport.request("GET", ENDPOINTS_PATH, headers=headers or None)
+    now = clock()
+    status = response.status_code
+    if status == 304 and headers:
+        response.close()
+        return conditional.renewed(now)
+    if status != 200:
+        raise InvalidResponseError(status, f"expected the schema, got HTTP {status}", response,
+                                   "GET", "/" + ENDPOINTS_PATH)
+    return CachedSchema.from_download(
+        response.content, fetched_at=now, etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"), base_url=transport.base_url,
+        api_version=api_version)
+
+
+class _LiveLoad:
+    """One resolution of the live schema for a base URL, API version and key."""
+
+    def __init__(self, transport, api_version, fingerprint, ttl, cache, clock):
+        self.transport = transport
+        self.api_version = api_version
+        self.ttl = ttl
+        self.clock = clock
+        self.disk = cache if cache is not None else DiskCache()
+        self.key = (transport.base_url, api_version, fingerprint)
+        self.name = schema_entry_name(transport.base_url, api_version, fingerprint)
+        self.url = transport.url(ENDPOINTS_PATH)
+
+    def run(self, force_refresh):
+        if not force_refresh:
+            hit = _memory_get(self.key, self.clock(), self.ttl)
+            if hit is not None:
+                return hit
+        with _fetch_lock(self.key):
+            if not force_refresh:  # another thread may have fetched it meanwhile
+                hit = _memory_get(self.key, self.clock(), self.ttl)
+                if hit is not None:
+                    return hit
+            return self._resolve(force_refresh)
+
+    def _model(self, entry, source):
+        return spec_from_bytes(entry.raw, source=source, location=self.url,
+                               fetched_at=entry.fetched_at, cache=self.disk, sha256=entry.sha256)
+
+    def _cached(self):
+        """The disk entry and its model, or (None, None); a corrupt entry is removed."""
+        entry = self.disk.read_schema(self.name)
+        if entry is None:
+            return None, None
+        try:
+            return entry, self._model(entry, "disk-cache")
+        except SpecError as exc:
+            self.disk.discard_corrupt(self.name, exc)
+            return None, None
+
+    def _keep(self, entry, spec, source, location):
+        info = SpecInfo(source, location, entry.fetched_at, entry.sha256)
+        _memory_put(self.key, spec, info, entry.fetched_at)
+        return spec, info
+
+    def _resolve(self, force_refresh):
+        entry, spec = self._cached()
+        fresh = entry is not None and _fresh(self.clock() - entry.fetched_at, self.ttl)
+        if fresh and not force_refresh:
+            return self._keep(entry, spec, "disk-cache", str(self.disk.path(self.name)))
+        conditional = None if force_refresh else entry
+        try:
+            fetched = _download(self.transport, self.api_version, self.clock, conditional)
+            unchanged = entry is not None and fetched.sha256 == entry.sha256
+            fetched_spec = spec if unchanged else self._model(fetched, "download")
+        except (CivisAPIError, CivisConnectionError, SpecError) as exc:
+            reason = _fallback_reason(exc)
+            if reason is None:
+                raise
+            return self._fall_back(reason, exc, entry, spec)
+        if self.disk.write_schema(self.name, fetched):
+            if entry is not None and not unchanged:
+                self.disk.remove(index_entry_name(entry.sha256))  # the old schema's index
+            self.disk.prune()
+        if conditional is not None and fetched.raw is conditional.raw:  # 304 Not Modified
+            return self._keep(fetched, fetched_spec, "disk-cache", str(self.disk.path(self.name)))
+        return self._keep(fetched, fetched_spec, "download", self.url)
+
+    def _fall_back(self, reason, exc, entry, spec):
+        now = self.clock()
+        if entry is not None:
+            warn(f"could not refresh the API schema from {self.url} ({reason}); using the "
+                 f"cached copy downloaded {describe_age(now - entry.fetched_at)} ago")
+            info = SpecInfo("stale-cache", str(self.disk.path(self.name)), entry.fetched_at,
+                            entry.sha256)
+            _memory_put(self.key, spec, info, now, fallback=True)
+            return spec, info
+        try:
+            spec, info = _load_bundle(self.disk)
+        except SpecError:
+            exc.add_note("civis_dyn: no cached or bundled schema to fall back on")
+            raise exc from None
+        path = Path(info.location)
+        try:
+            dated = datetime.datetime.fromtimestamp(path.stat().st_mtime).date().isoformat()
+            age = f", file dated {dated}"
+        except OSError:
+            age = ""
+        warn(f"could not download the API schema from {self.url} ({reason}); using the schema "
+             f"bundled with civis_dyn {__version__}{age}, which may be out of date")
+        _memory_put(self.key, spec, info, now, fallback=True)
+        return spec, info
+
+
+# -- writing the live schema --------------------------------------------------
+def _write_file_atomically(path, data):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def cache_api_spec(path=None, api_key=None, api_version="1.0"):
+    """Download the live API schema and save it.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        A file to write the schema to (atomically, mode 0600), exactly as the
+        API serves it; use it later with ``APIClient(local_api_spec=path)``.
+        Default: refresh the disk cache entry that :class:`APIClient` reads
+        (``$CIVIS_DYN_CACHE_DIR``, else ``$XDG_CACHE_HOME/civis_dyn``, else
+        ``~/.cache/civis_dyn``).
+    api_key : str, optional
+        Default: env ``CIVIS_API_KEY``. The API's URL comes from env
+        ``CIVIS_API_ENDPOINT`` (default ``https://api.civisanalytics.com/``).
+    api_version : str
+        Only ``"1.0"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    MissingAPIKeyError
+        Without a key.
+    SpecError
+        When the API's answer is not a usable schema.
+    CivisAPIError, CivisConnectionError
+        When the download fails.
+    OSError
+        When the file (or the cache) cannot be written.
+    """
+    if api_version not in SUPPORTED_API_VERSIONS:
+        raise ValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
+                         f"cannot be found (available: {', '.join(SUPPORTED_API_VERSIONS)})")
+    from .._transport import DEFAULT_BASE_URL, Transport
+
+    key = api_key or os.environ.get("CIVIS_API_KEY") or None
+    transport = Transport(os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL, key)
+    try:
+        fetched = _download(transport, api_version, time.time)
+        disk = DiskCache()
+        url = transport.url(ENDPOINTS_PATH)
+        spec = spec_from_bytes(fetched.raw, source="download", location=url,
+                               fetched_at=fetched.fetched_at, cache=disk, sha256=fetched.sha256)
+        if path is not None:
+            _write_file_atomically(path, fetched.raw)
+            return Path(path)
+        fingerprint = key_fingerprint(key)
+        name = schema_entry_name(transport.base_url, api_version, fingerprint)
+        if not disk.write_schema(name, fetched):
+            raise OSError(f"cache_api_spec: cannot write the schema cache in {disk.directory}")
+        disk.prune()
+        info = SpecInfo("download", url, fetched.fetched_at, fetched.sha256)
+        _memory_put((transport.base_url, api_version, fingerprint), spec, info, fetched.fetched_at)
+        return disk.path(name)
+    finally:
+        transport.close()
