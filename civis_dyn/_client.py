@@ -6,7 +6,7 @@ from ._errors import InvalidResponseError
 from ._resources import resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
 from ._transport import DEFAULT_BASE_URL, Transport, decode_json
-from .spec._source import load_api_spec
+from .spec._source import key_fingerprint, load_api_spec_with_info
 
 __all__ = ["APIClient"]
 
@@ -70,7 +70,10 @@ class APIClient:
         self._transport = transport
         self._return_type = return_type
         self._api_version = api_version
-        self._spec = load_api_spec(local_api_spec)
+        self._spec, self._spec_info = load_api_spec_with_info(
+            local_api_spec, transport=transport, api_version=api_version,
+            force_refresh=force_refresh_api_spec,
+            key_fingerprint=_sent_key_fingerprint(transport, key))
         self._settings = {"return_type": return_type, "api_version": api_version,
                           "local_api_spec": local_api_spec, "user_agent": user_agent,
                           "retries": retries, "base_url": transport.base_url, "timeout": timeout,
@@ -100,10 +103,12 @@ class APIClient:
     def spec_info(self):
         """Where the schema came from: a :class:`~civis_dyn.spec.SpecInfo`.
 
-        Its ``source`` is ``"file"``, ``"dict"``, ``"bundle"`` or a cache or
-        download; ``age`` is seconds since download; ``sha256`` the hash.
+        Its ``source`` is ``"file"``, ``"dict"``, ``"bundle"``, ``"download"``,
+        ``"memory"``, ``"disk-cache"`` or ``"stale-cache"``; ``location`` the
+        file or URL; ``age`` seconds since the schema was downloaded or last
+        revalidated; ``sha256`` the hash of its bytes.
         """
-        return self._spec.info
+        return self._spec_info if self._spec_info is not None else self._spec.info
 
     @property
     def base_url(self):
@@ -112,7 +117,7 @@ class APIClient:
 
     def __repr__(self):
         return (f"<civis_dyn.APIClient {self.base_url} api_version={self._api_version!r} "
-                f"resources={len(self._spec.index)} schema={self._spec.info.source}>")
+                f"resources={len(self._spec.index)} schema={self.spec_info.source}>")
 
     # -- pickling: the key is never stored --------------------------------
     def __getstate__(self):
@@ -163,3 +168,12 @@ class APIClient:
             return items, response.headers
 
         return PaginatedResponse(fetch_page)
+
+
+def _sent_key_fingerprint(transport, key):
+    """Fingerprint of the key the transport sends (it may differ from ``key`` when injected)."""
+    session = getattr(transport, "session", None)
+    auth = session.headers.get("Authorization") if session is not None else None
+    if isinstance(auth, str) and auth.startswith("Bearer "):
+        key = auth[len("Bearer "):]
+    return key_fingerprint(key) if key else None
