@@ -29,7 +29,8 @@ def _fresh_warning_memory(monkeypatch):
 
 
 def entry(raw=SCHEMA, **kw):
-    fields = {"fetched_at": 1000.0, "etag": '"abc"', "last_modified": "Mon, 01 Jan 2024 00:00:00 GMT",
+    fields = {"fetched_at": 1000.0, "etag": '"abc"',
+              "last_modified": "Mon, 01 Jan 2024 00:00:00 GMT",
               "base_url": "https://api.example.test/", "api_version": "1.0", **kw}
     return CachedSchema.from_download(raw, **fields)
 
@@ -192,3 +193,34 @@ def test_bad_index_files_are_reported_and_removed(tmp_path, content):
     with pytest.warns(RuntimeWarning, match="corrupt"):
         assert cache.read_index(sha) is None
     assert not cache.path(index_entry_name(sha)).exists()
+
+
+def test_prune_keeps_the_most_recent_entries_and_drops_leftovers(tmp_path):
+    cache = DiskCache(tmp_path)
+    for age, name in enumerate(["schema-v1-a.json", "schema-v1-b.json", "schema-v1-c.json",
+                                "index-v2-a.json", "index-v2-b.json", "index-v1-old.json",
+                                ".schema-v1-a.json.x.tmp", "notes.txt"]):
+        path = cache.path(name)
+        path.write_bytes(b"x")
+        os.utime(path, (10_000 - age * 1000, 10_000 - age * 1000))
+    fresh_tmp = cache.path(".index-v2-a.json.y.tmp")
+    fresh_tmp.write_bytes(b"x")
+    os.utime(fresh_tmp, (12_000, 12_000))
+    removed = cache.prune(keep_schemas=2, keep_indexes=1, now=12_000)
+    assert sorted(removed) == [".schema-v1-a.json.x.tmp", "index-v1-old.json", "index-v2-b.json",
+                               "schema-v1-c.json"]
+    assert sorted(os.listdir(tmp_path)) == [".index-v2-a.json.y.tmp", "index-v2-a.json", "notes.txt",
+                                            "schema-v1-a.json", "schema-v1-b.json"]
+
+
+def test_reading_an_index_marks_it_recently_used(tmp_path):
+    cache = DiskCache(tmp_path)
+    sha = hashlib.sha256(SCHEMA).hexdigest()
+    cache.write_index(sha, INDEX)
+    os.utime(cache.path(index_entry_name(sha)), (1000, 1000))
+    cache.read_index(sha)
+    assert os.stat(cache.path(index_entry_name(sha))).st_mtime > 1000
+
+
+def test_prune_of_a_missing_directory_is_a_no_op(tmp_path):
+    assert DiskCache(tmp_path / "nothing").prune() == []
