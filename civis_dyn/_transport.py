@@ -308,8 +308,8 @@ class Transport:
             except requests.exceptions.RequestException as exc:
                 not_sent = _not_sent(exc)
                 retryable = not_sent or method in IDEMPOTENT
-                if retryable and self._may_retry(attempt, started, 0.0):
-                    wait = policy.delay(attempt)
+                wait = policy.delay(attempt) if retryable else 0.0
+                if retryable and self._may_retry(attempt, started, wait):
                     log.debug("%s %s: %s; retrying in %.2fs (attempt %d)", method, path,
                               type(exc).__name__, wait, attempt)
                     self._sleep(wait)
