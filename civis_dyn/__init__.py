@@ -44,6 +44,19 @@ _LAZY = {
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods).
 _EXTENSIONS = (
+    # civis_dyn.conveniences: find by name, create-or-update, export/import, housekeeping
+    ("archive_stale", "civis_dyn.conveniences:archive_stale",
+     (("list", "put_archive"), ("list", "put_*_archive"))),
+    ("cancel_runs", "civis_dyn.conveniences:cancel_runs",
+     (("list_runs", "delete_runs"), ("list_*_runs", "delete_*_runs"),
+      ("list_executions", "post_executions_cancel"))),
+    ("count_runs_by_state", "civis_dyn.conveniences:count_runs_by_state",
+     (("list_runs",), ("list_*_runs",), ("list_executions",))),
+    ("create_or_update", "civis_dyn.conveniences:create_or_update", (("list", "post"),)),
+    ("export_definition", "civis_dyn.conveniences:export_definition", (("get",),)),
+    ("find_by_name", "civis_dyn.conveniences:find_by_name", (("list",),)),
+    ("get_id", "civis_dyn.conveniences:get_id", (("list",),)),
+    ("import_definition", "civis_dyn.conveniences:import_definition", (("post",),)),
     # civis_dyn.futures: start, wait for, watch and follow runs of every runnable kind
     ("follow_logs", "civis_dyn.futures:follow_resource_logs",
      (("list_*runs_logs",), ("list_*builds_logs",), ("list_deployments_logs",))),
