@@ -47,6 +47,9 @@ DEFAULT_TIMEOUT = (10.0, 300.0)
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 _SNIPPET = 120
 _INSECURE_ENV = "CIVIS_DYN_ALLOW_INSECURE_HTTP"
+# failures that may pass on a new attempt; others (a bad URL or header) never will
+_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 @dataclass(frozen=True)
@@ -306,8 +309,7 @@ class Transport:
                 response = session.request(method, url, params=params, data=data,
                                            headers=headers, timeout=self.timeout)
             except requests.exceptions.RequestException as exc:
-                not_sent = _not_sent(exc)
-                retryable = not_sent or method in IDEMPOTENT
+                retryable = isinstance(exc, _TRANSIENT) and (_not_sent(exc) or method in IDEMPOTENT)
                 wait = policy.delay(attempt) if retryable else 0.0
                 if retryable and self._may_retry(attempt, started, wait):
                     log.debug("%s %s: %s; retrying in %.2fs (attempt %d)", method, path,
