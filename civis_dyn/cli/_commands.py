@@ -27,6 +27,12 @@ _EXTRA_COMMANDS = {
                    lambda resource, methods: resource == "jobs" and "list_runs_logs" in methods),
     "run-and-wait": ("._run_commands", "run_and_wait_command",
                      lambda resource, methods: "run_and_wait" in methods),
+    "find": ("._convenience_commands", "find_command",
+             lambda resource, methods: "find_by_name" in methods),
+    "export": ("._convenience_commands", "export_command",
+               lambda resource, methods: "export_definition" in methods),
+    "import": ("._convenience_commands", "import_command",
+               lambda resource, methods: "import_definition" in methods),
 }
 
 
