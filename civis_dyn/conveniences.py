@@ -396,7 +396,9 @@ class ImportResult:
     dropped : list of DroppedField
         The fields not sent, and why.
     fields : dict
-        The arguments given (or, for a dry run, that would be given) to ``post``.
+        The arguments given (or, for a dry run, that would be given) to
+        ``post``, with snake_case keys (the contents of free-form objects
+        such as ``arguments`` as in the file).
     """
 
     __slots__ = ("response", "dropped", "fields")
@@ -665,8 +667,9 @@ def _filter_value(spec, value, schema, get_schema, where, reasons, dropped):
         if item is None:
             _drop(dropped, field, reasons, "null")
             continue
-        out[wire] = _filter_value(spec, item, prop, _get_property(get_properties, wire), field,
-                                  reasons, dropped)
+        get_prop = _get_property(get_properties, wire)
+        out[camel_to_snake(wire)] = _filter_value(spec, item, prop, get_prop, field, reasons,
+                                                  dropped)
     return out
 
 
