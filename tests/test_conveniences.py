@@ -839,3 +839,59 @@ def test_cancel_runs_refuses_bad_states(client, requests_mock, states):
     with pytest.raises(TypeError, match="jobs.cancel_runs\\(\\) argument 'states'"):
         client.jobs.cancel_runs(9, created_before="2024-01-01", states=states)
     assert requests_mock.request_history == []
+
+
+# -- the command line: <resource> find / export / import -------------------------------------
+@pytest.fixture
+def cli_run(local, tmp_path, monkeypatch):
+    """``cli_run(*args)`` runs ``civis-dyn`` in-process against the local API."""
+    from click.testing import CliRunner
+
+    from civis_dyn.cli import cli
+
+    spec_path = tmp_path / "schema.json"
+    spec_path.write_text(json.dumps(SCHEMA))
+    env = {"CIVIS_API_ENDPOINT": local.url, "CIVIS_API_KEY": local.api_key,
+           "CIVIS_DYN_SPEC": str(spec_path), "CIVIS_DYN_OUTPUT": "json"}
+
+    def run(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args], env=env, prog_name="civis-dyn")
+
+    return run
+
+
+def test_cli_find_prints_the_object_or_lists_candidates(local, cli_run):
+    client = local.client()
+    made = client.projects.post(name="Q3")
+    found = cli_run("projects", "find", "Q3", "--id-only")
+    assert (found.exit_code, found.stdout.strip()) == (0, str(made.id))
+    shown = cli_run("projects", "find", "Q3", "--columns", "id,name")
+    assert json.loads(shown.stdout) == {"id": made.id, "name": "Q3"}
+    client.projects.post(name="Q3")
+    ambiguous = cli_run("projects", "find", "Q3")
+    assert ambiguous.exit_code == 1
+    assert "2 projects objects are named 'Q3'" in ambiguous.stderr
+    missing = cli_run("projects", "find", "q3", "--filter", "archived=all")
+    assert missing.exit_code == 1 and "Close names: 'Q3'" in missing.stderr
+    assert "find" in cli_run("projects", "--help").stdout
+    assert local.api_key not in ambiguous.stderr + missing.stderr
+
+
+def test_cli_export_then_import_with_dry_run(local, cli_run, tmp_path):
+    client = local.client()
+    made = client.scripts.post_python3(name="ETL", source="print(1)")
+    exported = cli_run("scripts", "export", made.id, tmp_path, "--kind", "python3")
+    assert exported.exit_code == 0, exported.output
+    path = tmp_path / f"scripts-python3-{made.id}.json"
+    assert exported.stdout.strip() == str(path)
+    dry = cli_run("scripts", "import", path, "--set", "name=copy", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["name"] == "copy"
+    assert "dropped id: read-only" in dry.stderr
+    assert local.count(method="POST", path="/scripts/python3") == 1  # the dry run created nothing
+    done = cli_run("scripts", "import", path, "--set", "name=copy")
+    assert done.exit_code == 0, done.output
+    copy = json.loads(done.stdout)
+    assert copy["name"] == "copy" and copy["source"] == "print(1)" and copy["id"] != made.id
+    refused = cli_run("scripts", "import", path, "--set", "nmae=copy")
+    assert refused.exit_code == 2 and "Did you mean 'name'" in refused.stderr
