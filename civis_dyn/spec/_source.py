@@ -370,7 +370,6 @@ def _download(transport, api_version, clock, conditional=None):
     now = clock()
     status = response.status_code
     if status == 304 and headers:
-        response.close()
         return conditional.renewed(now)
     if status != 200:
         raise InvalidResponseError(status, f"expected the schema, got HTTP {status}", response,

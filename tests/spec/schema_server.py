@@ -131,6 +131,7 @@ class SchemaServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body in separate writes: no 40 ms stall
 
             def log_message(self, *args):  # keep test output quiet
                 pass
