@@ -647,11 +647,11 @@ def serve(port: int = 0, spec=None, api_key=None) -> None:
         The key clients must send; random by default.
     """
     api = LocalCivisAPI(spec=spec, api_key=api_key, port=port)
-    api.start()
-    print(f"Local Civis API serving at {api.url.rstrip('/')}", flush=True)
-    print(f"API key: {api.api_key}", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
     try:
+        api.start()
+        print(f"Local Civis API serving at {api.url.rstrip('/')}", flush=True)
+        print(f"API key: {api.api_key}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
         while api._thread is not None and api._thread.is_alive():
             api._thread.join(0.5)
     except KeyboardInterrupt:

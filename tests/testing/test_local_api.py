@@ -772,10 +772,11 @@ def test_serve_prints_url_and_key(tmp_path):
         url = proc.stdout.readline().split()[-1]
         assert url.startswith("http://127.0.0.1:") and not url.endswith("/")
         assert "serve-key" in proc.stdout.readline()
+        assert "Ctrl+C" in proc.stdout.readline()
         with _session("serve-key") as s:
             assert s.get(url + "/users/me", timeout=5).json()["id"] == 1
         proc.send_signal(2)                          # SIGINT -> KeyboardInterrupt
-        assert proc.wait(5) == 0
+        assert proc.wait(20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
