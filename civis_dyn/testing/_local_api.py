@@ -249,12 +249,43 @@ class LocalCivisAPI:
     rate_limit : int
         Value of ``X-RateLimit-Limit``.
 
+    Attributes
+    ----------
+    url : str
+        ``http://127.0.0.1:PORT/``.
+    api_key : str
+        The key clients must send.
+    spec : dict
+        The parsed schema; ``spec_bytes`` is what ``GET /endpoints`` serves.
+    faults : Faults
+        Fault injection, changeable while serving.
+    requests : list of RequestRecord
+        ``(method, path, query, status)`` of every request, oldest first.
+    connections : int
+        TCP connections accepted so far.
+    creations : dict
+        Objects created per POST route template.
+
     Notes
     -----
-    Runs fail when their job's ``name`` contains ``"fail"`` (any case), or a
-    truthy ``"fail"`` key is found in the job's ``arguments`` or ``input``, or
-    in the body of the request that starts the run (or its ``arguments`` or
-    ``input``); a string value becomes the run's ``error``.
+    Runs (and workflow executions, builds, deployments) are ``queued`` for
+    ``run_delays[0]`` seconds of ``clock``, then ``running`` for
+    ``run_delays[1]``, then ``succeeded`` — or ``failed``, with an ``error``,
+    when the job's ``name`` contains ``"fail"`` (any case), or a truthy
+    ``"fail"`` key is in the job's ``arguments`` or ``input``, or in the body
+    of the request that starts the run (or its ``arguments`` or ``input``); a
+    string value becomes the ``error``.  Service, notebook and studio
+    deployments stay ``running`` until deleted.
+
+    Examples
+    --------
+    >>> with LocalCivisAPI(spec=my_spec) as api:                    # doctest: +SKIP
+    ...     api.faults.script("GET", "/jobs/{id}", [503, 503, None])
+    ...     api.faults.script("POST", "/scripts/containers", ["drop"])
+    ...     api.faults.random(0.1, actions=(429, 502, "truncate"), seed=1)
+    ...     api.faults.latency = 0.02
+    ...     ...
+    ...     assert api.created("/scripts/containers") == 1
     """
 
     def __init__(self, spec=None, api_key=None, port=0, *, run_delays=(0.05, 0.1),
