@@ -10,11 +10,15 @@ Names are imported on first use.
 """
 
 _LAZY = {
+    "Fault": "._faults",
+    "Faults": "._faults",
     "InvalidStubResponseError": "._stubber",
     "LocalCivisAPI": "._local_api",
+    "RequestRecord": "._local_api",
     "Stubber": "._stubber",
     "StubberError": "._stubber",
     "create_client_mock": "._mock",
+    "serve": "._local_api",
 }
 
 __all__ = sorted(_LAZY)
