@@ -15,6 +15,8 @@ docstring rendered only when first read.
 import datetime
 import difflib
 import fnmatch
+import math
+import re
 import types
 import warnings
 from urllib.parse import quote
@@ -322,6 +324,7 @@ def _query_text(value):
     return value
 
 
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _TYPE_NAMES = {"integer": "an int", "number": "a number", "boolean": "a bool",
                "string": "a str", "array": "a list", "object": "a dict"}
 
@@ -329,9 +332,9 @@ _TYPE_NAMES = {"integer": "an int", "number": "a number", "boolean": "a bool",
 def check_value(value, schema, spec, label, where):
     """Check ``value`` against a (resolved) schema and return the value to send.
 
-    Integers accept ``int`` and strings of digits (converted); numbers accept
-    ``int`` and ``float``; strings accept ``str`` (and ``date``/``datetime``,
-    sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
+    Integers accept ``int`` and strings of ASCII digits with an optional
+    minus sign (converted); numbers accept ``int`` and finite ``float``;
+    strings accept ``str`` (and ``date``/``datetime``, sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
     whose snake_case keys are mapped to the schema's wire names. Nested
     fields the schema does not list are refused when the schema lists any.
     """
@@ -343,10 +346,13 @@ def check_value(value, schema, spec, label, where):
     if kind == "integer":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
             return int(value)
     elif kind == "number":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ArgumentValueError(f"{label} argument {where!r} must be a finite number "
+                                         f"(JSON has no {value!r}); got {value!r}")
             return value
     elif kind == "boolean":
         if isinstance(value, bool):
