@@ -257,7 +257,7 @@ class Transport:
         """The absolute URL of an API path (``/jobs/1`` -> ``{base}jobs/1``)."""
         return self.base_url + path.lstrip("/")
 
-    def request(self, method, path, *, params=None, json_body=None, headers=None):
+    def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None):
         """Send a request, retrying per the policy, and return the final response.
 
         Parameters
@@ -271,6 +271,8 @@ class Transport:
             Sent as JSON when not None.
         headers : dict, optional
             Extra headers (e.g. conditional ones).
+        retries : RetryPolicy, optional
+            This request's policy instead of the transport's.
 
         Returns
         -------
@@ -299,7 +301,7 @@ class Transport:
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":"))
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        policy = self.retry_policy
+        policy = self.retry_policy if retries is None else retries
         started = self._clock()
         attempt = 0
         session = self.session
@@ -311,7 +313,7 @@ class Transport:
             except requests.exceptions.RequestException as exc:
                 retryable = isinstance(exc, _TRANSIENT) and (_not_sent(exc) or method in IDEMPOTENT)
                 wait = policy.delay(attempt) if retryable else 0.0
-                if retryable and self._may_retry(attempt, started, wait):
+                if retryable and self._may_retry(policy, attempt, started, wait):
                     log.debug("%s %s: %s; retrying in %.2fs (attempt %d)", method, path,
                               type(exc).__name__, wait, attempt)
                     self._sleep(wait)
@@ -321,7 +323,7 @@ class Transport:
             if status >= 400 and policy.retries_status(method, status):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = policy.delay(attempt, retry_after)
-                if self._may_retry(attempt, started, wait):
+                if self._may_retry(policy, attempt, started, wait):
                     log.debug("%s %s: HTTP %d; retrying in %.2fs (attempt %d)", method, path,
                               status, wait, attempt)
                     response.close()
@@ -331,8 +333,7 @@ class Transport:
                 raise self._api_error(response, method, path)
             return response
 
-    def _may_retry(self, attempt, started, wait):
-        policy = self.retry_policy
+    def _may_retry(self, policy, attempt, started, wait):
         if attempt >= policy.max_attempts:
             return False
         return (self._clock() - started) + wait <= policy.max_elapsed

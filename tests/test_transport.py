@@ -217,3 +217,21 @@ def test_timeouts_are_configurable(mini_spec_path):
     custom = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), timeout=(1, 2))
     assert custom._transport.timeout == (1.0, 2.0)
     assert KEY not in repr(custom._transport)
+
+
+def test_a_request_may_use_its_own_policy(client, clock, requests_mock):
+    requests_mock.get(f"{BASE}/things/1", status_code=503)
+    c = client()
+    with pytest.raises(civis_dyn.CivisAPIError):
+        c._transport.request("GET", "/things/1", retries=RetryPolicy(max_attempts=2))
+    assert requests_mock.call_count == 2
+
+
+def test_schema_download_retries_briefly_before_falling_back(mini_spec_path, clock, requests_mock):
+    from civis_dyn.spec import _source
+
+    requests_mock.get(f"{BASE}/endpoints", exc=requests.exceptions.ConnectTimeout)
+    transport = Transport(BASE, KEY, sleep=clock.sleep, clock=clock)
+    with pytest.raises(civis_dyn.CivisConnectionError):
+        _source._download(transport, "1.0", time.time)
+    assert sum(clock.sleeps) <= _source.SPEC_RETRY_SECONDS

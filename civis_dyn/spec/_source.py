@@ -29,6 +29,7 @@ The API key never reaches this module's caches: callers pass
 :func:`key_fingerprint` of it, and cache file names are a hash of that.
 """
 
+import dataclasses
 import datetime
 import gzip
 import hashlib
@@ -355,6 +356,9 @@ def describe_age(seconds):
     return f"{seconds:.0f} s"
 
 
+SPEC_RETRY_SECONDS = 10.0
+
+
 def _download(transport, api_version, clock, conditional=None):
     """``GET endpoints``: a new :class:`CachedSchema`, or ``conditional`` renewed on 304.
 
@@ -366,7 +370,10 @@ def _download(transport, api_version, clock, conditional=None):
         From the transport.
     """
     headers = conditional.validators() if conditional is not None else {}
-    response = transport.request("GET", ENDPOINTS_PATH, headers=headers or None)
+    # a fallback (a stale entry or the bundle) always exists: retry briefly, then use it
+    policy = transport.retry_policy
+    policy = dataclasses.replace(policy, max_elapsed=min(policy.max_elapsed, SPEC_RETRY_SECONDS))
+    response = transport.request("GET", ENDPOINTS_PATH, headers=headers or None, retries=policy)
     now = clock()
     status = response.status_code
     if status == 304 and headers:
