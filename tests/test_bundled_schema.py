@@ -70,3 +70,27 @@ def test_current_style_signatures_are_exact(client):
         "(id: int, user_ids: List[int], permission_level: str, *, share_email_body: str = None, "
         "send_shared_email: bool = None)")
     assert str(inspect.signature(client.workflows.list_executions)).endswith("iterator: bool = None)")
+
+
+def test_no_network_no_cache_no_key_explores_the_bundle(monkeypatch, tmp_path, requests_mock):
+    import pydoc
+    import warnings
+
+    monkeypatch.delenv("CIVIS_API_KEY", raising=False)
+    monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    from civis_dyn.spec import _source
+
+    _source.clear_memory_cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exploring offline without a key is not worth a warning
+        client = civis_dyn.APIClient()
+    assert requests_mock.call_count == 0  # nothing was fetched
+    assert client.spec_info.source == "bundle"
+    assert {"jobs", "workflows", "services", "scripts"} <= set(dir(client))
+    assert "list_runs" in dir(client.jobs)
+    assert "List runs for the given job" in pydoc.render_doc(client.jobs.list_runs,
+                                                             renderer=pydoc.plaintext)
+    with pytest.raises(civis_dyn.MissingAPIKeyError, match="pass api_key= to APIClient or set the "
+                                                           "CIVIS_API_KEY environment variable"):
+        client.jobs.get(1)
+    assert requests_mock.call_count == 0
