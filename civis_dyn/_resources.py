@@ -334,9 +334,12 @@ def check_value(value, schema, spec, label, where):
 
     Integers accept ``int`` and strings of ASCII digits with an optional
     minus sign (converted); numbers accept ``int`` and finite ``float``;
-    strings accept ``str`` (and ``date``/``datetime``, sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
+    strings accept ``str`` that UTF-8 can carry (and ``date``/``datetime``,
+    sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
     whose snake_case keys are mapped to the schema's wire names. Nested
     fields the schema does not list are refused when the schema lists any.
+    Free-form objects and untyped values accept any JSON value (see
+    :func:`_check_json`).
     """
     kind = schema.get("type")
     enum = schema.get("enum")
@@ -359,7 +362,7 @@ def check_value(value, schema, spec, label, where):
             return value
     elif kind == "string":
         if isinstance(value, str):
-            return value
+            return _check_text(value, label, where)
         if isinstance(value, (datetime.date, datetime.time)):
             return value.isoformat()
     elif kind == "array":
@@ -369,8 +372,8 @@ def check_value(value, schema, spec, label, where):
     elif kind == "object" or (kind is None and "properties" in schema):
         if isinstance(value, dict):
             return _check_object(value, schema, spec, label, where)
-    else:  # untyped: send as given
-        return value
+    else:  # untyped: any JSON value
+        return _check_json(value, label, where)
     raise ArgumentTypeError(f"{label} argument {where!r} must be {_TYPE_NAMES.get(kind, kind)}, "
                             f"not {type(value).__name__}")
 
@@ -378,7 +381,7 @@ def check_value(value, schema, spec, label, where):
 def _check_object(value, schema, spec, label, where):
     properties = schema.get("properties")
     if not properties:
-        return value  # free-form object (e.g. arguments): sent as given
+        return _check_json(value, label, where)  # free-form object (e.g. arguments)
     by_snake = {camel_to_snake(k): k for k in properties}
     out = {}
     for key, item in value.items():
@@ -395,3 +398,46 @@ def _check_object(value, schema, spec, label, where):
         prop = spec.resolve(properties[wire], f"{where}.{key}")
         out[wire] = check_value(item, prop, spec, label, f"{where}.{key}")
     return out
+
+
+def _check_text(value, label, where):
+    """Return ``value`` if UTF-8 can carry it (it has no lone surrogate)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ArgumentValueError(f"{label} argument {where!r} is not valid Unicode text "
+                                     f"(a lone surrogate at position {exc.start})") from None
+    return value
+
+
+def _check_json(value, label, where):
+    """Return ``value`` as JSON can carry it, for free-form objects and untyped values.
+
+    Accepts dicts with str keys, lists, tuples (sent as arrays), str, int,
+    finite float, bool and None, at any depth; dates and times are sent as
+    ISO 8601 text. Anything else (sets, bytes, NaN, other objects) raises an
+    error naming the method and where in the argument it is.
+    """
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, str):
+        return _check_text(value, label, where)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ArgumentValueError(f"{label} argument {where!r} must be a finite number "
+                                     f"(JSON has no {value!r}); got {value!r}")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ArgumentTypeError(f"{label} argument {where!r} has a non-string key {key!r}")
+            out[_check_text(key, label, where)] = _check_json(item, label, f"{where}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_check_json(v, label, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    raise ArgumentTypeError(f"{label} argument {where!r} must hold only JSON values (dict, list, "
+                            f"str, int, float, bool or None), not {type(value).__name__}")
