@@ -14,8 +14,12 @@ have the API methods they need (an API method of the same name always wins)::
 
 Each is also a function of this module taking the resource first
 (``conveniences.get_id(client.projects, "Q3 planning")``), which is how a
-command line or a loop over resource names calls them
-(``getattr(client, name)``).
+loop over resource names calls them (``getattr(client, name)``), and how to
+reach a resource whose only create or read methods belong to a kind
+(``conveniences.import_definition(client.exports, path, kind="files_csv")``):
+the methods appear on a resource when it has the plain ``get``, ``post``,
+``list``… (or, for runs and archiving, those of some kind). On the command
+line: ``civis-dyn <resource> find NAME``, ``export ID PATH``, ``import PATH``.
 
 ========================  ====================================================
 method                    API methods it calls
