@@ -302,7 +302,11 @@ class Binder:
             param = self.params[name]
             value = check_value(value, param.schema, self.spec, label, name)
             if param.location == "path":
-                path_values[param.wire_name] = quote(str(value), safe="")
+                text = str(value)
+                if text in ("", ".", ".."):  # would change the URL: /a//b, /a/./b, /a/../b
+                    raise ArgumentValueError(f"{label} argument {name!r} cannot be {text!r}: "
+                                             f"it is a segment of the URL path")
+                path_values[param.wire_name] = quote(text, safe="")
             elif param.location == "query":
                 if isinstance(value, list):
                     query[param.wire_name + "[]"] = [_query_text(v) for v in value]
