@@ -13,19 +13,16 @@ answers before acting — and we want full-jitter backoff that waits at least
 tests). A urllib3 ``Retry`` passed as ``retries=`` is translated.
 """
 
-import email.utils
 import ipaddress
 import json
 import logging
 import os
 import platform
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
-
-import requests
-import urllib3
 
 from ._errors import (
     CivisAPIError,
@@ -48,8 +45,23 @@ IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 _SNIPPET = 120
 _INSECURE_ENV = "CIVIS_DYN_ALLOW_INSECURE_HTTP"
 # failures that may pass on a new attempt; others (a bad URL or header) never will
-_TRANSIENT = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+_requests = None  # imported on first use: ``import civis_dyn`` and exploring need no HTTP stack
+
+
+def _http():
+    """Import requests on first use and return it."""
+    global _requests
+    if _requests is None:
+        import requests
+
+        _requests = requests
+    return _requests
+
+
+def _transient():
+    exceptions = _http().exceptions
+    return (exceptions.ConnectionError, exceptions.Timeout, exceptions.ChunkedEncodingError,
+            exceptions.ContentDecodingError)
 
 
 @dataclass(frozen=True)
@@ -94,8 +106,11 @@ class RetryPolicy:
             if retries < 0:
                 raise ValueError("retries must be >= 0")
             return cls(max_attempts=retries + 1)
-        if isinstance(retries, urllib3.util.Retry):
-            return cls._from_urllib3(retries)
+        if type(retries).__module__.startswith("urllib3"):
+            import urllib3
+
+            if isinstance(retries, urllib3.util.Retry):
+                return cls._from_urllib3(retries)
         raise TypeError(f"retries must be a civis_dyn.RetryPolicy, a urllib3 Retry or an int, "
                         f"not {type(retries).__name__}")
 
@@ -135,6 +150,8 @@ def parse_retry_after(value, now=None):
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -156,7 +173,9 @@ def _is_loopback(host):
 
 def _not_sent(exc):
     """True when a requests exception happened before the request was sent."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    import urllib3
+
+    if isinstance(exc, _http().exceptions.ConnectTimeout):
         return True
     cause = exc.args[0] if exc.args else None
     reason = getattr(cause, "reason", cause)
@@ -208,12 +227,9 @@ class Transport:
         self._insecure_refused = (
             parts.scheme == "http" and not _is_loopback(parts.hostname or "")
             and not (allow_insecure_http or os.environ.get(_INSECURE_ENV) == "1"))
-        session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size,
-                                                max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        session.trust_env = True
+        self._pool_size = pool_size
+        self._session = None
+        self._session_lock = threading.Lock()
         headers = {
             "User-Agent": self._user_agent(user_agent),
             "Accept": "application/json",
@@ -224,8 +240,25 @@ class Transport:
         for env, header in (("CIVIS_JOB_ID", "X-Civis-Job-ID"), ("CIVIS_RUN_ID", "X-Civis-Run-ID")):
             if os.environ.get(env):
                 headers[header] = os.environ[env]
-        session.headers.update(headers)
-        self.session = session
+        self._headers = headers
+
+    @property
+    def session(self):
+        """The pooled :class:`requests.Session`, made on first use."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                if self._session is None:
+                    requests = _http()
+                    session = requests.Session()
+                    adapter = requests.adapters.HTTPAdapter(
+                        pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+                    session.mount("https://", adapter)
+                    session.mount("http://", adapter)
+                    session.headers.update(self._headers)
+                    self._session = session
+                session = self._session
+        return session
 
     @staticmethod
     def _timeout(timeout):
@@ -239,7 +272,13 @@ class Transport:
     @staticmethod
     def _user_agent(prefix):
         python = platform.python_version()
-        agent = f"civis-dyn/{__version__} (Python {python}; requests {requests.__version__})"
+        from importlib.metadata import version
+
+        try:
+            requests_version = version("requests")
+        except Exception:  # noqa: BLE001 - a missing distribution record is not fatal
+            requests_version = "unknown"
+        agent = f"civis-dyn/{__version__} (Python {python}; requests {requests_version})"
         return f"{prefix} {agent}" if prefix else agent
 
     def __repr__(self):
@@ -250,7 +289,8 @@ class Transport:
 
     def close(self):
         """Close the pooled connections."""
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     # -- requests ---------------------------------------------------------
     def url(self, path):
@@ -310,8 +350,8 @@ class Transport:
             try:
                 response = session.request(method, url, params=params, data=data,
                                            headers=headers, timeout=self.timeout)
-            except requests.exceptions.RequestException as exc:
-                retryable = isinstance(exc, _TRANSIENT) and (_not_sent(exc) or method in IDEMPOTENT)
+            except _http().exceptions.RequestException as exc:
+                retryable = isinstance(exc, _transient()) and (_not_sent(exc) or method in IDEMPOTENT)
                 wait = policy.delay(attempt) if retryable else 0.0
                 if retryable and self._may_retry(policy, attempt, started, wait):
                     log.debug("%s %s: %s; retrying in %.2fs (attempt %d)", method, path,
@@ -340,7 +380,8 @@ class Transport:
 
     @staticmethod
     def _connection_error(exc, method, path, attempts):
-        kind = CivisTimeoutError if isinstance(exc, requests.exceptions.Timeout) else CivisConnectionError
+        timeout = isinstance(exc, _http().exceptions.Timeout)
+        kind = CivisTimeoutError if timeout else CivisConnectionError
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         error = kind(f"{method} {path}: {type(exc).__name__}{tries}: {_describe(exc)}")
         error.__cause__ = exc

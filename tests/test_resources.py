@@ -24,9 +24,14 @@ def test_resources_and_methods_are_listed_before_any_access(mini_spec_path):
     assert synthesized_methods(client._spec) == 0  # dir() does not synthesize
 
 
-def test_methods_are_synthesized_on_first_access_and_shared(mini_client):
-    first, second = mini_client(), mini_client()
+def test_methods_are_synthesized_on_first_access_and_shared(mini_client, mini_spec_path):
+    import json
+
+    document = json.loads(mini_spec_path.read_text())  # a model of its own
+    first = civis_dyn.APIClient(api_key="k", local_api_spec=document)
+    second = civis_dyn.APIClient(api_key="k", local_api_spec=document)
     assert first._spec is second._spec
+    assert mini_client()._spec is mini_client()._spec  # files: shared by sha256
     before = synthesized_methods(first._spec)
     first.things.get
     first.things.get
