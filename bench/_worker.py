@@ -1,0 +1,371 @@
+"""One measurement, run in a fresh subprocess by ``bench/run.py``, for either client.
+
+Run as ``python _worker.py '<json task>'`` by the interpreter of the client being
+measured: the project's Python for civis_dyn, ``bench/.anchor-venv`` for
+civis-python. It imports only the standard library at the top, then the client
+(``civis`` or ``civis_dyn``) and :mod:`requests` (the bare baseline, from the same
+environment as the client); it never imports anything from the repository, so it
+runs unchanged in the anchor's environment.
+
+The result is printed as one line, ``BENCH-RESULT <json>``, last on stdout.
+
+Tasks
+-----
+``json_load``      time ``json.load`` of the schema in a fresh process (the baseline).
+``construct``      time ``APIClient(local_api_spec=...)`` in a fresh process; peak RSS.
+``first_call``     new process to the first ``jobs.get(1)`` with no schema given.
+``bare_first_call`` the same with a bare ``requests.get``.
+``calls``          ``jobs.get(1)`` and ``jobs.list()`` calls/s against a bare
+                   ``requests.Session``, interleaved; then 4 threads vs 1 at 20 ms latency.
+``wrap``           decode + wrap a 1,000-object page against ``json.loads`` of it.
+``local``          pagination and run futures against the LocalCivisAPI.
+"""
+
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+
+MARKER = "BENCH-RESULT "
+
+
+def peak_rss_kib():
+    """Peak resident set size of this process so far, in KiB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``: ``getrusage``'s
+    ``ru_maxrss`` in a child process also counts the RSS its parent had when it
+    forked (the kernel carries the old memory map's high-water mark over
+    ``exec``), so a child of a big parent would report the parent's size.
+    Elsewhere, ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes
+
+
+def import_client(name):
+    """Import and return the client package (``civis`` or ``civis_dyn``)."""
+    if name == "civis":
+        import civis
+        return civis
+    if name == "civis_dyn":
+        import civis_dyn
+        return civis_dyn
+    raise ValueError(f"unknown client {name!r}")
+
+
+def make_client(task):
+    """An ``APIClient`` on the task's schema file and key (base URL from the environment)."""
+    package = import_client(task["client"])
+    return package.APIClient(api_key=task["key"], local_api_spec=task["spec"])
+
+
+def timed_rate(call, seconds):
+    """Call ``call()`` until ``seconds`` have passed; return calls per second."""
+    clock = time.perf_counter
+    count = 0
+    start = clock()
+    deadline = start + seconds
+    now = start
+    while now < deadline:
+        call()
+        count += 1
+        now = clock()
+    return count / (now - start)
+
+
+def threaded_rate(call, threads, seconds):
+    """Calls per second of ``threads`` threads calling ``call()`` for ``seconds``."""
+    barrier = threading.Barrier(threads + 1)
+    counts = [0] * threads
+    errors = []
+    stop_at = []
+
+    def loop(slot):
+        barrier.wait()
+        deadline = stop_at[0]
+        clock = time.perf_counter
+        try:
+            while clock() < deadline:
+                call()
+                counts[slot] += 1
+        except Exception as exc:  # reported, never swallowed
+            errors.append(repr(exc))
+
+    workers = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    start = time.perf_counter()
+    stop_at.append(start + seconds)
+    barrier.wait()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"a calling thread failed: {errors[0]}")
+    return sum(counts) / elapsed
+
+
+def bare_session(key):
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    return session
+
+
+def bare_get(session, url):
+    """What a hand-written call does: GET, raise on error, decode the JSON."""
+    def call():
+        response = session.get(url, timeout=30)
+        response.raise_for_status()
+        return response.json()
+    return call
+
+
+# -- tasks ----------------------------------------------------------------------
+def task_json_load(task):
+    with open(task["spec"], "rb") as f:
+        start = time.perf_counter()
+        json.load(f)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rss_kib": peak_rss_kib()}
+
+
+def task_construct(task):
+    start = time.perf_counter()
+    package = import_client(task["client"])
+    imported = time.perf_counter() - start
+    start = time.perf_counter()
+    client = package.APIClient(api_key=task["key"], local_api_spec=task["spec"])
+    seconds = time.perf_counter() - start
+    rss = peak_rss_kib()
+    start = time.perf_counter()
+    client.jobs.get  # civis_dyn builds the resource and the method here
+    lookup = time.perf_counter() - start
+    return {"seconds": seconds, "import_seconds": imported, "rss_kib": rss,
+            "lookup_seconds": lookup}
+
+
+def task_first_call(task):
+    package = import_client(task["client"])
+    client = package.APIClient()  # key and endpoint from the environment; no schema given
+    job = client.jobs.get(1)
+    done_at = time.monotonic()
+    if job["id"] != 1:
+        raise RuntimeError(f"jobs.get(1) returned id {job['id']}")
+    return {"done_at": done_at, "rss_kib": peak_rss_kib()}
+
+
+def task_bare_first_call(task):
+    import requests
+
+    response = requests.get(task["url"] + "jobs/1",
+                            headers={"Authorization": f"Bearer {task['key']}"}, timeout=30)
+    response.raise_for_status()
+    job = response.json()
+    done_at = time.monotonic()
+    if job["id"] != 1:
+        raise RuntimeError(f"GET /jobs/1 returned id {job['id']}")
+    return {"done_at": done_at}
+
+
+def task_calls(task):
+    import requests
+
+    client = make_client(task)
+    url = task["url"]
+    session = bare_session(task["key"])
+    block, blocks = task["block_seconds"], task["blocks"]
+    list_size = task["list_size"]
+
+    def client_get():
+        return client.jobs.get(1)
+
+    def client_list():
+        return client.jobs.list()
+
+    bare_job, bare_list = bare_get(session, url + "jobs/1"), bare_get(session, url + "jobs")
+    # correctness before speed
+    if client_get()["id"] != 1 or bare_job()["id"] != 1:
+        raise RuntimeError("jobs.get(1) did not return job 1")
+    if len(client_list()) != list_size or len(bare_list()) != list_size:
+        raise RuntimeError(f"jobs.list() did not return {list_size} objects")
+    result = {"requests_version": requests.__version__}
+    for name, bare, ours in (("get", bare_job, client_get), ("list", bare_list, client_list)):
+        timed_rate(bare, block / 4)  # warm the connection pools and the code paths
+        timed_rate(ours, block / 4)
+        bare_rates, client_rates = [], []
+        for index in range(blocks):  # A/B interleaved, alternating which goes first
+            pair = ((bare_rates, bare), (client_rates, ours))
+            for rates, call in (pair if index % 2 == 0 else pair[::-1]):
+                rates.append(timed_rate(call, block))
+        ratios = [ours / bare for ours, bare in zip(client_rates, bare_rates)]
+        result[name] = {"bare": bare_rates, "client": client_rates,
+                        "bare_median": statistics.median(bare_rates),
+                        "client_median": statistics.median(client_rates),
+                        "ratio_median": statistics.median(ratios)}
+
+    # 4 threads vs 1 against a server that answers after 20 ms
+    latency = task["latency"]
+    set_latency = session.post(url + "_bench/latency", data=str(latency), timeout=30)
+    set_latency.raise_for_status()
+    try:
+        seconds, rounds = task["thread_seconds"], task["thread_blocks"]
+        threads = {"client_1": [], "client_4": [], "bare_1": [], "bare_4": []}
+        for index in range(rounds):
+            order = [("client", client_get), ("bare", bare_job)]
+            for label, call in (order if index % 2 == 0 else order[::-1]):
+                threads[f"{label}_1"].append(threaded_rate(call, 1, seconds))
+                threads[f"{label}_4"].append(threaded_rate(call, 4, seconds))
+    finally:
+        session.post(url + "_bench/latency", data="0", timeout=30).raise_for_status()
+    result["threads"] = {name: statistics.median(rates) for name, rates in threads.items()}
+    result["threads_raw"] = threads
+    return result
+
+
+def task_wrap(task):
+    import requests
+
+    with open(task["page"], "rb") as f:
+        raw = f.read()
+    response = requests.models.Response()
+    response.status_code = 200
+    response._content = raw
+    response.headers["Content-Type"] = "application/json"
+    if task["client"] == "civis":
+        from civis.response import convert_response_data_type
+
+        def wrap():
+            return convert_response_data_type(response, return_type="snake")
+    else:
+        from civis_dyn import ListResponse
+        from civis_dyn._transport import decode_json
+
+        def wrap():  # what APIClient._call does with a JSON array
+            return ListResponse(decode_json(response, "GET", "/jobs"), headers=response.headers)
+
+    def decode():
+        return json.loads(raw)
+
+    def wrap_and_read():
+        page = wrap()
+        for item in page:
+            item.name
+        return page
+
+    page = wrap()
+    if len(page) != task["size"] or page[0].name != json.loads(raw)[0]["name"]:
+        raise RuntimeError("the wrapped page does not match the JSON")
+    timings = {"decode": [], "wrap": [], "wrap_read": []}
+    calls = {"decode": decode, "wrap": wrap, "wrap_read": wrap_and_read}
+    clock = time.perf_counter
+    for index in range(task["repeats"]):
+        names = list(timings) if index % 2 == 0 else list(timings)[::-1]
+        for name in names:
+            call = calls[name]
+            start = clock()
+            call()
+            timings[name].append(clock() - start)
+    return {name + "_seconds": statistics.median(values) for name, values in timings.items()}
+
+
+class _ThreadCounter:
+    """Counts threads started and the most alive at once (wraps ``Thread.start``)."""
+
+    def __init__(self):
+        self.started = 0
+        self.most_alive = threading.active_count()
+        self._original = threading.Thread.start
+
+    def __enter__(self):
+        counter = self
+        original = self._original
+
+        def start(thread):
+            counter.started += 1
+            original(thread)
+
+        threading.Thread.start = start
+        return self
+
+    def sample(self):
+        self.most_alive = max(self.most_alive, threading.active_count())
+
+    def __exit__(self, *exc):
+        threading.Thread.start = self._original
+
+
+def task_local(task):
+    import concurrent.futures
+
+    package = import_client(task["client"])
+    client = make_client(task)
+    result = {}
+
+    # pagination: iterate every page of /jobs
+    items = list(client.jobs.list(iterator=True, limit=task["page_limit"]))
+    result["items"] = len(items)
+    ids = sorted(item["id"] for item in items)
+    if ids != list(range(1, task["total_jobs"] + 1)):
+        raise RuntimeError(f"pagination returned {len(ids)} jobs, expected {task['total_jobs']}")
+
+    # futures: start a run of each job, wait for all of them
+    if task["futures"]:
+        if task["client"] == "civis":
+            from civis.utils import run_job
+        else:
+            run_job = package.run_job
+        alive_before = threading.active_count()
+        with _ThreadCounter() as threads:
+            start = time.perf_counter()
+            futures = []
+            for job_id in range(1, task["futures"] + 1):
+                futures.append(run_job(job_id, client=client))
+                if job_id % 50 == 0:
+                    threads.sample()
+            started = time.perf_counter() - start
+            pending = set(futures)
+            while pending:
+                threads.sample()
+                _, pending = concurrent.futures.wait(pending, timeout=0.01)
+            wall = time.perf_counter() - start
+        states = sorted({future.result().state for future in futures})
+        if states != ["succeeded"]:
+            raise RuntimeError(f"runs ended {states}, expected all succeeded")
+        result["futures"] = {"count": len(futures), "wall_seconds": wall,
+                             "start_seconds": started, "threads_started": threads.started,
+                             "most_threads_alive": threads.most_alive - alive_before}
+    return result
+
+
+TASKS = {
+    "bare_first_call": task_bare_first_call,
+    "calls": task_calls,
+    "construct": task_construct,
+    "first_call": task_first_call,
+    "json_load": task_json_load,
+    "local": task_local,
+    "wrap": task_wrap,
+}
+
+
+def main(argv):
+    task = json.loads(argv[1])
+    result = TASKS[task["task"]](task)
+    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
