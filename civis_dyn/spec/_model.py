@@ -145,6 +145,66 @@ def type_label(schema, with_format=True):
     return text
 
 
+def raw_parameters(spec, where, raw):
+    """Yield ``(parameter, body)`` for each parameter of a raw operation, checked.
+
+    ``parameter`` is the resolved parameter object; ``body`` is None, or for a
+    body parameter ``(required wire names, [(wire name, resolved property)])``.
+
+    Raises
+    ------
+    SpecError
+        Naming the location of a dangling or cyclic ``$ref``, an unknown
+        location (``in``), a missing name or a value of the wrong shape.
+    """
+    params = raw.get("parameters")
+    if params is None:
+        return
+    if not isinstance(params, list):
+        raise SpecError(f"{where}.parameters: must be an array")
+    for index, param in enumerate(params):
+        here = f"{where}.parameters[{index}]"
+        param = spec.resolve(param, here)
+        if not isinstance(param, dict):
+            raise SpecError(f"{here}: a parameter must be an object")
+        location = param.get("in")
+        if location not in LOCATIONS:
+            raise SpecError(f"{here}: unsupported parameter location {location!r} "
+                            f"(expected one of {', '.join(LOCATIONS)})")
+        if location != "body":
+            name = param.get("name")
+            if not isinstance(name, str) or not name:
+                raise SpecError(f"{here}: a parameter needs a name")
+            yield param, None
+            continue
+        schema = spec.resolve(param.get("schema") or {}, f"{here}.schema")
+        if not isinstance(schema, dict):
+            raise SpecError(f"{here}.schema: must be an object")
+        required = schema.get("required") or ()
+        properties = schema.get("properties") or {}
+        if not isinstance(required, list) and required != ():
+            raise SpecError(f"{here}.schema.required: must be an array")
+        if not isinstance(properties, dict):
+            raise SpecError(f"{here}.schema.properties: must be an object")
+        resolved = []
+        for wire, prop in properties.items():
+            prop = spec.resolve(prop, f"{here}.schema.properties.{wire}")
+            if not isinstance(prop, dict):
+                raise SpecError(f"{here}.schema.properties.{wire}: must be an object")
+            resolved.append((wire, prop))
+        yield param, (set(required), resolved)
+
+
+def _responses(raw, where):
+    """The ``responses`` object of a raw operation ({} when absent)."""
+    responses = raw.get("responses")
+    if responses is None:
+        return {}
+    if not isinstance(responses, dict):
+        raise SpecError(f"{where}.responses: must be an object")
+    return responses
+
+
 class Operation:
     """One API operation (verb + path) and the method synthesized for it.
 
@@ -181,29 +241,17 @@ class Operation:
         Required ones first (path, then query, then body properties), then the
         optional ones in schema order.
         """
-        spec = self.spec
         path_params, required_query, required_body, optional = [], [], [], []
-        for index, param in enumerate(self._raw.get("parameters") or ()):
-            where = f"{self.location}.parameters[{index}]"
-            param = spec.resolve(param, where)
-            if not isinstance(param, dict):
-                raise SpecError(f"{where}: a parameter must be an object")
-            location = param.get("in")
-            if location not in LOCATIONS:
-                raise SpecError(f"{where}: unsupported parameter location {location!r} "
-                                f"(expected one of {', '.join(LOCATIONS)})")
-            if location == "body":
-                body = spec.resolve(param.get("schema") or {}, f"{where}.schema")
-                required = set(body.get("required") or ())
-                for wire, prop in (body.get("properties") or {}).items():
-                    prop = spec.resolve(prop, f"{where}.schema.properties.{wire}")
+        for param, body in raw_parameters(self.spec, self.location, self._raw):
+            if body is not None:
+                required, properties = body
+                for wire, prop in properties:
                     item = Parameter(camel_to_snake(wire), wire, "body", wire in required,
                                      prop, (prop.get("description") or "").strip())
                     (required_body if item.required else optional).append(item)
                 continue
-            wire = param.get("name")
-            if not isinstance(wire, str) or not wire:
-                raise SpecError(f"{where}: a parameter needs a name")
+            wire = param["name"]
+            location = param["in"]
             required = bool(param.get("required")) or location == "path"
             item = Parameter(camel_to_snake(wire), wire, location, required, param,
                              (param.get("description") or "").strip())
@@ -236,7 +284,7 @@ class Operation:
     @cached_property
     def response(self):
         """``(code, description, schema or None)`` of the first documented response."""
-        responses = self._raw.get("responses") or {}
+        responses = _responses(self._raw, self.location)
         if not responses:
             return ("200", "success", None)
         code = sorted(responses)[0]
@@ -426,6 +474,7 @@ class ApiSpec:
                     continue
                 if not isinstance(raw, dict):
                     raise SpecError(f"paths.{path}.{verb}: an operation must be an object")
+                self._check_operation(f"paths.{path}.{verb}", raw)
                 name = method_name(verb, path)
                 self._add(methods, resource, name, [verb, path, None])
                 if verb == "get" and name.startswith("list") and self._returns_object(path, raw):
@@ -433,6 +482,19 @@ class ApiSpec:
                     self._add(methods, resource, preferred, [verb, path, None])
                     methods[name][2] = preferred
         return index
+
+    def _check_operation(self, where, raw):
+        """Check what an operation's method rests on, once, when the index is built.
+
+        Every parameter (``$ref`` resolved, location, name) and the body's
+        properties (one level of ``$ref``) are checked here, so a malformed
+        schema fails when the client is built; a warm start reuses the index
+        of an already checked schema and skips this. Deeper schemas are
+        resolved when first used.
+        """
+        for _ in raw_parameters(self, where, raw):
+            pass
+        _responses(raw, where)
 
     @staticmethod
     def _add(methods, resource, name, entry):
@@ -445,7 +507,7 @@ class ApiSpec:
     def _returns_object(self, path, raw):
         if path_shape(path) in ARRAY_DESPITE_SCHEMA:
             return False
-        response = (raw.get("responses") or {}).get("200")
+        response = _responses(raw, f"paths.{path}.get").get("200")
         if not isinstance(response, dict):
             return False
         where = f"paths.{path}.get.responses.200"
