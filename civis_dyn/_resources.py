@@ -371,7 +371,7 @@ def check_value(value, schema, spec, label, where):
             return value.isoformat()
     elif kind == "array":
         if isinstance(value, (list, tuple)):
-            items = spec.resolve(schema.get("items") or {}, where)
+            items = spec.resolve(schema.get("items") or {}, f"{label} argument {where!r}")
             return [check_value(v, items, spec, label, f"{where}[{i}]") for i, v in enumerate(value)]
     elif kind == "object" or (kind is None and "properties" in schema):
         if isinstance(value, dict):
@@ -399,7 +399,7 @@ def _check_object(value, schema, spec, label, where):
         if item is None:
             out[wire] = None
             continue
-        prop = spec.resolve(properties[wire], f"{where}.{key}")
+        prop = spec.resolve(properties[wire], f"{label} argument '{where}.{key}'")
         out[wire] = check_value(item, prop, spec, label, f"{where}.{key}")
     return out
 
