@@ -171,9 +171,18 @@ class APIClient:
 
 
 def _sent_key_fingerprint(transport, key):
-    """Fingerprint of the key the transport sends (it may differ from ``key`` when injected)."""
-    session = getattr(transport, "session", None)
-    auth = session.headers.get("Authorization") if session is not None else None
+    """Fingerprint of the key the transport sends (it may differ from ``key`` when injected).
+
+    A :class:`Transport` whose session is not made yet is read from the headers
+    it will send: making the session here would import requests while building
+    the client, which needs no HTTP with a local or cached schema.
+    """
+    if isinstance(transport, Transport) and transport._session is None:
+        headers = transport._headers
+    else:
+        session = getattr(transport, "session", None)
+        headers = session.headers if session is not None else None
+    auth = headers.get("Authorization") if headers is not None else None
     if isinstance(auth, str) and auth.startswith("Bearer "):
         key = auth[len("Bearer "):]
     return key_fingerprint(key) if key else None
