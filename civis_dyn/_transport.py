@@ -222,6 +222,7 @@ class Transport:
         self.timeout = self._timeout(timeout)
         self._sleep = sleep
         self._clock = clock
+        api_key, self._key_problem = _usable_key(api_key)
         self._has_key = bool(api_key)
         parts = urlsplit(base_url)
         self._insecure_refused = (
@@ -230,8 +231,8 @@ class Transport:
         self._pool_size = pool_size
         self._session = None
         self._session_lock = threading.Lock()
+        self._user_agent_prefix = user_agent  # the User-Agent is made with the session
         headers = {
-            "User-Agent": self._user_agent(user_agent),
             "Accept": "application/json",
             "Accept-Encoding": "gzip, deflate",
         }
@@ -256,6 +257,7 @@ class Transport:
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     session.headers.update(self._headers)
+                    session.headers["User-Agent"] = self._user_agent(self._user_agent_prefix)
                     self._session = session
                 session = self._session
         return session
@@ -272,13 +274,7 @@ class Transport:
     @staticmethod
     def _user_agent(prefix):
         python = platform.python_version()
-        from importlib.metadata import version
-
-        try:
-            requests_version = version("requests")
-        except Exception:  # noqa: BLE001 - a missing distribution record is not fatal
-            requests_version = "unknown"
-        agent = f"civis-dyn/{__version__} (Python {python}; requests {requests_version})"
+        agent = f"civis-dyn/{__version__} (Python {python}; requests {_http().__version__})"
         return f"{prefix} {agent}" if prefix else agent
 
     def __repr__(self):
@@ -329,9 +325,9 @@ class Transport:
             When no answer came, after retries.
         """
         if not self._has_key:
-            raise MissingAPIKeyError(
+            raise MissingAPIKeyError(self._key_problem or (
                 "No Civis API key: pass api_key= to APIClient or set the CIVIS_API_KEY "
-                "environment variable")
+                "environment variable"))
         if self._insecure_refused:
             raise InsecureTransportError(
                 f"Refusing to send the API key over plain http to {urlsplit(self.base_url).hostname}: "
@@ -401,6 +397,26 @@ class Transport:
             message = body.get("errorDescription") or body.get("error") or message
         kind = CivisAPIKeyError if status == 401 else CivisAPIError
         return kind(status, str(message), response, method, path)
+
+
+def _usable_key(api_key):
+    """Return ``(key, problem)``: the key without surrounding whitespace, or None and why.
+
+    A key read from a file often ends with a newline: it is stripped. A key
+    with spaces, control or non-ASCII characters inside cannot be a header
+    value; sending it would fail in requests with an error that quotes the
+    header, so it is refused (calls raise :class:`MissingAPIKeyError`,
+    which never shows the key).
+    """
+    if api_key is None:
+        return None, None
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    key = api_key.strip()
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        return None, ("The Civis API key is not usable: it contains spaces, control or non-ASCII "
+                      "characters (check api_key= or the CIVIS_API_KEY environment variable)")
+    return key or None, None
 
 
 def _describe(exc):
