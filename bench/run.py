@@ -246,6 +246,9 @@ def main(argv=None):
           f"Python {info['python']} · {info['platform']} · load {load_before} → "
           f"{result['load_average']['after']}")
     print()
+    if anchor_missing:
+        print("civis-python was NOT measured: " + (anchor_status["error"] or "?"))
+        print()
     print(format_table(rows))
     print()
     for row in rows:
