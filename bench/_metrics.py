@@ -13,7 +13,7 @@ the docstrings below (the orchestrator's side).
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from _measure import clean_env, median, ordered, run_process, run_worker
@@ -64,7 +64,6 @@ class Context:
     canned: object = None          # CannedAPIServer
     api: object = None             # LocalCivisAPI
     page_path: str = None
-    notes: list = field(default_factory=list)
 
     @property
     def home(self):

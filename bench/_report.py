@@ -211,6 +211,18 @@ def _row_rss(r, anchor_missing, temperature):
         "" if warm else "the first run parses the whole schema once")
 
 
+def _row_rss_first_call(r, anchor_missing):
+    m = "first_call"
+    dyn, civis = r.med(m, DYN, "rss_kib"), r.med(m, CIVIS, "rss_kib")
+    return Row(
+        "peak RSS after the first call (schema not given, warm cache)", "—",
+        _cell(r, m, CIVIS, lambda: mib(civis), anchor_missing),
+        _cell(r, m, DYN, lambda: mib(dyn), anchor_missing),
+        factor(dyn, civis, "less") if not anchor_missing else "—",
+        "— (informative)", None, {"civis_dyn_kib": dyn, "civis_python_kib": civis},
+        "civis_dyn imports requests on its first request, not when the client is built")
+
+
 def _row_first_call(r, anchor_missing):
     m = "first_call"
     base = r.med(m, DYN, "bare_s")
@@ -361,6 +373,7 @@ def build_rows(raw, settings, anchor_missing, max_threads):
         _row_ready(r, anchor_missing),
         _row_rss(r, anchor_missing, "warm"),
         _row_rss(r, anchor_missing, "cold"),
+        _row_rss_first_call(r, anchor_missing),
         _row_first_call(r, anchor_missing),
         _row_calls(r, anchor_missing, "get", 0.9),
         _row_calls(r, anchor_missing, "list", 0.8),

@@ -22,7 +22,6 @@ Tasks
 """
 
 import json
-import os
 import resource
 import statistics
 import sys

@@ -27,6 +27,7 @@ Nothing here is imported by the test suite except through
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -143,8 +144,7 @@ def main(argv=None):
     began = time.perf_counter()
     settings = QUICK if args.quick else FULL
     if args.rounds is not None:
-        from dataclasses import replace
-        settings = replace(settings, rounds=args.rounds)
+        settings = dataclasses.replace(settings, rounds=args.rounds)
 
     def log(message):
         print(f"[{time.perf_counter() - began:6.1f}s] {message}", flush=True)
@@ -237,7 +237,7 @@ def main(argv=None):
         "duration_s": round(duration, 1), "machine": info,
         "load_average": {"before": load_before, "after": load_average()},
         "civis_dyn_revision": git_revision(), "anchor": anchor_status,
-        "settings": settings.__dict__, "schema": str(spec), "notes": notes,
+        "settings": dataclasses.asdict(settings), "schema": str(spec), "notes": notes,
         "rows": [row.__dict__ for row in rows], "medians": medians(raw), "raw": raw,
         "errors": errors,
     }
