@@ -98,6 +98,7 @@ class LoopbackAPI:
         self.patches = []             # (id, body) applied by PATCH /things/{id}
         self.puts = []
         self.deletions = []
+        self.schema = None            # bytes served at GET /endpoints, when set
         self._next_id = items + 1
         self._stopping = threading.Event()
         self._sockets = set()
@@ -258,6 +259,8 @@ class LoopbackAPI:
         """Apply a request to the store; return ``(status, body, headers)``."""
         method, path = request.method, request.path
         with self._lock:
+            if path == "/endpoints" and method == "GET" and self.schema is not None:
+                return 200, self.schema, {}
             if path == "/things/" and method == "GET":
                 return self._list(request)
             if path == "/things/" and method == "POST":
