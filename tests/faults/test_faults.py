@@ -21,6 +21,7 @@ import pytest
 import civis_dyn
 
 IDEMPOTENT = {"GET", "PUT", "DELETE"}
+HOLD_TIMEOUT = 0.25   # the client's read timeout where the server holds its answer
 
 # verb -> (path on the server, call, check of the result)
 CALLS = {
@@ -83,7 +84,8 @@ def test_each_verb_under_each_fault(loopback, make_client, clock, tally, verb, f
     path, call, is_expected = CALLS[verb]
     action, retry_for, acted, error, pattern = FAULTS[fault]
     loopback.plan(verb, path, server_action(action))
-    client = make_client(loopback.url, read_timeout=0.25, backoff_base=0.01)
+    client = make_client(loopback.url, read_timeout=HOLD_TIMEOUT if action == "hold" else 5.0,
+                         backoff_base=0.01)
     tally.fault()
     if retried(retry_for, verb):
         assert is_expected(call(client))
@@ -148,6 +150,26 @@ def test_total_retry_time_is_bounded_by_max_elapsed(loopback, make_client, clock
     assert loopback.count(verb, path) == 3 and sum(clock.sleeps) <= 50
 
 
+@pytest.mark.parametrize("action, error, reason", [
+    ("reset", civis_dyn.CivisConnectionError, "ConnectionError"),
+    ("close_mid_body", civis_dyn.CivisConnectionError, "ChunkedEncodingError"),
+    ("hold", civis_dyn.CivisTimeoutError, "ReadTimeout"),
+])
+@pytest.mark.parametrize("verb", sorted(IDEMPOTENT))
+def test_persistent_connection_faults_end_after_max_attempts_with_a_clear_error(
+        loopback, make_client, clock, tally, verb, action, error, reason):
+    path, call, _ = CALLS[verb]
+    loopback.plan(verb, path, *[action] * 3)
+    tally.fault(3)
+    client = make_client(loopback.url, read_timeout=HOLD_TIMEOUT if action == "hold" else 5.0,
+                         max_attempts=3, backoff_base=0.5)
+    with pytest.raises(error, match=rf"^{verb} {re.escape(path)}: {reason} after 3 attempts: ") as info:
+        call(client)
+    assert info.type is error
+    assert loopback.count(verb, path) == 3 and len(clock.sleeps) == 2
+    assert all(0 <= s <= 1.0 for s in clock.sleeps)      # full jitter within 0.5 * 2**(n-1)
+
+
 def test_a_retry_after_beyond_the_budget_fails_at_once(loopback, make_client, clock, tally):
     loopback.plan("GET", "/things/1", (429, {"Retry-After": "3600"}))
     tally.fault()
@@ -191,7 +213,8 @@ def test_a_wrong_key_is_never_retried(loopback, make_client, clock, tally):
 def test_a_page_that_fails_once_yields_every_item_once_in_order(loopback, make_client, clock, tally,
                                                                  action, page):
     loopback.plan("GET", "/things/", action, page=page)
-    client = make_client(loopback.url, read_timeout=0.25, backoff_base=0.01)
+    client = make_client(loopback.url, read_timeout=HOLD_TIMEOUT if action == "hold" else 5.0,
+                         backoff_base=0.01)
     tally.fault()
     items = list(client.things.list(iterator=True, limit=3))
     assert [i.id for i in items] == [1, 2, 3, 4, 5, 6, 7]
