@@ -108,7 +108,7 @@ def test_full_scenario_leaks_the_key_nowhere(loopback, served_schema, cache_dir,
                                              assert_no_key, tally, monkeypatch):
     monkeypatch.delenv("CIVIS_API_KEY", raising=False)
     policy = RetryPolicy(max_attempts=3, backoff_base=0.001)
-    client = civis_dyn.APIClient(api_key, base_url=loopback.url, retries=policy, timeout=(2.0, 0.3))
+    client = civis_dyn.APIClient(api_key, base_url=loopback.url, retries=policy, timeout=(2.0, 0.5))
     assert client.spec_info.source == "download"          # GET /endpoints with the key
     responses, errors = [], []
 
