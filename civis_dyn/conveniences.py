@@ -48,18 +48,16 @@ Return values are :class:`~civis_dyn.Response` objects whatever the client's
 ``return_type``.
 """
 
-import contextlib
 import datetime
 import difflib
 import json
 import logging
-import os
 import re
-import secrets
 from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
+from ._files import write_atomically
 from ._errors import (
     AmbiguousNameError,
     ArgumentTypeError,
@@ -475,18 +473,7 @@ def export_definition(resource, id, path, *, kind=None, wire_case=False):
 
 def _write_json_atomically(path, document):
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, text.encode("utf-8"), mode=0o644)
 
 
 def import_definition(resource, path, *, kind=None, dry_run=False, **overrides):

@@ -459,14 +459,16 @@ def test_export_replaces_the_file_by_renaming(client, requests_mock, tmp_path, m
     target = tmp_path / "etl.json"
     target.write_text("previous export")
     renames = []
-    real_replace = conveniences.os.replace
+    from civis_dyn import _files
+
+    real_replace = _files.os.replace
 
     def replace(source, destination):
         renames.append((str(source), str(destination)))
         assert target.read_text() == "previous export"  # the old file is whole until the rename
         return real_replace(source, destination)
 
-    monkeypatch.setattr(conveniences.os, "replace", replace)
+    monkeypatch.setattr(_files.os, "replace", replace)
     client.scripts.export_definition(42, target, kind="python3")
     assert len(renames) == 1 and renames[0][1] == str(target)
     assert json.loads(target.read_text())["id"] == 42

@@ -5,6 +5,8 @@ import os
 
 import click
 
+from .._files import write_atomically
+
 from ._commands import OutputOptions
 from ._output import write_result
 from ._session import ApiFailure, api_errors, session_of
@@ -96,26 +98,8 @@ def _refreshed_client(session, save_path):
                          f"{info.source} schema ({info.location})")
     if save_path is not None:
         try:
-            _write_atomically(save_path, client._spec.raw)
+            write_atomically(save_path, client._spec.raw)
         except OSError as exc:
             raise ApiFailure(f"cannot write {save_path}: {exc.strerror}") from None
         click.echo(f"Saved the schema to {save_path}", err=True)
     return client
-
-
-def _write_atomically(path, data):
-    """Write ``data`` to ``path`` through a temporary file, so no reader sees half a schema."""
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".civis-dyn-spec-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

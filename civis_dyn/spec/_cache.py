@@ -31,12 +31,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .._files import write_atomically
 
 __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
 
@@ -256,25 +257,13 @@ class DiskCache:
         """Write entry ``name`` atomically (0600); return True on success."""
         if not self._ensure_dir():
             return False
-        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.directory / name)
+            write_atomically(self.directory / name, data)
             return True
         except OSError as exc:
             self._usable = False
             self._warn_once("unwritable", f"cannot write {name} in {self.directory} "
                                           f"({exc.strerror}); caching in memory only")
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
             return False
 
     def remove(self, name):

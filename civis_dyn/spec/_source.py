@@ -36,7 +36,6 @@ import hashlib
 import importlib.resources
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import cachetools
 
+from .._files import write_atomically
 from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
@@ -482,21 +482,7 @@ class _LiveLoad:
 
 
 # -- writing the live schema --------------------------------------------------
-def _write_file_atomically(path, data):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
 
 
 def cache_api_spec(path=None, api_key=None, api_version="1.0"):
@@ -546,7 +532,7 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
         spec = spec_from_bytes(fetched.raw, source="download", location=url,
                                fetched_at=fetched.fetched_at, cache=disk, sha256=fetched.sha256)
         if path is not None:
-            _write_file_atomically(path, fetched.raw)
+            write_atomically(path, fetched.raw)
             return Path(path)
         fingerprint = key_fingerprint(key)
         name = schema_entry_name(transport.base_url, api_version, fingerprint)

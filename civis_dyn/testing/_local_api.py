@@ -53,7 +53,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from ._faults import Fault, Faults, _norm
 from ._schema import Router
-from ._store import ApiError, Reply, Store
+from ._store import ApiError, Store
 
 __all__ = ["Fault", "Faults", "LocalCivisAPI", "RequestRecord", "serve"]
 
