@@ -71,3 +71,24 @@ def mini_client(mini_spec_path):
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Never touch the user's real cache directory from a test (tests may override)."""
     monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+class FakeClock:
+    """An injected clock and sleep: sleeping advances time at once and is recorded."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """A :class:`FakeClock` (``clock.sleeps`` lists every wait between retries)."""
+    return FakeClock()

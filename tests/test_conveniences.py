@@ -703,21 +703,10 @@ def test_archive_stale_of_a_kind(client, requests_mock):
 
 
 # -- integration: the embedded local API over loopback HTTP ----------------------------------------
-class FakeClock:
-    """A clock the local API reads; tests move it instead of sleeping."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
-def local():
+def local(clock):
     from civis_dyn.testing import LocalCivisAPI
 
-    clock = FakeClock()
     # runs stay queued for a day, then run for a day: the clock decides
     with LocalCivisAPI(spec=SCHEMA, clock=clock, run_delays=(86400.0, 86400.0)) as api:
         api.fake_clock = clock

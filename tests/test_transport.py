@@ -14,26 +14,6 @@ BASE = "https://api.example.test"
 KEY = "super-secret-key-42"
 
 
-class FakeClock:
-    """An injected clock: sleeping advances time instantly and is recorded."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 @pytest.fixture
 def client(mini_spec_path, clock):
     def make(**policy):

@@ -119,27 +119,6 @@ def assert_no_key(api_key):
     return check
 
 
-class FakeClock:
-    """An injected clock and sleep: sleeping advances time at once and is recorded."""
-
-    def __init__(self):
-        self.now = 5000.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    """A :class:`FakeClock` (``clock.sleeps`` lists every wait between retries)."""
-    return FakeClock()
-
-
 @pytest.fixture
 def loopback(api_key):
     """A running :class:`_loopback.LoopbackAPI` that accepts ``api_key``."""
