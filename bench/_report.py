@@ -7,7 +7,6 @@ moments apart in the same round.
 """
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -438,27 +437,12 @@ def format_rst(rows):
 
 
 def write_results(path, document):
-    """Write ``document`` as JSON to ``path`` atomically (a temporary file, then a rename).
+    """Write ``document`` as JSON to ``path`` atomically (a temporary file, then a rename)."""
+    from civis_dyn._files import write_atomically
 
-    The temporary file is ``<path>.tmp`` in the same folder (ignored by git).
-    """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     data = json.dumps(document, indent=2, sort_keys=False, default=_jsonable) + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    write_atomically(path, data.encode("utf-8"), mode=0o644)
+    return Path(path)
 
 
 def _jsonable(value):
