@@ -96,6 +96,7 @@ __all__ = [
     "RetryPolicy",
     "SpecError",
     "__version__",
+    "cache_api_spec",
     "find",
     "find_one",
     "follow_logs",

@@ -1,0 +1,38 @@
+"""The public surface: complete, sorted ``__all__``; light imports."""
+import subprocess
+import sys
+
+import pytest
+
+import civis_dyn
+import civis_dyn.testing
+
+
+@pytest.mark.parametrize("module", [civis_dyn, civis_dyn.testing])
+def test_all_is_sorted_and_every_name_resolves(module):
+    names = module.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(module, name) is not None, name
+
+
+def test_every_public_exception_is_exported():
+    from civis_dyn import _errors
+
+    exceptions = {n for n, v in vars(_errors).items()
+                  if isinstance(v, type) and issubclass(v, Exception) and not n.startswith("_")}
+    assert exceptions <= set(civis_dyn.__all__)
+    assert set(_errors.__all__) == exceptions
+
+
+def test_lazy_names_are_public():
+    assert set(civis_dyn._LAZY) <= set(civis_dyn.__all__)
+    assert set(civis_dyn.__all__) <= set(dir(civis_dyn))
+
+
+def test_import_loads_no_http_stack_and_no_features():
+    code = ("import sys, civis_dyn; "
+            "print(sorted(m for m in ('requests', 'urllib3', 'civis_dyn.futures', "
+            "'civis_dyn.testing', 'civis_dyn.conveniences', 'click') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
