@@ -96,8 +96,30 @@ def test_pickle_and_headers():
 
 
 def test_ipython_pretty_printing():
-    pretty = pytest.importorskip("IPython.lib.pretty")
-    assert "'user_name': 'a'" in pretty.pretty(Response({"userName": "a"}))
+    import contextlib
+
+    class Printer:  # the part of IPython's printer protocol that _repr_pretty_ uses
+        def __init__(self):
+            self.out = []
+
+        def text(self, value):
+            self.out.append(value)
+
+        def pretty(self, value):
+            self.out.append(repr(value))
+
+        @contextlib.contextmanager
+        def group(self, indent, open_text, close_text):
+            self.out.append(open_text)
+            yield
+            self.out.append(close_text)
+
+    printer = Printer()
+    Response({"userName": "a"})._repr_pretty_(printer, cycle=False)
+    assert "".join(printer.out) == "Response({'user_name': 'a'})"
+    cyclic = Printer()
+    Response({})._repr_pretty_(cyclic, cycle=True)
+    assert cyclic.out == ["Response(...)"]
 
 
 def test_list_response():
