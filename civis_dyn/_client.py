@@ -6,7 +6,7 @@ from ._errors import InvalidResponseError
 from ._resources import resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
 from ._transport import DEFAULT_BASE_URL, Transport, decode_json
-from .spec._source import key_fingerprint, load_api_spec_with_info
+from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
 
@@ -73,7 +73,7 @@ class APIClient:
         self._spec, self._spec_info = load_api_spec_with_info(
             local_api_spec, transport=transport, api_version=api_version,
             force_refresh=force_refresh_api_spec,
-            key_fingerprint=_sent_key_fingerprint(transport, key))
+            key_fingerprint=getattr(transport, "key_fingerprint", None))
         self._settings = {"return_type": return_type, "api_version": api_version,
                           "local_api_spec": local_api_spec, "user_agent": user_agent,
                           "retries": retries, "base_url": transport.base_url, "timeout": timeout,
@@ -168,21 +168,3 @@ class APIClient:
             return items, response.headers
 
         return PaginatedResponse(fetch_page)
-
-
-def _sent_key_fingerprint(transport, key):
-    """Fingerprint of the key the transport sends (it may differ from ``key`` when injected).
-
-    A :class:`Transport` whose session is not made yet is read from the headers
-    it will send: making the session here would import requests while building
-    the client, which needs no HTTP with a local or cached schema.
-    """
-    if isinstance(transport, Transport) and transport._session is None:
-        headers = transport._headers
-    else:
-        session = getattr(transport, "session", None)
-        headers = session.headers if session is not None else None
-    auth = headers.get("Authorization") if headers is not None else None
-    if isinstance(auth, str) and auth.startswith("Bearer "):
-        key = auth[len("Bearer "):]
-    return key_fingerprint(key) if key else None

@@ -13,6 +13,7 @@ answers before acting — and we want full-jitter backoff that waits at least
 tests). A urllib3 ``Retry`` passed as ``retries=`` is translated.
 """
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -35,7 +36,7 @@ from ._errors import (
 )
 from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Transport"]
+__all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Transport", "key_fingerprint"]
 
 log = logging.getLogger("civis_dyn.transport")
 
@@ -210,6 +211,11 @@ class Transport:
         loopback (also allowed by env ``CIVIS_DYN_ALLOW_INSECURE_HTTP=1``).
     sleep, clock : callable, optional
         Injected for tests (default :func:`time.sleep`, :func:`time.monotonic`).
+
+    Attributes
+    ----------
+    key_fingerprint : str or None
+        sha256 of the key this transport sends (schema caches are keyed by it).
     """
 
     def __init__(self, base_url=DEFAULT_BASE_URL, api_key=None, *, user_agent=None, retries=None,
@@ -224,6 +230,7 @@ class Transport:
         self._clock = clock
         api_key, self._key_problem = _usable_key(api_key)
         self._has_key = bool(api_key)
+        self.key_fingerprint = key_fingerprint(api_key) if api_key else None
         parts = urlsplit(base_url)
         self._insecure_refused = (
             parts.scheme == "http" and not _is_loopback(parts.hostname or "")
@@ -397,6 +404,15 @@ class Transport:
             message = body.get("errorDescription") or body.get("error") or message
         kind = CivisAPIKeyError if status == 401 else CivisAPIError
         return kind(status, str(message), response, method, path)
+
+
+def key_fingerprint(api_key):
+    """Return the hex sha256 of an API key: what schema caches are keyed by.
+
+    The key itself is never kept by a cache; the fingerprint is hashed again
+    (with the base URL) before it names a cache file, and is never written in one.
+    """
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 def _usable_key(api_key):

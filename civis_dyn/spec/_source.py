@@ -44,6 +44,7 @@ from pathlib import Path
 import cachetools
 
 from .._files import write_atomically
+from .._transport import key_fingerprint
 from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
@@ -80,13 +81,7 @@ _FETCH_LOCKS_LOCK = threading.Lock()
 
 
 # -- small public helpers -------------------------------------------------
-def key_fingerprint(api_key):
-    """Return the hex sha256 of an API key: what the caches are keyed by.
 
-    The key itself is not kept; the fingerprint is hashed again (with the
-    base URL) before it names a cache file, and is never written in one.
-    """
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
 def is_interactive():
