@@ -12,6 +12,7 @@ JSON items as pages arrive.
 
 import json
 import os
+import sys
 
 import click
 
@@ -39,7 +40,7 @@ def default_format(stream=None):
     chosen = os.environ.get(OUTPUT_ENV, "").strip().lower()
     if chosen in FORMATS:
         return chosen
-    stream = stream if stream is not None else click.get_text_stream("stdout")
+    stream = stream if stream is not None else sys.stdout  # CliRunner swaps sys.stdout too
     try:
         return "table" if stream.isatty() else "json"
     except (AttributeError, ValueError):
