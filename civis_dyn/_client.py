@@ -134,7 +134,8 @@ class APIClient:
     def _call(self, op, path, query, body, iterator):
         verb = op.verb.upper()
         if iterator:
-            return self._paginate(op, path, query)
+            result = self.last_response = self._paginate(op, path, query)
+            return result
         response = self._transport.request(verb, path, params=query or None, json_body=body)
         if self._return_type == "raw":
             self.last_response = response

@@ -185,8 +185,9 @@ def _pages(requests_mock, pages, total_header=True, per_page=2):
 
 def test_paginated_response_is_lazy_and_makes_no_extra_request(mini_client, requests_mock):
     _pages(requests_mock, [[{"id": 1}, {"id": 2}], [{"id": 3}, {"id": 4}], [{"id": 5}]])
-    result = mini_client().things.list(iterator=True, name="x", limit=2)
-    assert isinstance(result, PaginatedResponse)
+    client = mini_client()
+    result = client.things.list(iterator=True, name="x", limit=2)
+    assert isinstance(result, PaginatedResponse) and client.last_response is result
     assert requests_mock.call_count == 0
     assert [r.id for r in result] == [1, 2, 3, 4, 5]
     assert requests_mock.call_count == 3  # N pages -> N requests
