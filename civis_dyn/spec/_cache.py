@@ -43,6 +43,8 @@ __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name"
 
 SCHEMA_FORMAT = "civis_dyn.schema/1"
 INDEX_FORMAT = "civis_dyn.index/2"
+SLICES_FORMAT = "civis_dyn.slices/1"
+_MAX_SLICES_HEADER = 1 << 20
 KEEP_SCHEMAS = 16        # schema entries kept by prune (about 2.4 MB each for the real API)
 KEEP_INDEXES = 32        # index entries kept by prune (about 64 kB each)
 ORPHAN_AGE = 3600.0      # seconds after which a leftover temporary file is removed
@@ -87,6 +89,11 @@ def schema_entry_name(base_url, api_version, key_fingerprint):
 def index_entry_name(sha256):
     """The file name of the preprocessed index of the schema with hash ``sha256``."""
     return f"index-v2-{sha256}.json"
+
+
+def slices_entry_name(sha256):
+    """The file name of the per-resource slices of the schema with hash ``sha256``."""
+    return f"slices-v1-{sha256}.bin"
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,51 @@ class DiskCache:
         data = json.dumps(document, separators=(",", ":")).encode()
         return self.write(index_entry_name(sha256), data)
 
+    # -- per-resource slices -------------------------------------------------
+    def write_slices(self, sha256, slices):
+        """Store ``{resource: JSON bytes}`` for the schema with hash ``sha256``.
+
+        One file: a JSON header line (format, schema hash, and for each
+        resource its offset, length and sha256), then the slices back to back,
+        so one slice is read without decoding the others.
+        """
+        table, offset = {}, 0
+        for resource, data in slices.items():
+            table[resource] = [offset, len(data), hashlib.sha256(data).hexdigest()]
+            offset += len(data)
+        header = json.dumps({"format": SLICES_FORMAT, "schema_sha256": sha256, "slices": table},
+                            separators=(",", ":")).encode()
+        return self.write(slices_entry_name(sha256), header + b"\n" + b"".join(slices.values()))
+
+    def read_slice(self, sha256, resource):
+        """Return the decoded slice of ``resource``, or None when it is not cached.
+
+        A damaged file (bad header, wrong hash, short read) is reported once,
+        removed, and read as None: the caller then parses the whole schema.
+        """
+        name = slices_entry_name(sha256)
+        try:
+            with open(self.path(name), "rb") as f:
+                header_line = f.readline(_MAX_SLICES_HEADER)
+                header = json.loads(header_line)
+                if header.get("format") != SLICES_FORMAT or header.get("schema_sha256") != sha256:
+                    raise ValueError("not the slices of this schema")
+                entry = header["slices"].get(resource)
+                if entry is None:
+                    return None
+                offset, length, digest = entry
+                f.seek(len(header_line) + offset)
+                data = f.read(length)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError("sha256 mismatch")
+            return json.loads(data)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.discard_corrupt(name, str(exc) or type(exc).__name__)
+            self.remove(index_entry_name(sha256))  # the next start rebuilds both
+            return None
+
     # -- housekeeping --------------------------------------------------------
     def prune(self, keep_schemas=None, keep_indexes=None, now=None):
         """Bound the directory's size; return the names removed.
@@ -347,7 +399,7 @@ class DiskCache:
             listing = list(os.scandir(self.directory))
         except OSError:
             return []
-        kinds = {"schema-v1-": [], "index-v2-": []}
+        kinds = {"schema-v1-": [], "index-v2-": [], "slices-v1-": []}
         doomed = []
         for item in listing:
             name = item.name
@@ -360,11 +412,12 @@ class DiskCache:
                     doomed.append(name)
             elif name.startswith("index-v1-") and name.endswith(".json"):
                 doomed.append(name)  # the format before INDEX_FORMAT
-            elif name.endswith(".json"):
+            elif name.endswith((".json", ".bin")):
                 for prefix, found in kinds.items():
                     if name.startswith(prefix):
                         found.append((mtime, name))
-        limits = ((kinds["schema-v1-"], keep_schemas), (kinds["index-v2-"], keep_indexes))
+        limits = ((kinds["schema-v1-"], keep_schemas), (kinds["index-v2-"], keep_indexes),
+                  (kinds["slices-v1-"], keep_indexes))
         for found, keep in limits:
             found.sort(reverse=True)
             doomed.extend(name for _, name in found[keep:])

@@ -29,6 +29,7 @@ HTTP_VERBS = ("get", "put", "post", "delete", "patch", "head", "options")
 LOCATIONS = ("path", "query", "body")
 _PY_TYPES = {"integer": int, "string": str, "boolean": bool, "number": float, "object": dict}
 _MAX_REF_HOPS = 64
+_DEFINITIONS = "#/definitions/"
 
 
 class SpecInfo:
@@ -366,6 +367,9 @@ class ApiSpec:
         self._index = index
         self._operations = {}
         self._lock = threading.Lock()
+        self._slice_loader = None   # resource -> {"paths", "definitions"} or None
+        self._slices = {}
+        self._definitions = {}      # definitions from the slices loaded so far
 
     # -- construction -----------------------------------------------------
     @classmethod
@@ -435,6 +439,11 @@ class ApiSpec:
                 raise SpecError(f"{where}: cyclic $ref {' -> '.join([*seen, ref])}")
             seen.append(ref)
             hops += 1
+            if self._document is None and ref.startswith(_DEFINITIONS):
+                target = self._definitions.get(ref[len(_DEFINITIONS):])
+                if target is not None:
+                    node = target
+                    continue
             target = self.document
             for part in ref[2:].split("/"):
                 part = part.replace("~1", "/").replace("~0", "~")
@@ -544,13 +553,97 @@ class ApiSpec:
         except KeyError:
             pass
         verb, path, alias_of = self.index[resource][name]
-        try:
-            raw = self.document["paths"][path][verb]
-        except (KeyError, TypeError):
-            raise SpecError(f"paths.{path}.{verb}: missing from the schema") from None
-        operation = Operation(self, resource, name, verb, path, raw, alias_of)
+        operation = Operation(self, resource, name, verb, path,
+                              self._raw_operation(resource, verb, path), alias_of)
         with self._lock:
             return self._operations.setdefault(key, operation)
+
+    def _raw_operation(self, resource, verb, path):
+        if self._document is None and self._slice_loader is not None:
+            part = self._slice(resource)
+            operation = ((part or {}).get("paths") or {}).get(path, {}).get(verb)
+            if isinstance(operation, dict):
+                return operation
+        try:
+            return self.document["paths"][path][verb]
+        except (KeyError, TypeError):
+            raise SpecError(f"paths.{path}.{verb}: missing from the schema") from None
+
+    # -- per-resource slices ------------------------------------------------
+    def use_slices(self, loader):
+        """Read operations from per-resource slices (see :meth:`slices`) when possible.
+
+        Parameters
+        ----------
+        loader : callable
+            ``loader(resource)`` returns the decoded slice, or None (the
+            document is then parsed as usual).
+        """
+        self._slice_loader = loader
+
+    def _slice(self, resource):
+        try:
+            return self._slices[resource]
+        except KeyError:
+            pass
+        part = self._slice_loader(resource)
+        if not isinstance(part, dict) or not isinstance(part.get("definitions", {}), dict):
+            part = None
+        with self._lock:
+            if part is not None:
+                self._definitions.update(part.get("definitions") or {})
+            return self._slices.setdefault(resource, part)
+
+    def slices(self):
+        """What each resource's operations need, as compact JSON bytes.
+
+        Returns
+        -------
+        dict
+            ``{resource: b'{"paths": {...}, "definitions": {...}}'}``: the
+            resource's path items (operations without ``x-examples``) and every
+            definition they reach through ``#/definitions/`` refs. A warm start
+            decodes one small slice instead of the whole schema.
+        """
+        document = self.document
+        definitions = document.get("definitions") or {}
+        by_resource = {}
+        for path, item in document["paths"].items():
+            resource = resource_name(path)
+            if resource not in self.index:
+                continue
+            by_resource.setdefault(resource, {})[path] = {
+                verb: {k: v for k, v in raw.items() if k != "x-examples"}
+                for verb, raw in item.items() if verb in HTTP_VERBS and isinstance(raw, dict)}
+        direct = {}  # definition name -> names its body refers to (walked once each)
+
+        def refs_in(node):
+            found, stack = set(), [node]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    ref = node.get("$ref")
+                    if isinstance(ref, str) and ref.startswith(_DEFINITIONS):
+                        found.add(ref[len(_DEFINITIONS):])
+                    stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+                elif isinstance(node, list):
+                    stack.extend(v for v in node if isinstance(v, (dict, list)))
+            return found
+
+        out = {}
+        for resource, paths in by_resource.items():
+            needed, todo = {}, list(refs_in(paths))
+            while todo:
+                name = todo.pop()
+                if name in needed or name not in definitions:
+                    continue
+                needed[name] = definitions[name]
+                if name not in direct:
+                    direct[name] = refs_in(definitions[name])
+                todo.extend(direct[name])
+            out[resource] = json.dumps({"paths": paths, "definitions": needed},
+                                       separators=(",", ":")).encode()
+        return out
 
     def __repr__(self):
         return f"<ApiSpec {self._source[0]} {self._source[1] or ''}>"

@@ -31,6 +31,7 @@ The API key never reaches this module's caches: callers pass
 
 import dataclasses
 import datetime
+import functools
 import gzip
 import hashlib
 import importlib.resources
@@ -184,6 +185,9 @@ def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, 
         probe._index = disk.read_index(sha256)
         if probe._index is None:
             disk.write_index(sha256, probe.index)  # parses and validates
+            disk.write_slices(sha256, probe.slices())
+        else:  # warm: decode only the slices of the resources used
+            probe.use_slices(functools.partial(disk.read_slice, sha256))
         return probe
 
     return _remember(sha256, make)
