@@ -28,6 +28,7 @@ from ._errors import (
     NotFoundError,
     SpecError,
 )
+from ._lazy import lazy_exports
 from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
 from ._transport import RetryPolicy
@@ -104,16 +105,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'civis_dyn' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -9,6 +9,8 @@
 Names are imported on first use.
 """
 
+from .._lazy import lazy_exports
+
 _LAZY = {
     "Fault": "._faults",
     "Faults": "._faults",
@@ -24,16 +26,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'civis_dyn.testing' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
