@@ -28,7 +28,7 @@ from ._errors import (
     NotFoundError,
     SpecError,
 )
-from ._lazy import lazy_exports
+from ._lazy import lazy_exports as _lazy_exports
 from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
 from ._transport import RetryPolicy
@@ -105,4 +105,4 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
