@@ -219,3 +219,12 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     clone = pickle.loads(data)
     assert clone._transport.session.headers["Authorization"] == "Bearer from-env"
     assert dir(clone.things) == dir(client.things)
+
+
+def test_help_of_a_resource_lists_every_method(mini_client):
+    text = pydoc.render_doc(mini_client().things, renderer=pydoc.plaintext)
+    assert "class Things(civis_dyn._resources.Resource)" in text
+    for line in ("get_runs(self, id: int, run_id: int)", "put_shares_users(self, id: int",
+                 "list(self, *, name: str = None"):
+        assert line in text
+    assert "Start a run" in text and "Cancel a run" in text
