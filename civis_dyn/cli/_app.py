@@ -10,9 +10,8 @@ import importlib
 
 import click
 
-from .._resources import suggest
 from .._version import __version__
-from ._commands import ResourceGroup, command_name, python_name
+from ._commands import ResourceGroup, command_name, fail_unknown_command, python_name
 from ._session import SPEC_ENV, session_of
 
 __all__ = ["CivisDynCLI", "cli"]
@@ -65,11 +64,7 @@ class CivisDynCLI(click.Group):
         return group
 
     def resolve_command(self, ctx, args):
-        name = args[0] if args else ""
-        if (args and not name.startswith("-") and not ctx.resilient_parsing
-                and self.get_command(ctx, name) is None):
-            ctx.fail(f"No such command '{name}'."
-                     f"{suggest(command_name(name), self.list_commands(ctx))}")
+        fail_unknown_command(self, ctx, args, lambda: self.list_commands(ctx))
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx, formatter):

@@ -159,6 +159,18 @@ def _short_help(op):
     return text
 
 
+def fail_unknown_command(group, ctx, args, candidates, where=""):
+    """Fail with a usage error (exit 2) and close names when ``args[0]`` is no command.
+
+    ``candidates`` is called only then, so listing commands costs nothing on success.
+    """
+    name = args[0] if args else ""
+    if (args and not name.startswith("-") and not ctx.resilient_parsing
+            and group.get_command(ctx, name) is None):
+        ctx.fail(f"No such command '{name}'{where}."
+                 f"{suggest(command_name(name), candidates())}")
+
+
 class ResourceGroup(click.Group):
     """The commands of one API resource, each built only when asked for.
 
@@ -213,11 +225,8 @@ class ResourceGroup(click.Group):
         return command
 
     def resolve_command(self, ctx, args):
-        name = args[0] if args else ""
-        if (args and not name.startswith("-") and not ctx.resilient_parsing
-                and self.get_command(ctx, name) is None):
-            ctx.fail(f"No such command '{name}' for {command_name(self.resource)}."
-                     f"{suggest(command_name(name), self._visible(ctx))}")
+        fail_unknown_command(self, ctx, args, lambda: self._visible(ctx),
+                             f" for {command_name(self.resource)}")
         return super().resolve_command(ctx, args)
 
     def _visible(self, ctx):
