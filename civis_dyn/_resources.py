@@ -33,8 +33,6 @@ __all__ = [
     "synthesized_methods",
 ]
 
-_MISSING = object()
-
 
 class Extension:
     """A convenience method offered on every resource that has the methods it needs.
@@ -219,10 +217,6 @@ class OperationMethod:
         self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         return sig.replace(parameters=[self_param, *sig.parameters.values()])
 
-    @property
-    def __wrapped__(self):  # lets tools that unwrap find nothing further
-        raise AttributeError("__wrapped__")
-
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
@@ -254,10 +248,8 @@ class Binder:
         self.label = label
         self.params = {p.name: p for p in op.parameters}
         self.positional = [p.name for p in op.parameters if p.required]
-        self.required = frozenset(self.positional)
         self.paginated = op.paginated
         self.path_template = op.path
-        self.path_params = [p for p in op.parameters if p.location == "path"]
         self.spec = op.spec
         self.has_body = any(p.location == "body" for p in op.parameters)
 
