@@ -96,12 +96,15 @@ def _extension(spec, resource, name):
     return extension
 
 
-def suggest(name, candidates):
-    """Return ``" Did you mean ...?"`` for close matches of ``name``, or ``""``."""
+def suggest(name, candidates, prefix=""):
+    """Return ``" Did you mean ...?"`` for close matches of ``name``, or ``""``.
+
+    Each match is shown with ``prefix`` before it (``"jobs."`` gives ``'jobs.get'``).
+    """
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         return ""
-    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return " Did you mean " + " or ".join(repr(prefix + c) for c in close) + "?"
 
 
 class ResourceType(type):

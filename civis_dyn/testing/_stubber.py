@@ -21,7 +21,6 @@ alias (``list_runs_inputs``) and its preferred name (``get_runs_inputs``)
 answer the same queued response.
 """
 
-import difflib
 import io
 import json
 import threading
@@ -226,9 +225,7 @@ class Stubber:
             raise StubberError(f"Stubber: the API has no resource {resource!r}."
                                f"{suggest(resource, index)}")
         if name not in index[resource]:
-            close = difflib.get_close_matches(name, list(index[resource]), n=3, cutoff=0.6)
-            hint = (" Did you mean " + " or ".join(repr(f"{resource}.{m}") for m in close) + "?"
-                    if close else "")
+            hint = suggest(name, index[resource], prefix=f"{resource}.")
             raise StubberError(f"Stubber: the API has no method {method!r}.{hint}")
         return self._spec.operation(resource, name), method
 
