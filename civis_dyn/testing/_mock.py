@@ -78,15 +78,26 @@ def _client_attributes():
     return names
 
 
-class ClientMock(mock.NonCallableMagicMock):
-    """The mock client: one attribute per resource, each made on first access."""
+class _SpecMock(mock.NonCallableMagicMock):
+    """A mock whose public attributes are only the names the schema gives it."""
 
     def __getattr__(self, name):
         allowed = self.__dict__.get("_mock_methods")
         if allowed is not None and not name.startswith("_") and name not in allowed:
-            resources = self.__dict__["_civis_spec"].resources()
-            raise AttributeError(f"APIClient has no resource {name!r}.{suggest(name, resources)}")
+            raise AttributeError(self._unknown_name(name, allowed))
         return super().__getattr__(name)
+
+    def _unknown_name(self, name, allowed):
+        """The AttributeError message for a name the schema does not give this mock."""
+        raise NotImplementedError
+
+
+class ClientMock(_SpecMock):
+    """The mock client: one attribute per resource, each made on first access."""
+
+    def _unknown_name(self, name, allowed):
+        resources = self.__dict__["_civis_spec"].resources()
+        return f"APIClient has no resource {name!r}.{suggest(name, resources)}"
 
     def _get_child_mock(self, /, **kw):
         name = kw.get("_new_name")
@@ -108,15 +119,12 @@ class ClientMock(mock.NonCallableMagicMock):
         return resource
 
 
-class ResourceMock(mock.NonCallableMagicMock):
+class ResourceMock(_SpecMock):
     """The mock of one resource: one signature-checked method mock per operation."""
 
-    def __getattr__(self, name):
-        allowed = self.__dict__.get("_mock_methods")
-        if allowed is not None and not name.startswith("_") and name not in allowed:
-            resource = self.__dict__["_civis_resource"]
-            raise AttributeError(f"{resource!r} has no method {name!r}.{suggest(name, allowed)}")
-        return super().__getattr__(name)
+    def _unknown_name(self, name, allowed):
+        resource = self.__dict__["_civis_resource"]
+        return f"{resource!r} has no method {name!r}.{suggest(name, allowed)}"
 
     def _get_child_mock(self, /, **kw):
         name = kw.get("_new_name")
