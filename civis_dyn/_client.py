@@ -1,16 +1,14 @@
 """``APIClient``: the entry point that ties schema, resources, transport and responses together."""
 
-import os
-
+from ._config import ClientConfig
 from ._errors import InvalidResponseError
-from ._resources import resource_class, suggest
+from ._meta import ClientMeta
+from ._resources import OperationMethod, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
-from ._transport import DEFAULT_BASE_URL, Transport, decode_json
+from ._transport import Transport, decode_json
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
-
-RETURN_TYPES = ("snake", "raw")
 
 
 class APIClient:
@@ -54,30 +52,33 @@ class APIClient:
     ----------
     last_response : Response, ListResponse or requests.Response
         What the last call returned.
+    meta : ClientMeta
+        The schema model, settings and transport the client is made of (for
+        code built on top of the client).
     """
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
                  timeout=None, transport=None, allow_insecure_http=False):
-        if return_type not in RETURN_TYPES:
-            raise ValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
-                             f"not {return_type!r}")
-        key = api_key or os.environ.get("CIVIS_API_KEY") or None
+        config = ClientConfig.resolve(
+            api_key=api_key, base_url=base_url, return_type=return_type, api_version=api_version,
+            local_api_spec=local_api_spec, force_refresh_api_spec=force_refresh_api_spec,
+            retries=retries, user_agent=user_agent, timeout=timeout,
+            allow_insecure_http=allow_insecure_http)
         if transport is None:
-            base = base_url or os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL
-            transport = Transport(base, key, user_agent=user_agent, retries=retries,
-                                  timeout=timeout, allow_insecure_http=allow_insecure_http)
-        self._transport = transport
-        self._return_type = return_type
-        self._api_version = api_version
-        self._spec, self._spec_info = load_api_spec_with_info(
+            transport = Transport(config.base_url, config.api_key, user_agent=user_agent,
+                                  retries=retries, timeout=timeout,
+                                  allow_insecure_http=allow_insecure_http)
+        config = config.replace(base_url=transport.base_url)
+        spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=transport, api_version=api_version,
             force_refresh=force_refresh_api_spec,
             key_fingerprint=getattr(transport, "key_fingerprint", None))
-        self._settings = {"return_type": return_type, "api_version": api_version,
-                          "local_api_spec": local_api_spec, "user_agent": user_agent,
-                          "retries": retries, "base_url": transport.base_url, "timeout": timeout,
-                          "allow_insecure_http": allow_insecure_http}
+        self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
+                               transport)
+        self._spec = spec
+        self._transport = transport
+        self._return_type = config.return_type
         self.last_response = None
 
     # -- exploration ------------------------------------------------------
@@ -108,21 +109,23 @@ class APIClient:
         file or URL; ``age`` seconds since the schema was downloaded or last
         revalidated; ``sha256`` the hash of its bytes.
         """
-        return self._spec_info if self._spec_info is not None else self._spec.info
+        return self.meta.spec_info
 
     @property
     def base_url(self):
         """The API's root URL."""
-        return self._transport.base_url
+        return self.meta.config.base_url
 
     def __repr__(self):
-        return (f"<civis_dyn.APIClient {self.base_url} api_version={self._api_version!r} "
+        return (f"<civis_dyn.APIClient {self.base_url} api_version={self.meta.config.api_version!r} "
                 f"resources={len(self._spec.index)} schema={self.spec_info.source}>")
 
     # -- pickling: the key is never stored --------------------------------
     def __getstate__(self):
-        return {"settings": self._settings, "spec_document": self._spec.document
-                if isinstance(self._settings["local_api_spec"], dict) else None}
+        settings = self.meta.config.as_arguments()
+        local = settings["local_api_spec"]
+        return {"settings": {**settings, "local_api_spec": None if isinstance(local, dict) else local},
+                "spec_document": self._spec.document if isinstance(local, dict) else None}
 
     def __setstate__(self, state):
         settings = dict(state["settings"])
@@ -131,13 +134,21 @@ class APIClient:
         self.__init__(api_key=None, **settings)
 
     # -- calls --------------------------------------------------------------
-    def _call(self, op, path, query, body, iterator):
+    def _invoke(self, method, args, kwargs, return_type):
+        """Call a bound resource method with ``return_type`` instead of the client's."""
+        function = getattr(method, "__func__", None)
+        if isinstance(function, OperationMethod):
+            path, query, body, iterator = function.bind(args, kwargs)
+            return self._call(function.operation, path, query, body, iterator, return_type)
+        return method(*args, **kwargs)
+
+    def _call(self, op, path, query, body, iterator, return_type=None):
         verb = op.verb.upper()
         if iterator:
             result = self.last_response = self._paginate(op, path, query)
             return result
         response = self._transport.request(verb, path, params=query or None, json_body=body)
-        if self._return_type == "raw":
+        if (return_type or self._return_type) == "raw":
             self.last_response = response
             return response
         result = self._wrap(op, decode_json(response, verb, path), response)
@@ -146,6 +157,7 @@ class APIClient:
 
     @staticmethod
     def _wrap(op, data, response):
+        """Wrap decoded JSON ``data`` of ``op`` as the client's response objects."""
         json_value = op.resource == "json_values"
         if isinstance(data, list):
             return ListResponse(data, headers=response.headers, json_value=json_value)

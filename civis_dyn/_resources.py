@@ -28,6 +28,8 @@ __all__ = [
     "OperationMethod",
     "Resource",
     "ResourceType",
+    "client_of",
+    "name_of",
     "register_extension",
     "resource_class",
     "synthesized_methods",
@@ -160,6 +162,16 @@ class Resource(metaclass=ResourceType):
         return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
 
 
+def client_of(resource):
+    """The :class:`~civis_dyn.APIClient` a resource instance (``client.jobs``) belongs to."""
+    return resource._client
+
+
+def name_of(resource):
+    """The schema's name of a resource instance or class (``"jobs"``)."""
+    return resource._resource
+
+
 _CLASS_REGISTRY_ATTR = "_resource_classes"
 
 
@@ -237,11 +249,15 @@ class OperationMethod:
         elif op.deprecation:
             warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
                           FutureWarning, stacklevel=3)
+        path, query, body, iterator = self.bind(args, kwargs)
+        return resource._client._call(op, path, query, body, iterator)
+
+    def bind(self, args, kwargs):
+        """Check a call's arguments: ``(path, query, body, iterator)``, see :meth:`Binder.bind`."""
         binder = self._binder
         if binder is None:
-            binder = self._binder = Binder(op, self._label)
-        path, query, body, iterator = binder.bind(args, kwargs)
-        return resource._client._call(op, path, query, body, iterator)
+            binder = self._binder = Binder(self.operation, self._label)
+        return binder.bind(args, kwargs)
 
 
 class Binder:

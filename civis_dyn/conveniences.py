@@ -67,9 +67,8 @@ from ._errors import (
     InvalidResponseError,
     NotFoundError,
 )
-from ._resources import Resource, suggest
+from ._resources import Resource, client_of, name_of, suggest
 from ._response import ListResponse, Response
-from ._transport import decode_json
 from .spec._naming import camel_to_snake
 
 __all__ = [
@@ -118,9 +117,9 @@ class _Call:
             raise ArgumentTypeError(f"civis_dyn.conveniences.{function}() takes a resource such as "
                                     f"client.projects first, not {type(resource).__name__}")
         self.resource = resource
-        self.name = type(resource)._resource
-        self.client = resource._client
-        self.spec = self.client._spec
+        self.name = name_of(resource)
+        self.client = client_of(resource)
+        self.spec = self.client.meta.spec
         self.methods = self.spec.index.get(self.name, {})
         self.label = f"{self.name}.{function}()"
         if kind is not None and (not isinstance(kind, str) or not _KIND.fullmatch(kind)):
@@ -166,14 +165,7 @@ class _Call:
 
     def call(self, method, /, *args, **kwargs):
         """Call API method ``method``; the result is a Response whatever the return type."""
-        result = getattr(self.resource, method)(*args, **kwargs)
-        if isinstance(result, (Response, ListResponse)) or result is None:
-            return result
-        if hasattr(result, "status_code") and hasattr(result, "content"):  # return_type="raw"
-            op = self.operation(method)
-            data = decode_json(result, op.verb.upper(), op.path)
-            return self.client._wrap(op, data, result)
-        return result
+        return self.client.meta.call(self.name, method, *args, **kwargs)
 
     def iterate(self, method, /, *args, **query):
         """Every item of list method ``method`` (all pages of a paginated one)."""

@@ -106,6 +106,7 @@ from ._errors import (
     CivisRunTimeoutError,
 )
 from ._poller import in_poller_thread, shared_poller
+from ._resources import Resource, client_of, name_of
 from ._response import Response
 from .spec._naming import path_shape
 
@@ -274,7 +275,7 @@ def _endpoints_of_poller(poller):
     function = getattr(poller, "__func__", None)
     operation = getattr(function, "operation", None)
     resource = getattr(poller, "__self__", None)
-    client = getattr(resource, "_client", None)
+    client = client_of(resource) if isinstance(resource, Resource) else None
     if operation is None or client is None or not isinstance(poller, types.MethodType):
         return None, client
     spec = operation.spec
@@ -287,8 +288,8 @@ def _endpoints_of_poller(poller):
 
 def _select_endpoints(resource, kind, label, need=None):
     """The :class:`RunEndpoints` of a resource instance for ``kind``."""
-    cls = type(resource)
-    table = run_endpoints(cls._spec, cls._resource)
+    name = name_of(resource)
+    table = run_endpoints(client_of(resource).meta.spec, name)
     if need:
         table = {k: e for k, e in table.items() if getattr(e, need) is not None}
     if kind is not None:
@@ -305,8 +306,8 @@ def _select_endpoints(resource, kind, label, need=None):
     if len(table) == 1:
         return next(iter(table.values()))
     if not table:
-        raise TypeError(f"{label}: {cls._resource!r} has no runs this method can use")
-    raise TypeError(f"{label} needs kind=: {cls._resource!r} runs several kinds: "
+        raise TypeError(f"{label}: {name!r} has no runs this method can use")
+    raise TypeError(f"{label} needs kind=: {name!r} runs several kinds: "
                     f"{_kinds_text(table)}")
 
 
@@ -644,7 +645,7 @@ class CivisFuture(concurrent.futures.Future):
         endpoints = self._endpoints
         method = endpoints.bound(self.client, "outputs") if endpoints else None
         if method is None:
-            jobs = _jobs_runs(self.client._spec) if self.client is not None else None
+            jobs = _jobs_runs(self.client.meta.spec) if self.client is not None else None
             not_a_job = endpoints is not None and endpoints.collection != "runs"
             if jobs is None or self.run_id is None or not_a_job:
                 raise NotImplementedError(f"{self!r}: this kind of run has no outputs endpoint")
@@ -873,7 +874,7 @@ def follow_logs(job_id, run_id, client=None, *, polling_interval=None):
     run_id = _check_id(run_id, label, "run_id")
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
-    endpoints = _jobs_runs(client._spec)
+    endpoints = _jobs_runs(client.meta.spec)
     if endpoints is None or endpoints.logs is None:
         raise NotImplementedError(f"{label}: the API schema has no jobs runs logs endpoint")
     return _follow(client, endpoints, job_id, run_id, polling_interval)
@@ -911,11 +912,11 @@ def run_job(job_id, client=None, polling_interval=None):
 
 # -- methods offered on resources (registered in civis_dyn/__init__.py) ----------
 def _label(resource, name):
-    return f"{type(resource)._resource}.{name}()"
+    return f"{name_of(resource)}.{name}()"
 
 
 def _start(resource, endpoints, job_id, start_arguments):
-    run_ = _as_response(endpoints.bound(resource._client, "start")(job_id, **start_arguments))
+    run_ = _as_response(endpoints.bound(client_of(resource), "start")(job_id, **start_arguments))
     return run_, _run_id_from(run_, endpoints)
 
 
@@ -947,8 +948,8 @@ def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,
     _check_callable(on_state_change, label, "on_state_change")
     endpoints = _select_endpoints(resource, kind, label, need="start")
     _, run_id = _start(resource, endpoints, id, start_arguments)
-    return CivisFuture(endpoints.bound(resource._client, "get"), (id, run_id), polling_interval,
-                       resource._client, on_state_change=on_state_change)
+    return CivisFuture(endpoints.bound(client_of(resource), "get"), (id, run_id), polling_interval,
+                       client_of(resource), on_state_change=on_state_change)
 
 
 def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,
@@ -972,8 +973,8 @@ def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,
     polling_interval = _check_interval(polling_interval, label)
     _check_callable(on_state_change, label, "on_state_change")
     endpoints = _select_endpoints(resource, kind, label)
-    return CivisFuture(endpoints.bound(resource._client, "get"), (id, run_id), polling_interval,
-                       resource._client, on_state_change=on_state_change)
+    return CivisFuture(endpoints.bound(client_of(resource), "get"), (id, run_id), polling_interval,
+                       client_of(resource), on_state_change=on_state_change)
 
 
 def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,
@@ -1020,7 +1021,7 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,
     polling_interval = _check_interval(polling_interval, label)
     endpoints = _select_endpoints(resource, kind, label, need="start")
     _, run_id = _start(resource, endpoints, id, start_arguments)
-    return _wait_for_run(resource._client, endpoints, id, run_id, timeout=timeout,
+    return _wait_for_run(client_of(resource), endpoints, id, run_id, timeout=timeout,
                          callback=callback, polling_interval=polling_interval)
 
 
@@ -1045,5 +1046,5 @@ def follow_resource_logs(resource, id, run_id, *, kind=None,
     run_id = _check_id(run_id, label, "run_id")
     polling_interval = _check_interval(polling_interval, label)
     endpoints = _select_endpoints(resource, kind, label, need="logs")
-    return _follow(resource._client, endpoints, id, run_id, polling_interval)
+    return _follow(client_of(resource), endpoints, id, run_id, polling_interval)
 

@@ -18,14 +18,14 @@ def test_construction_synthesizes_nothing_and_a_call_a_handful(real_spec_path):
 
     document = json.loads(real_spec_path.read_bytes())  # a fresh model, not shared with others
     client = civis_dyn.APIClient(api_key="k", local_api_spec=document)
-    assert synthesized_methods(client._spec) == 0
+    assert synthesized_methods(client.meta.spec) == 0
     client.jobs.get
     client.jobs.list_runs
-    assert synthesized_methods(client._spec) == 2
+    assert synthesized_methods(client.meta.spec) == 2
 
 
 def test_every_operation_is_reachable_with_a_signature_and_docstring(client, real_spec):
-    spec = client._spec
+    spec = client.meta.spec
     pairs = set()
     for resource in spec.resources():
         for name in spec.methods(resource):
@@ -43,7 +43,7 @@ def test_every_operation_is_reachable_with_a_signature_and_docstring(client, rea
 
 
 def test_no_collisions_and_documented_aliases(client):
-    index = client._spec.index
+    index = client.meta.spec.index
     assert index["users"]["list_me"][2] == "get_me"
     assert index["endpoints"]["list"][2] == "get"
     for resource, name in [("credentials", "list_types"), ("databases", "list_users"),

@@ -17,11 +17,11 @@ def test_resources_and_methods_are_listed_before_any_access(mini_spec_path):
     # a dict schema gets a model of its own, untouched by other tests
     client = civis_dyn.APIClient(api_key="k", local_api_spec=json.loads(mini_spec_path.read_text()))
     assert {"things", "aliases", "users", "git_repos", "json_values"} <= set(dir(client))
-    assert synthesized_methods(client._spec) == 0
+    assert synthesized_methods(client.meta.spec) == 0
     names = dir(client.things)
     assert {"list", "post", "get", "patch", "put", "delete", "list_runs", "post_runs", "get_runs",
             "delete_runs", "put_shares_users", "post_refresh"} <= set(names)
-    assert synthesized_methods(client._spec) == 0  # dir() does not synthesize
+    assert synthesized_methods(client.meta.spec) == 0  # dir() does not synthesize
 
 
 def test_methods_are_synthesized_on_first_access_and_shared(mini_client, mini_spec_path):
@@ -30,13 +30,13 @@ def test_methods_are_synthesized_on_first_access_and_shared(mini_client, mini_sp
     document = json.loads(mini_spec_path.read_text())  # a model of its own
     first = civis_dyn.APIClient(api_key="k", local_api_spec=document)
     second = civis_dyn.APIClient(api_key="k", local_api_spec=document)
-    assert first._spec is second._spec
-    assert mini_client()._spec is mini_client()._spec  # files: shared by sha256
-    before = synthesized_methods(first._spec)
+    assert first.meta.spec is second.meta.spec
+    assert mini_client().meta.spec is mini_client().meta.spec  # files: shared by sha256
+    before = synthesized_methods(first.meta.spec)
     first.things.get
     first.things.get
     second.things.get
-    assert synthesized_methods(first._spec) == before + 1
+    assert synthesized_methods(first.meta.spec) == before + 1
     assert type(first.things) is type(second.things)
     assert type(first.things).__name__ == "Things"
     assert type(first.git_repos).__name__ == "Git_Repos"
@@ -217,7 +217,7 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     assert b"sekrit" not in data
     monkeypatch.setenv("CIVIS_API_KEY", "from-env")
     clone = pickle.loads(data)
-    assert clone._transport.session.headers["Authorization"] == "Bearer from-env"
+    assert clone.meta.transport.session.headers["Authorization"] == "Bearer from-env"
     assert dir(clone.things) == dir(client.things)
 
 

@@ -138,7 +138,7 @@ class OperationCommand(click.Command):
         session = session_of(ctx)
         with api_errors(ctx):
             client = session.client
-            resource = resource_class(client._spec, op.resource)(client)
+            resource = resource_class(client.meta.spec, op.resource)(client)
             result = getattr(resource, op.name)(*positional, **keywords)
             if _is_empty_answer(op, result):
                 return

@@ -28,7 +28,7 @@ _KIND_HELP = "A sub-collection of the resource (python3 for scripts: post_python
 
 def _resource(ctx, resource):
     client = session_of(ctx).client
-    return resource_class(client._spec, resource)(client)
+    return resource_class(client.meta.spec, resource)(client)
 
 
 def _pairs(ctx, option, texts):

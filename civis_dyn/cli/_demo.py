@@ -68,11 +68,11 @@ def run_demo(spec=None, echo=print):
         t0 = time.perf_counter()
         client = api.client()
         built = time.perf_counter() - t0
-        index = client._spec.index
+        index = client.meta.spec.index
         methods = sum(len(m) for m in index.values())
         echo(f">>> client = civis_dyn.APIClient()   # {built * 1000:.1f} ms")
         echo(f"    {len(index)} resources, {methods} methods; "
-             f"{synthesized_methods(client._spec)} synthesized so far (they are made on first use)")
+             f"{synthesized_methods(client.meta.spec)} synthesized so far (they are made on first use)")
         summary.update(resources=len(index), methods=methods, build_seconds=built)
 
         echo("\n2. Create a container script")

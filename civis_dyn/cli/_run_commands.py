@@ -61,7 +61,7 @@ def follow_log_command(resource, spec=None):
         futures = _futures()
         with api_errors(ctx):
             client = session_of(ctx).client
-            jobs = resource_class(client._spec, resource)(client)
+            jobs = resource_class(client.meta.spec, resource)(client)
             if run_id is None:
                 last_run = jobs.get(job_id).get("last_run")
                 if not last_run or last_run.get("id") is None:
@@ -113,7 +113,7 @@ def run_and_wait_command(resource, spec):
 
         with api_errors(ctx):
             client = session_of(ctx).client
-            target = resource_class(client._spec, resource)(client)
+            target = resource_class(client.meta.spec, resource)(client)
             try:
                 final = target.run_and_wait(id, kind=kind, timeout=timeout, callback=report,
                                             polling_interval=polling_interval)

@@ -65,7 +65,7 @@ class CliSession:
     @property
     def spec(self):
         """The client's :class:`~civis_dyn.spec._model.ApiSpec`."""
-        return self.client._spec
+        return self.client.meta.spec
 
     def __repr__(self):
         return f"<CliSession spec={self.spec_path!r} built={self._client is not None}>"

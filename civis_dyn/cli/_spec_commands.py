@@ -17,7 +17,7 @@ __all__ = ["describe_spec", "spec_group"]
 def describe_spec(client):
     """A plain dict describing the client's schema: source, location, age, hash, counts."""
     info = client.spec_info
-    spec = client._spec
+    spec = client.meta.spec
     fetched = info.fetched_at
     return {
         "source": info.source,
@@ -98,7 +98,7 @@ def _refreshed_client(session, save_path):
                          f"{info.source} schema ({info.location})")
     if save_path is not None:
         try:
-            write_atomically(save_path, client._spec.raw)
+            write_atomically(save_path, client.meta.spec.raw)
         except OSError as exc:
             raise ApiFailure(f"cannot write {save_path}: {exc.strerror}") from None
         click.echo(f"Saved the schema to {save_path}", err=True)

@@ -520,10 +520,12 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
     if api_version not in SUPPORTED_API_VERSIONS:
         raise ValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
                          f"cannot be found (available: {', '.join(SUPPORTED_API_VERSIONS)})")
-    from .._transport import DEFAULT_BASE_URL, Transport
+    from .._config import ClientConfig
+    from .._transport import Transport
 
-    key = api_key or os.environ.get("CIVIS_API_KEY") or None
-    transport = Transport(os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL, key)
+    config = ClientConfig.resolve(api_key=api_key, api_version=api_version)
+    key = config.api_key
+    transport = Transport(config.base_url, key)
     try:
         fetched = _download(transport, api_version, time.time)
         disk = DiskCache()

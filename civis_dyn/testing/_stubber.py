@@ -35,6 +35,7 @@ from requests.structures import CaseInsensitiveDict
 
 from .._errors import ArgumentTypeError, ArgumentValueError, CivisDynError
 from .._resources import _query_text, check_value, suggest
+from .._meta import ClientMeta
 from .._transport import Transport
 from ._schema_check import SchemaMismatch, plain_json, to_wire
 
@@ -85,11 +86,11 @@ class Stubber:
     """
 
     def __init__(self, client):
-        state = getattr(client, "__dict__", {})
-        if "_spec" not in state or "_transport" not in state:
+        meta = getattr(client, "__dict__", {}).get("meta")
+        if not isinstance(meta, ClientMeta):
             raise TypeError(f"Stubber needs a civis_dyn.APIClient, not {type(client).__name__}")
         self.client = client
-        self._spec = state["_spec"]
+        self._spec = meta.spec
         self._queue = deque()
         self._lock = threading.Lock()
         self._original_transport = None

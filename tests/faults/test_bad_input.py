@@ -368,7 +368,7 @@ def test_generated_arguments_at_100_real_operations_end_in_an_error_or_a_well_fo
     import requests_mock as rm
 
     client = civis_dyn.APIClient(api_key, local_api_spec=str(real_spec_path), base_url=BASE)
-    spec = client._spec
+    spec = client.meta.spec
     outcomes = {"request": 0, "error": 0}
     with rm.Mocker() as mock, warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)       # deprecated operations warn

@@ -173,13 +173,13 @@ def test_full_scenario_leaks_the_key_nowhere(loopback, served_schema, cache_dir,
 def test_reprs_of_client_transport_resources_and_methods_hide_the_key(mini_client, api_key,
                                                                       assert_no_key):
     client = mini_client(api_key=api_key)
-    for where, value in [("client", client), ("transport", client._transport),
+    for where, value in [("client", client), ("transport", client.meta.transport),
                          ("resource", client.things), ("method", client.things.get),
-                         ("spec_info", client.spec_info), ("settings", client._settings),
+                         ("spec_info", client.spec_info), ("config", client.meta.config),
                          ("dir(client)", dir(client))]:
         assert_no_key(repr(value), f"repr({where})")
         assert_no_key(str(value), f"str({where})")
-    assert "key=set" in repr(client._transport)
+    assert "key=set" in repr(client.meta.transport)
 
 
 # -- pickling: the key is never stored; it is read again from CIVIS_API_KEY -------------------
@@ -217,7 +217,7 @@ def test_a_pickled_client_keeps_the_insecure_http_choice_but_not_the_key(mini_sp
     refused = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), base_url="http://api.example.test/")
     for client in (allowed, refused):
         assert_no_key(pickle.dumps(client), "pickle of the client")
-    assert pickle.loads(pickle.dumps(allowed))._transport._insecure_refused is False
+    assert pickle.loads(pickle.dumps(allowed)).meta.transport._insecure_refused is False
     with pytest.raises(civis_dyn.InsecureTransportError):
         pickle.loads(pickle.dumps(refused)).things.get(1)
 
@@ -240,7 +240,7 @@ def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(loopback, m
     with pytest.raises(civis_dyn.MissingAPIKeyError, match="API key is not usable") as info:
         client.things.get(1)
     check_exception(info.value, assert_no_key)
-    assert_no_key(repr(client._transport), "repr(transport)")
+    assert_no_key(repr(client.meta.transport), "repr(transport)")
     assert loopback.requests == []
 
 

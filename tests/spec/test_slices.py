@@ -80,7 +80,7 @@ def test_a_warm_process_documents_a_method_without_parsing_the_schema(real_spec_
     code = ("import civis_dyn, inspect; "
             f"c = civis_dyn.APIClient(api_key='k', local_api_spec={str(real_spec_path)!r}); "
             "inspect.signature(c.jobs.get); c.jobs.get.__doc__; c.workflows.post.__doc__; "
-            "print(c._spec._document is None)")
+            "print(c.meta.spec._document is None)")
     env = {**os.environ, "CIVIS_DYN_CACHE_DIR": str(tmp_path)}
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                            check=True).stdout.strip() for _ in range(2)]

@@ -113,7 +113,7 @@ def test_first_client_downloads_once_then_clients_share_memory(server, cache_dir
     assert first.spec_info.source == "download"
     assert first.spec_info.location == server.url + "endpoints"
     assert second.spec_info.source == "memory"
-    assert first._spec is second._spec
+    assert first.meta.spec is second.meta.spec
     assert first.widgets.get(7)["name"] == "w"
     assert first.spec_info.sha256 == hashlib.sha256(server.body).hexdigest()
     assert first.spec_info.age < 60
@@ -127,8 +127,8 @@ def test_fresh_disk_entry_is_used_without_a_request(server, cache_dir):
     assert len(server.endpoint_requests()) == 1
     assert again.spec_info.source == "disk-cache"
     assert again.spec_info.location == str(cache_dir / schema_files(cache_dir)[0])
-    assert again._spec._document is None  # the cached index spared parsing the schema
-    assert again._spec.methods("widgets") == ["get", "list"]
+    assert again.meta.spec._document is None  # the cached index spared parsing the schema
+    assert again.meta.spec.methods("widgets") == ["get", "list"]
 
 
 def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_dir):
@@ -243,7 +243,7 @@ def test_no_key_uses_the_bundle_silently(server, bundle):
     assert server.requests == []
     assert explorer.spec_info.source == "bundle"
     assert explorer.spec_info.location == str(bundle)
-    assert "post_runs" in explorer._spec.methods("widgets")
+    assert "post_runs" in explorer.meta.spec.methods("widgets")
 
 
 def test_unknown_api_version_is_refused(server):
@@ -298,7 +298,7 @@ def test_unreachable_api_without_cache_falls_back_to_the_bundle(server, bundle, 
         fallback = client(server)
     assert len(caught) == 1
     assert fallback.spec_info.source == "bundle"
-    assert fallback._spec.methods("widgets") == ["get", "list", "post_runs"]
+    assert fallback.meta.spec.methods("widgets") == ["get", "list", "post_runs"]
     assert not cache_dir.exists() or schema_files(cache_dir) == []
 
 
@@ -337,7 +337,7 @@ def test_corrupt_entry_is_reported_removed_and_fetched_again(server, cache_dir, 
     assert len(caught) == 1
     assert server.full_downloads == 2
     assert recovered.spec_info.source == "download"
-    assert recovered._spec.methods("widgets") == ["get", "list"]
+    assert recovered.meta.spec.methods("widgets") == ["get", "list"]
     assert the_entry(cache_dir).sha256 == recovered.spec_info.sha256
 
 
@@ -360,8 +360,8 @@ def test_corrupt_index_is_rebuilt_with_one_warning(server, cache_dir):
     with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
         again = client(server)
     assert len(caught) == 1
-    assert again._spec.methods("widgets") == ["get", "list"]
-    assert json.loads(index.read_bytes())["index"] == again._spec.index
+    assert again.meta.spec.methods("widgets") == ["get", "list"]
+    assert json.loads(index.read_bytes())["index"] == again.meta.spec.index
 
 
 def test_unwritable_cache_dir_degrades_to_memory_with_one_warning(server, tmp_path, monkeypatch):
@@ -473,9 +473,9 @@ def test_warm_start_from_the_real_schema_does_not_parse_it(real_spec_path, cache
     assert (cache_dir / index_entry_name(first.spec_info.sha256)).exists()
     _source.clear_memory_cache()
     warm = civis_dyn.APIClient(api_key=KEY, local_api_spec=real_spec_path)
-    assert warm._spec is not first._spec
-    assert warm._spec._document is None
-    assert warm._spec.index == first._spec.index
+    assert warm.meta.spec is not first.meta.spec
+    assert warm.meta.spec._document is None
+    assert warm.meta.spec.index == first.meta.spec.index
     assert "list_runs" in dir(warm.jobs)
 
 
@@ -488,7 +488,7 @@ with warnings.catch_warnings(record=True) as caught:
     import civis_dyn
     client = civis_dyn.APIClient(retries=0)
     result = {"source": client.spec_info.source, "sha256": client.spec_info.sha256,
-              "methods": client._spec.methods("widgets"),
+              "methods": client.meta.spec.methods("widgets"),
               "first_call": client.widgets.get(1)["id"]}
 result["warnings"] = [str(w.message) for w in caught]
 print(json.dumps(result))
