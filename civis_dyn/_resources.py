@@ -429,11 +429,13 @@ def argument_error(label, mismatch):
 def _warn_drift(label, drift):
     lines = []
     for mismatch in drift:
-        where = format_path((*mismatch.path, mismatch.field) if mismatch.field else mismatch.path)
-        problem = "is not in the schema" if mismatch.kind == "unknown" else mismatch.problem
-        lines.append(f"{where!r} {problem}")
-    warnings.warn(f"{label}: the schema in use (bundled or stale) does not know "
-                  f"{'; '.join(lines)}; sent as given, the API may know it",
+        if mismatch.kind == "unknown":
+            where = format_path((*mismatch.path, mismatch.field))
+            lines.append(f"{'field' if mismatch.path else 'parameter'} {where!r}")
+        else:
+            lines.append(f"{format_path(mismatch.path)!r} {mismatch.problem}")
+    warnings.warn(f"{label}: the schema in use (the bundled or a stale one) does not know "
+                  f"{'; '.join(lines)}. Sent as given: the API may know it",
                   SchemaDriftWarning, stacklevel=_user_stacklevel())
 
 
