@@ -15,6 +15,7 @@ Conversion rules (as civis-python's):
 
 import copy
 
+from . import _display
 from ._errors import CivisImmutableResponseError
 from .spec._naming import camel_to_snake
 
@@ -229,6 +230,9 @@ class Response:
         with printer.group(9, "Response(", ")"):
             printer.pretty(self.json())
 
+    def _repr_html_(self):
+        return _display.object_html(self.json())
+
     def __dir__(self):
         return sorted(set(object.__dir__(self)) | {k for k in self.keys() if k.isidentifier()})
 
@@ -267,6 +271,9 @@ class ListResponse(list):
         """``X-RateLimit-Limit`` as an int, or None."""
         return _header_int(self.headers, "X-RateLimit-Limit")
 
+    def _repr_html_(self):
+        return _display.table_html([v.json() if isinstance(v, Response) else v for v in self])
+
     def __reduce__(self):
         headers = dict(self.headers) if self.headers is not None else None
         return (_rebuild_list, (list(self._raw), headers))
@@ -298,6 +305,7 @@ class PaginatedResponse:
         self._fetch_page = fetch_page
         self._page = start_page
         self._items = iter(())
+        self._page_items = []
         self._done = False
         self.headers = None
         self.pages_fetched = 0
@@ -327,7 +335,17 @@ class PaginatedResponse:
         elif per_page is not None and len(items) < per_page:
             self._done = True
         self._page += 1
-        self._items = iter([_wrap(v) for v in items])
+        self._page_items = [_wrap(v) for v in items]
+        self._items = iter(self._page_items)
+
+    def _repr_html_(self):
+        """The page fetched last, as a table; never fetches (pages load as you iterate)."""
+        rows = [v.json() if isinstance(v, Response) else v for v in self._page_items]
+        if not self.pages_fetched:
+            return "<p><b>PaginatedResponse</b>: nothing fetched yet (iterate to load pages)</p>"
+        total = _header_int(self.headers, "X-Pagination-Total-Entries")
+        return _display.table_html(rows, total=total,
+                                   title=f"PaginatedResponse, page {self._page - 1}")
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
