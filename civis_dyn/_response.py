@@ -17,6 +17,7 @@ import copy
 
 from . import _display
 from ._errors import CivisImmutableResponseError
+from ._progress import progress_bar
 from .spec._naming import camel_to_snake
 
 __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one"]
@@ -299,10 +300,16 @@ class PaginatedResponse:
         ``items`` is the decoded JSON list.
     start_page : int, optional
         The first page (default 1).
+    progress : bool, optional
+        A progress bar while pages load when the total is known and there is more than
+        one page (None: in a terminal or notebook with tqdm installed; see
+        ``CIVIS_DYN_PROGRESS``).
     """
 
-    def __init__(self, fetch_page, start_page=1):
+    def __init__(self, fetch_page, start_page=1, *, progress=None):
         self._fetch_page = fetch_page
+        self._progress = progress
+        self._bar = None
         self._page = start_page
         self._items = iter(())
         self._page_items = []
@@ -334,9 +341,20 @@ class PaginatedResponse:
             self._done = self._page >= total_pages
         elif per_page is not None and len(items) < per_page:
             self._done = True
+        self._track(items, headers, total_pages)
         self._page += 1
         self._page_items = [_wrap(v) for v in items]
         self._items = iter(self._page_items)
+
+    def _track(self, items, headers, total_pages):
+        if self._bar is None and total_pages is not None and total_pages > self._page:
+            total = _header_int(headers, "X-Pagination-Total-Entries")
+            self._bar = progress_bar(total=total, desc="pages", unit="item",
+                                     progress=self._progress)
+        if self._bar is not None:
+            self._bar.update(len(items))
+            if self._done:
+                self._bar.close()
 
     def _repr_html_(self):
         """The page fetched last, as a table; never fetches (pages load as you iterate)."""
