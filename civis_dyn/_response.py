@@ -15,7 +15,7 @@ Conversion rules (as civis-python's):
 
 import copy
 
-from . import _display
+from . import _display, _frames
 from ._errors import CivisImmutableResponseError
 from ._progress import progress_bar
 from .spec._naming import camel_to_snake
@@ -251,10 +251,19 @@ class ListResponse(list):
         The HTTP response headers.
     """
 
-    def __init__(self, items=(), *, headers=None, json_value=False):
+    def __init__(self, items=(), *, headers=None, json_value=False, item_schema=None):
         super().__init__(_wrap(v, False, json_value) for v in items)
         self._raw = items
         self.headers = headers
+        self.item_schema = item_schema
+
+    def to_pandas(self, flatten=False):
+        """Return the items as a ``pandas.DataFrame`` (pandas imported on use).
+
+        Columns are in the schema's order with its types (integers, floats, booleans,
+        datetimes); ``flatten=True`` turns nested objects into dotted columns.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def json(self, snake_case=True):
         """Return the items as plain dicts (snake_case keys by default)."""
@@ -306,8 +315,9 @@ class PaginatedResponse:
         ``CIVIS_DYN_PROGRESS``).
     """
 
-    def __init__(self, fetch_page, start_page=1, *, progress=None):
+    def __init__(self, fetch_page, start_page=1, *, progress=None, item_schema=None):
         self._fetch_page = fetch_page
+        self.item_schema = item_schema
         self._progress = progress
         self._bar = None
         self._page = start_page
@@ -364,6 +374,13 @@ class PaginatedResponse:
         total = _header_int(self.headers, "X-Pagination-Total-Entries")
         return _display.table_html(rows, total=total,
                                    title=f"PaginatedResponse, page {self._page - 1}")
+
+    def to_pandas(self, flatten=False):
+        """Consume the remaining items and return them as a ``pandas.DataFrame``.
+
+        See :meth:`ListResponse.to_pandas`.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
