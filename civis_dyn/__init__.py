@@ -33,6 +33,7 @@ from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
 from ._transport import RetryPolicy
 from ._version import __version__
+from .spec._validate import SchemaDriftWarning
 
 # name -> module of the features loaded on first use
 _LAZY = {
@@ -95,6 +96,7 @@ __all__ = [
     "PaginatedResponse",
     "Response",
     "RetryPolicy",
+    "SchemaDriftWarning",
     "SpecError",
     "__version__",
     "cache_api_spec",

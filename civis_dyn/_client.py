@@ -3,7 +3,7 @@
 from ._config import ClientConfig
 from ._errors import InvalidResponseError
 from ._meta import ClientMeta
-from ._resources import OperationMethod, resource_class, suggest
+from ._resources import OperationMethod, client_rules, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
 from ._transport import Transport, decode_json
 from .spec._source import load_api_spec_with_info
@@ -47,6 +47,10 @@ class APIClient:
     allow_insecure_http : bool, optional
         Allow sending the key over plain ``http://`` to a host that is not
         loopback.
+    parameter_validation : bool, optional
+        Check arguments against the schema before sending (default True).
+        False sends them as given (only made JSON), as botocore's option of
+        the same name does: for when the schema lags behind the API.
 
     Attributes
     ----------
@@ -59,12 +63,13 @@ class APIClient:
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
-                 timeout=None, transport=None, allow_insecure_http=False):
+                 timeout=None, transport=None, allow_insecure_http=False,
+                 parameter_validation=True):
         config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, return_type=return_type, api_version=api_version,
             local_api_spec=local_api_spec, force_refresh_api_spec=force_refresh_api_spec,
             retries=retries, user_agent=user_agent, timeout=timeout,
-            allow_insecure_http=allow_insecure_http)
+            allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation)
         if transport is None:
             transport = Transport(config.base_url, config.api_key, user_agent=user_agent,
                                   retries=retries, timeout=timeout,
@@ -138,7 +143,7 @@ class APIClient:
         """Call a bound resource method with ``return_type`` instead of the client's."""
         function = getattr(method, "__func__", None)
         if isinstance(function, OperationMethod):
-            path, query, body, iterator = function.bind(args, kwargs)
+            path, query, body, iterator = function.bind(args, kwargs, client_rules(self))
             return self._call(function.operation, path, query, body, iterator, return_type)
         return method(*args, **kwargs)
 

@@ -43,6 +43,9 @@ class ClientConfig:
     user_agent : str or None
     timeout : float, tuple or None
     allow_insecure_http : bool
+    parameter_validation : bool
+        Check call arguments against the schema before sending (False:
+        values are sent as given, only made JSON).
     """
 
     api_key: str | None = field(default=None, repr=False, compare=False)
@@ -55,6 +58,7 @@ class ClientConfig:
     user_agent: str | None = None
     timeout: object = None
     allow_insecure_http: bool = False
+    parameter_validation: bool = True
 
     @classmethod
     def resolve(cls, *, api_key=None, base_url=None, return_type="snake", environ=None, **settings):

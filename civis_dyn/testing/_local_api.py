@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from ..spec._source import bundled_spec_path
 from ._faults import Fault, Faults, _norm
 from ._schema import Router
 from ._store import ApiError, Store
@@ -59,7 +60,6 @@ __all__ = ["Fault", "Faults", "LocalCivisAPI", "RequestRecord", "serve"]
 
 log = logging.getLogger("civis_dyn.testing.local_api")
 
-_BUNDLED = "civis_api_spec.json"
 _MAX_BODY = 64 * 1024 * 1024
 _JSON = "application/json; charset=utf-8"
 _HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -82,28 +82,12 @@ class RequestRecord(NamedTuple):
     status: int | None
 
 
-def _bundled_spec_path() -> Path | None:
-    candidates = []
-    try:
-        from importlib.resources import files
-
-        base = files("civis_dyn.schemas")
-        candidates += [Path(str(base / _BUNDLED)), Path(str(base / (_BUNDLED + ".gz")))]
-    except (ModuleNotFoundError, TypeError):
-        pass
-    repo = Path(__file__).resolve().parents[2] / "schemas"
-    candidates += [repo / _BUNDLED, repo / (_BUNDLED + ".gz")]
-    return next((c for c in candidates if c.is_file()), None)
-
-
 def _load_spec(spec):
     """Return ``(parsed, raw_bytes, mtime or None)`` for any accepted ``spec``."""
     if spec is None:
-        path = _bundled_spec_path()
-        if path is None:
-            raise FileNotFoundError(
-                "no bundled schema (schemas/civis_api_spec.json) was found; pass spec=")
-        spec = path
+        spec = Path(str(bundled_spec_path()))
+        if not spec.is_file():
+            raise FileNotFoundError(f"no bundled schema was found at {spec}; pass spec=")
     if isinstance(spec, dict):
         return spec, json.dumps(spec, separators=(",", ":")).encode(), None
     if isinstance(spec, (bytes, bytearray)):
