@@ -52,10 +52,11 @@ class Extension:
     target : str
         ``"module:function"``; the function takes the resource as its first
         argument.
-    requires : tuple of tuple of str
+    requires : tuple of tuple of str, or callable
         Alternatives: the extension applies when the resource has every
         method of at least one tuple (empty: every resource). A name with
         ``*`` is a pattern matched against the method names (``list_*_runs``).
+        Or a predicate ``requires(spec, resource) -> bool``.
     """
 
     __slots__ = ("name", "target", "requires")
@@ -63,10 +64,13 @@ class Extension:
     def __init__(self, name, target, requires=()):
         self.name = name
         self.target = target
-        self.requires = tuple(tuple(group) for group in requires)
+        self.requires = requires if callable(requires) else tuple(tuple(g) for g in requires)
 
-    def applies(self, methods):
-        """True when a resource with these method names gets this extension."""
+    def applies(self, spec, resource):
+        """True when ``resource`` of ``spec`` gets this extension."""
+        if callable(self.requires):
+            return bool(self.requires(spec, resource))
+        methods = spec.index.get(resource, ())
         return not self.requires or any(all(_has_method(methods, m) for m in group)
                                         for group in self.requires)
 
@@ -97,7 +101,7 @@ def register_extension(name, target, requires=()):
 
 def _extension(spec, resource, name):
     extension = _EXTENSIONS.get(name)
-    if extension is None or not extension.applies(spec.index.get(resource, ())):
+    if extension is None or not extension.applies(spec, resource):
         return None
     return extension
 
@@ -137,7 +141,8 @@ class ResourceType(type):
         """API method names plus the extensions that apply to this resource."""
         spec = cls._spec
         methods = spec.index.get(cls._resource, {})
-        extra = [e.name for e in _EXTENSIONS.values() if e.name not in methods and e.applies(methods)]
+        extra = [e.name for e in _EXTENSIONS.values()
+                 if e.name not in methods and e.applies(spec, cls._resource)]
         return sorted([*methods, *extra])
 
     def __dir__(cls):
