@@ -311,6 +311,7 @@ class Binder:
             if value is None:
                 continue
             param = self.params[name]
+            check_shape(value, label, name)
             value = check_value(value, param.schema, self.spec, label, name)
             if param.location == "path":
                 text = str(value)
@@ -358,6 +359,8 @@ def check_value(value, schema, spec, label, where):
     """
     kind = schema.get("type")
     enum = schema.get("enum")
+    if kind == "integer":
+        _check_int64(value, label, where)
     if enum is not None and value not in enum:
         raise ArgumentValueError(f"{label} argument {where!r} must be one of "
                                  f"{', '.join(map(repr, enum))}; got {value!r}")
@@ -391,6 +394,54 @@ def check_value(value, schema, spec, label, where):
         return _check_json(value, label, where)
     raise ArgumentTypeError(f"{label} argument {where!r} must be {_TYPE_NAMES.get(kind, kind)}, "
                             f"not {type(value).__name__}")
+
+
+MAX_DEPTH = 100          # nesting levels an argument may have (JSON parsers commonly stop there)
+_MAX_INT_BITS = 13_000   # about 3,900 digits: below Python's int <-> str limit (4,300)
+_INT64 = 1 << 63
+
+
+def check_shape(value, label, where):
+    """Refuse an argument that cannot become JSON: too deep, circular, or with a huge int.
+
+    Walks ``value`` without recursion, so a deep or circular argument fails with
+    :class:`ArgumentValueError` naming the method and parameter, never with a
+    RecursionError.
+    """
+    stack = [(value, 0, ())]
+    while stack:
+        node, depth, parents = stack.pop()
+        if isinstance(node, int) and not isinstance(node, bool):
+            if node.bit_length() > _MAX_INT_BITS:
+                raise ArgumentValueError(f"{label} argument {where!r} holds an int of "
+                                         f"{node.bit_length()} bits, too large to send")
+            continue
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        if id(node) in parents:
+            raise ArgumentValueError(f"{label} argument {where!r} is circular: it contains itself")
+        if depth >= MAX_DEPTH:
+            raise ArgumentValueError(f"{label} argument {where!r} is nested more than "
+                                     f"{MAX_DEPTH} levels deep")
+        inner = parents + (id(node),)
+        stack.extend((child, depth + 1, inner) for child in children
+                     if isinstance(child, (dict, list, tuple, int)))
+
+
+def _check_int64(value, label, where):
+    """Refuse an integer (or integer text) outside the signed 64-bit range the API stores."""
+    if isinstance(value, str):
+        text = value.strip().lstrip("-")
+        if len(text) > 19 and text.isdigit() and text.isascii():
+            raise ArgumentValueError(f"{label} argument {where!r} is out of range "
+                                     f"(a 64-bit integer); got {len(text)} digits")
+    elif isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        raise ArgumentValueError(f"{label} argument {where!r} is out of range (a 64-bit "
+                                 f"integer); got an int of {value.bit_length()} bits")
 
 
 def _check_object(value, schema, spec, label, where):
