@@ -51,6 +51,10 @@ class APIClient:
         Check arguments against the schema before sending (default True).
         False sends them as given (only made JSON), as botocore's option of
         the same name does: for when the schema lags behind the API.
+    max_schema_bytes, max_response_bytes : int, optional
+        Largest schema and response body accepted, decoded (default: env
+        ``CIVIS_DYN_MAX_SCHEMA_BYTES`` and ``CIVIS_DYN_MAX_RESPONSE_BYTES``,
+        else 64 MiB and 256 MiB).
 
     Attributes
     ----------
@@ -64,21 +68,24 @@ class APIClient:
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
                  timeout=None, transport=None, allow_insecure_http=False,
-                 parameter_validation=True):
+                 parameter_validation=True, max_schema_bytes=None, max_response_bytes=None):
         config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, return_type=return_type, api_version=api_version,
             local_api_spec=local_api_spec, force_refresh_api_spec=force_refresh_api_spec,
             retries=retries, user_agent=user_agent, timeout=timeout,
-            allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation)
+            allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation,
+            max_schema_bytes=max_schema_bytes, max_response_bytes=max_response_bytes)
         if transport is None:
             transport = Transport(config.base_url, config.api_key, user_agent=user_agent,
                                   retries=retries, timeout=timeout,
-                                  allow_insecure_http=allow_insecure_http)
+                                  allow_insecure_http=allow_insecure_http,
+                                  max_response_bytes=max_response_bytes)
         config = config.replace(base_url=transport.base_url)
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=transport, api_version=api_version,
             force_refresh=force_refresh_api_spec,
-            key_fingerprint=getattr(transport, "key_fingerprint", None))
+            key_fingerprint=getattr(transport, "key_fingerprint", None),
+            max_schema_bytes=max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                transport)
         self._spec = spec

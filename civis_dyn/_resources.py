@@ -25,6 +25,7 @@ from .spec._validate import (
     SchemaDriftWarning,
     argument_rules,
     check,
+    check_shape,
     format_path,
 )
 
@@ -409,6 +410,7 @@ class Binder:
 
     def _check(self, value, schema, name, rules, drift):
         try:
+            check_shape(value, (name,))
             return check(value, schema, self.spec, rules, (name,), drift, f"{self.label} argument")
         except Mismatch as exc:
             raise argument_error(self.label, exc) from None
