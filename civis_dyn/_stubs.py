@@ -63,7 +63,8 @@ LAYOUTS = ("typings", "package")
 _MARK = "\x00"                  # placeholder for the module prefix of a name in types.pyi
 _KEEP_CASE = frozenset({"arguments", "environmentVariables"})   # nested keys keep their case
 _STRING_FORMATS = {"date-time": "datetime.datetime", "date": "datetime.date", "time": "datetime.time"}
-_SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "string": "str"}
+_SCALARS = {"integer": "builtins.int", "number": "builtins.float", "boolean": "builtins.bool",
+            "string": "builtins.str"}
 _ANY = "typing.Any"
 _UNTYPED = "civis_dyn._response.UntypedResponse"
 _RESPONSE = "civis_dyn._response.Response"
@@ -156,7 +157,8 @@ class TypeCatalog:
         name = names.get(key)
         if name is None:
             base = ref.rsplit("/", 1)[-1] if ref is not None else hint
-            name = self._unique(base + ("Input" if kind == "in" else ""))
+            suffix = "Input" if kind == "in" and not base.endswith("Input") else ""
+            name = self._unique(base + suffix)
             names[key] = name
             item = table[name] = _Type(name, schema, where)
             self._todo.append((kind, item))
@@ -197,13 +199,13 @@ class TypeCatalog:
             return f"typing.Sequence[{self.in_type(items, hint + 'Item', where + '.items')}]"
         if _is_object(schema):
             if not schema.get("properties"):
-                return "builtins.dict[str, typing.Any]"
+                return "builtins.dict[builtins.str, typing.Any]"
             if ref is not None and not ref.startswith("#/definitions/"):
                 ref = None
             return self._register("in", ref, schema, hint, where)
         if kind == "string":
             fmt = _STRING_FORMATS.get(schema.get("format"))
-            return f"str | {fmt}" if fmt else "str"
+            return f"builtins.str | {fmt}" if fmt else "builtins.str"
         return _SCALARS.get(kind, _ANY)
 
     def _fill(self, kind, item):
@@ -226,7 +228,7 @@ class TypeCatalog:
                 fields.append((camel_to_snake(wire), wire, annotation, description, fmt))
             else:
                 if wire in _KEEP_CASE and _is_object(prop):
-                    annotation = "builtins.dict[str, typing.Any]"
+                    annotation = "builtins.dict[builtins.str, typing.Any]"
                 else:
                     annotation = self.in_type(node, hint, here)
                 fields.append((camel_to_snake(wire), wire, _optional(annotation), description, fmt))
@@ -252,7 +254,7 @@ class TypeCatalog:
             else:
                 node, where = p.schema, f"{op.location}.parameters.{p.wire_name}"
             if p.location == "body" and p.wire_name in _KEEP_CASE and _is_object(p.schema):
-                annotation = "builtins.dict[str, typing.Any]"
+                annotation = "builtins.dict[builtins.str, typing.Any]"
             else:
                 annotation = self.in_type(node, hint + _cap_words(p.wire_name), where)
             out.append((p, annotation))
@@ -401,7 +403,7 @@ def _render_method(op, params, returns, prefix):
             ("iterator: typing.Literal[True]", f"civis_dyn._response.PaginatedResponse[{item}]"),
             ("iterator: typing.Literal[False] | None = None",
              f"civis_dyn._response.ListResponse[{item}]"),
-            ("iterator: bool | None = None",
+            ("iterator: builtins.bool | None = None",
              f"civis_dyn._response.ListResponse[{item}] | civis_dyn._response.PaginatedResponse[{item}]"),
         ]
         out = []
@@ -782,10 +784,8 @@ def installed_stubs():
 
 
 def _in_site_packages(directory):
-    import sysconfig
-
-    paths = {os.path.realpath(p) for p in sysconfig.get_paths().values()}
-    return os.path.realpath(directory.parent) in paths
+    """True for ``.../site-packages/civis_dyn-stubs`` (no sysconfig: this runs in every client)."""
+    return directory.parent.name in ("site-packages", "dist-packages")
 
 
 def check_installed_stubs(spec):
@@ -826,7 +826,7 @@ def note_spec_in_use(spec):
     _IN_USE["spec"] = spec
     try:
         check_installed_stubs(spec)
-    except (OSError, ValueError):   # a check must never break a client
+    except Exception:   # a check must never break a client  # noqa: BLE001
         pass
 
 
