@@ -5,6 +5,7 @@ from ._errors import InvalidResponseError
 from ._meta import ClientMeta
 from ._resources import OperationMethod, client_rules, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
+from ._stubs import note_spec_in_use
 from ._transport import Transport, decode_json
 from .spec._source import load_api_spec_with_info
 
@@ -92,6 +93,7 @@ class APIClient:
         self._transport = transport
         self._return_type = config.return_type
         self.last_response = None
+        note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
     def __getattr__(self, name):
