@@ -18,10 +18,10 @@ import fnmatch
 import math
 import re
 import types
-import warnings
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
+from ._warnings import warn_user
 from .spec._naming import camel_to_snake
 
 __all__ = [
@@ -144,9 +144,14 @@ class ResourceType(type):
 
 
 class Resource(metaclass=ResourceType):
-    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``)."""
+    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``).
 
-    __slots__ = ("_client",)
+    A method can be replaced on one resource instance (``client.tables.list =
+    Mock()``, ``mock.patch.object(client.jobs, "get")``): the instance's own
+    attribute wins over the synthesized method, for that client only.
+    """
+
+    __slots__ = ("_client", "__dict__")
 
     def __init__(self, client):
         self._client = client
@@ -244,11 +249,9 @@ class OperationMethod:
     def __call__(self, resource, *args, **kwargs):
         op = self.operation
         if op.alias_of:
-            warnings.warn(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead")
         elif op.deprecation:
-            warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated: {op.deprecation}")
         path, query, body, iterator = self.bind(args, kwargs)
         return resource._client._call(op, path, query, body, iterator)
 
