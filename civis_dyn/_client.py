@@ -2,6 +2,7 @@
 
 from ._config import ClientConfig
 from ._errors import InvalidResponseError
+from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._resources import OperationMethod, client_rules, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
@@ -12,7 +13,7 @@ from .spec._source import load_api_spec_with_info
 __all__ = ["APIClient"]
 
 
-class APIClient:
+class APIClient(ClientLookups):
     """The Civis API client, synthesized from the API's schema.
 
     Every resource of the schema is an attribute (``client.jobs``,
@@ -64,6 +65,14 @@ class APIClient:
     meta : ClientMeta
         The schema model, settings and transport the client is made of (for
         code built on top of the client).
+
+    Notes
+    -----
+    civis-python's helpers are here too (see :class:`~civis_dyn._lookups.ClientLookups`):
+    ``username``, ``feature_flags``, ``default_credential``,
+    ``default_database_credential_id``, ``get_database_id``,
+    ``get_database_credential_id``, ``get_table_id``, ``get_storage_host_id``
+    and ``get_aws_credential_id``.
     """
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,

@@ -15,10 +15,10 @@ docstring rendered only when first read.
 import difflib
 import fnmatch
 import types
-import warnings
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
+from ._warnings import warn_user
 from .spec._validate import (
     ARGUMENTS,
     Mismatch,
@@ -154,9 +154,14 @@ class ResourceType(type):
 
 
 class Resource(metaclass=ResourceType):
-    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``)."""
+    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``).
 
-    __slots__ = ("_client",)
+    A method can be replaced on one resource instance (``client.tables.list =
+    Mock()``, ``mock.patch.object(client.jobs, "get")``): the instance's own
+    attribute wins over the synthesized method, for that client only.
+    """
+
+    __slots__ = ("_client", "__dict__")
 
     def __init__(self, client):
         self._client = client
@@ -254,11 +259,9 @@ class OperationMethod:
     def __call__(self, resource, *args, **kwargs):
         op = self.operation
         if op.alias_of:
-            warnings.warn(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead")
         elif op.deprecation:
-            warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated: {op.deprecation}")
         client = resource._client
         path, query, body, iterator = self.bind(args, kwargs, client_rules(client))
         return client._call(op, path, query, body, iterator)
@@ -441,19 +444,8 @@ def _warn_drift(label, drift):
             lines.append(f"{'field' if mismatch.path else 'parameter'} {where!r}")
         else:
             lines.append(f"{format_path(mismatch.path)!r} {mismatch.problem}")
-    warnings.warn(f"{label}: the schema in use (the bundled or a stale one) does not know "
-                  f"{'; '.join(lines)}. Sent as given: the API may know it",
-                  SchemaDriftWarning, stacklevel=_user_stacklevel())
-
-
-def _user_stacklevel():
-    """The ``stacklevel`` that points a warning at the first frame outside civis_dyn."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("civis_dyn"):
-        frame, level = frame.f_back, level + 1
-    return level
+    warn_user(f"{label}: the schema in use (the bundled or a stale one) does not know "
+              f"{'; '.join(lines)}. Sent as given: the API may know it", SchemaDriftWarning)
 
 
 def query_items(wire, value):
