@@ -387,7 +387,8 @@ def _check_object(value, schema, spec, rules, path, drift, context):
         if not isinstance(key, str):
             raise Mismatch(path, f"has a non-string key {key!r}", "key")
         where = (*path, key)
-        wire = key if key in properties else by_snake.get(camel_to_snake(key))
+        # the API reads any spelling whose snake_case is the field's (partitionSchema_name)
+        wire = key if key in properties else by_snake.get(camel_to_snake(key) if rules.lenient else key)
         if wire is None:
             if extra_schema is not None:
                 out[key] = check(item, extra_schema, spec, rules, where, drift, context)
