@@ -68,6 +68,9 @@ FILE_LIFETIME = 30 * 24 * 3600
 #: The database every local API starts with.
 DEFAULT_DATABASE = {"id": 1, "name": "local", "adapter": "sqlite", "databaseName": "local",
                     "host": "127.0.0.1", "port": 0, "managed": True}
+#: The user's default credential for it.
+DEFAULT_CREDENTIAL = {"id": 1, "name": "local", "type": "Database", "username": "local",
+                      "remoteHostId": 1, "remoteHostName": "local", "default": True}
 #: Project fields listing objects of a collection (by path prefix).
 PROJECT_FIELDS = (("/scripts", "scripts"), ("/imports", "imports"), ("/exports", "exports"),
                   ("/files", "files"), ("/tables", "tables"), ("/models", "models"),
@@ -151,6 +154,8 @@ class DataFeatures:
         }
         if "/databases" in store.tops and not store.top.get("/databases"):
             store.seed("/databases", dict(DEFAULT_DATABASE))
+        if "/credentials" in store.tops and not store.top.get("/credentials"):
+            store.seed("/credentials", dict(DEFAULT_CREDENTIAL))
 
     # -- dispatch -------------------------------------------------------------
     def hook(self, route):
@@ -670,6 +675,8 @@ class DataFeatures:
                 if key in {str(k) for k in node.links.get("projects", {})}:
                     data = dict(self.store.view(node, now))
                     data.setdefault("type", _type_of(top))
+                    if top == "/files":
+                        data.setdefault("fileName", data.get("name"))
                     found.setdefault(field, []).append(data)
         for field, rows in found.items():
             item = self.store.index.resolve(props[field]).get("items")
