@@ -15,16 +15,17 @@ docstring rendered only when first read.
 import difflib
 import fnmatch
 import types
-import warnings
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
+from ._warnings import warn_user
 from .spec._validate import (
     ARGUMENTS,
     Mismatch,
     SchemaDriftWarning,
     argument_rules,
     check,
+    check_shape,
     format_path,
 )
 
@@ -52,10 +53,11 @@ class Extension:
     target : str
         ``"module:function"``; the function takes the resource as its first
         argument.
-    requires : tuple of tuple of str
+    requires : tuple of tuple of str, or callable
         Alternatives: the extension applies when the resource has every
         method of at least one tuple (empty: every resource). A name with
         ``*`` is a pattern matched against the method names (``list_*_runs``).
+        Or a predicate ``requires(spec, resource) -> bool``.
     """
 
     __slots__ = ("name", "target", "requires")
@@ -63,10 +65,13 @@ class Extension:
     def __init__(self, name, target, requires=()):
         self.name = name
         self.target = target
-        self.requires = tuple(tuple(group) for group in requires)
+        self.requires = requires if callable(requires) else tuple(tuple(g) for g in requires)
 
-    def applies(self, methods):
-        """True when a resource with these method names gets this extension."""
+    def applies(self, spec, resource):
+        """True when ``resource`` of ``spec`` gets this extension."""
+        if callable(self.requires):
+            return bool(self.requires(spec, resource))
+        methods = spec.index.get(resource, ())
         return not self.requires or any(all(_has_method(methods, m) for m in group)
                                         for group in self.requires)
 
@@ -97,7 +102,7 @@ def register_extension(name, target, requires=()):
 
 def _extension(spec, resource, name):
     extension = _EXTENSIONS.get(name)
-    if extension is None or not extension.applies(spec.index.get(resource, ())):
+    if extension is None or not extension.applies(spec, resource):
         return None
     return extension
 
@@ -137,7 +142,8 @@ class ResourceType(type):
         """API method names plus the extensions that apply to this resource."""
         spec = cls._spec
         methods = spec.index.get(cls._resource, {})
-        extra = [e.name for e in _EXTENSIONS.values() if e.name not in methods and e.applies(methods)]
+        extra = [e.name for e in _EXTENSIONS.values()
+                 if e.name not in methods and e.applies(spec, cls._resource)]
         return sorted([*methods, *extra])
 
     def __dir__(cls):
@@ -148,9 +154,14 @@ class ResourceType(type):
 
 
 class Resource(metaclass=ResourceType):
-    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``)."""
+    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``).
 
-    __slots__ = ("_client",)
+    A method can be replaced on one resource instance (``client.tables.list =
+    Mock()``, ``mock.patch.object(client.jobs, "get")``): the instance's own
+    attribute wins over the synthesized method, for that client only.
+    """
+
+    __slots__ = ("_client", "__dict__")
 
     def __init__(self, client):
         self._client = client
@@ -248,11 +259,9 @@ class OperationMethod:
     def __call__(self, resource, *args, **kwargs):
         op = self.operation
         if op.alias_of:
-            warnings.warn(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead")
         elif op.deprecation:
-            warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated: {op.deprecation}")
         client = resource._client
         path, query, body, iterator = self.bind(args, kwargs, client_rules(client))
         return client._call(op, path, query, body, iterator)
@@ -404,6 +413,7 @@ class Binder:
 
     def _check(self, value, schema, name, rules, drift):
         try:
+            check_shape(value, (name,))
             return check(value, schema, self.spec, rules, (name,), drift, f"{self.label} argument")
         except Mismatch as exc:
             raise argument_error(self.label, exc) from None
@@ -434,19 +444,8 @@ def _warn_drift(label, drift):
             lines.append(f"{'field' if mismatch.path else 'parameter'} {where!r}")
         else:
             lines.append(f"{format_path(mismatch.path)!r} {mismatch.problem}")
-    warnings.warn(f"{label}: the schema in use (the bundled or a stale one) does not know "
-                  f"{'; '.join(lines)}. Sent as given: the API may know it",
-                  SchemaDriftWarning, stacklevel=_user_stacklevel())
-
-
-def _user_stacklevel():
-    """The ``stacklevel`` that points a warning at the first frame outside civis_dyn."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("civis_dyn"):
-        frame, level = frame.f_back, level + 1
-    return level
+    warn_user(f"{label}: the schema in use (the bundled or a stale one) does not know "
+              f"{'; '.join(lines)}. Sent as given: the API may know it", SchemaDriftWarning)
 
 
 def query_items(wire, value):

@@ -418,6 +418,9 @@ class ApiSpec:
                 document = json.loads(self._raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise SpecError(f"{where}: the schema is not valid JSON ({exc})") from None
+            except RecursionError:
+                raise SpecError(f"{where}: the schema is nested too deeply to be "
+                                f"parsed") from None
             if not isinstance(document, dict):
                 raise SpecError(f"{where}: the schema must be a JSON object")
             self._document = document

@@ -40,6 +40,7 @@ __all__ = [
     "SchemaDriftWarning",
     "argument_rules",
     "check",
+    "check_shape",
     "format_path",
     "plain_json",
 ]
@@ -274,6 +275,7 @@ def check(value, schema, spec, rules, path=(), drift=None, context="schema of"):
         _drift(rules, drift, Mismatch(path, f"must be one of {', '.join(map(repr, enum))}; "
                                             f"got {value!r}", "value"))
     if kind == "integer":
+        _check_int64(value, path)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and rules.lenient and _INTEGER_TEXT.fullmatch(value.strip()):
@@ -310,6 +312,52 @@ def check(value, schema, spec, rules, path=(), drift=None, context="schema of"):
     if not rules.types:
         return plain_json(value, path, rules.convert)
     raise Mismatch(path, f"must be {_TYPE_NAMES.get(kind, kind)}, not {type(value).__name__}")
+
+
+MAX_DEPTH = 100          # nesting levels an argument may have (JSON parsers commonly stop there)
+_MAX_INT_BITS = 13_000   # about 3,900 digits: below Python's int <-> str limit (4,300)
+_INT64 = 1 << 63
+
+
+def check_shape(value, path=()):
+    """Refuse a value that cannot become JSON: too deep, circular, or with a huge int.
+
+    Walks ``value`` without recursion, so a deep or circular value fails with a
+    :class:`Mismatch`, never with a RecursionError.
+    """
+    stack = [(value, 0, ())]
+    while stack:
+        node, depth, parents = stack.pop()
+        if isinstance(node, int) and not isinstance(node, bool):
+            if node.bit_length() > _MAX_INT_BITS:
+                raise Mismatch(path, f"holds an int of {node.bit_length()} bits, too large "
+                                     f"to send", "value")
+            continue
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        if id(node) in parents:
+            raise Mismatch(path, "is circular: it contains itself", "value")
+        if depth >= MAX_DEPTH:
+            raise Mismatch(path, f"is nested more than {MAX_DEPTH} levels deep", "value")
+        inner = parents + (id(node),)
+        stack.extend((child, depth + 1, inner) for child in children
+                     if isinstance(child, (dict, list, tuple, int)))
+
+
+def _check_int64(value, path):
+    """Refuse an integer (or integer text) outside the signed 64-bit range the API stores."""
+    if isinstance(value, str):
+        text = value.strip().lstrip("-")
+        if len(text) > 19 and text.isdigit() and text.isascii():
+            raise Mismatch(path, f"is out of range (a 64-bit integer); got {len(text)} digits",
+                           "value")
+    elif isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        raise Mismatch(path, f"is out of range (a 64-bit integer); got an int of "
+                             f"{value.bit_length()} bits", "value")
 
 
 def _number_text(value):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from scaffold.clock import FakeClock
 
 from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI
 
@@ -170,24 +171,6 @@ MINI = {
                            owners=_ref("ShareSet"), totalUserShares=I, totalGroupShares=I),
     },
 }
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
-
-    def advance(self, seconds):
-        self.t += seconds
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
