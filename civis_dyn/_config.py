@@ -15,6 +15,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from ._errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["ClientConfig", "DEFAULT_BASE_URL", "RETURN_TYPES"]
 
 DEFAULT_BASE_URL = "https://api.civisanalytics.com/"
@@ -39,7 +41,7 @@ class ClientConfig:
     local_api_spec : str, PathLike, dict or None
     force_refresh_api_spec : bool
     retries : object
-        What was passed as ``retries=`` (the transport coerces it).
+        What was passed as ``retries=`` (see :meth:`RetryPolicy.coerce`).
     user_agent : str or None
     timeout : float, tuple or None
     allow_insecure_http : bool
@@ -73,24 +75,24 @@ class ClientConfig:
 
         Raises
         ------
-        ValueError
-            For an unknown ``return_type``.
-        TypeError
-            For an unknown setting, or a ``base_url`` that is not a str.
+        ArgumentValueError
+            For an unknown ``return_type`` (a :class:`ValueError`).
+        ArgumentTypeError
+            For an unknown setting, or a ``base_url`` that is not a str (a :class:`TypeError`).
         """
         if return_type not in RETURN_TYPES:
-            raise ValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
+            raise ArgumentValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
                              f"not {return_type!r}")
         env = os.environ if environ is None else environ
         key = api_key or env.get(KEY_ENV) or None
         base = base_url or env.get(ENDPOINT_ENV) or DEFAULT_BASE_URL
         if not isinstance(base, str):
-            raise TypeError(f"base_url must be a str, not {type(base).__name__}")
+            raise ArgumentTypeError(f"base_url must be a str, not {type(base).__name__}")
         if not base.endswith("/"):
             base += "/"
         unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise TypeError(f"ClientConfig got unknown setting(s): {', '.join(sorted(unknown))}")
+            raise ArgumentTypeError(f"ClientConfig got unknown setting(s): {', '.join(sorted(unknown))}")
         return cls(api_key=key, base_url=base, return_type=return_type, **settings)
 
     def replace(self, **changes):

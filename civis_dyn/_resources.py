@@ -19,12 +19,14 @@ import math
 import re
 import types
 import warnings
+from typing import NamedTuple
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
 from .spec._naming import camel_to_snake
 
 __all__ = [
+    "BoundArguments",
     "OperationMethod",
     "Resource",
     "ResourceType",
@@ -161,6 +163,10 @@ class Resource(metaclass=ResourceType):
     def __repr__(self):
         return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
 
+    def __reduce__(self):
+        # the class is made at run time from the schema: rebuild through the client
+        return (getattr, (self._client, self._resource))
+
 
 def client_of(resource):
     """The :class:`~civis_dyn.APIClient` a resource instance (``client.jobs``) belongs to."""
@@ -173,6 +179,7 @@ def name_of(resource):
 
 
 _CLASS_REGISTRY_ATTR = "_resource_classes"
+_CLASSES_MODULE = "civis_dyn.resources"  # the public module that names the generated classes
 
 
 def resource_class(spec, resource):
@@ -191,7 +198,7 @@ def resource_class(spec, resource):
     if resource not in spec.index:
         raise AttributeError(f"The API has no resource {resource!r}.{suggest(resource, spec.index)}")
     cls = ResourceType(resource.title(), (Resource,), {
-        "__slots__": (), "__module__": "civis_dyn.resources",
+        "__slots__": (), "__module__": _CLASSES_MODULE,
         "__doc__": f"The ``{resource}`` resource of the Civis API.",
         "_spec": spec, "_resource": resource,
     })
@@ -216,7 +223,7 @@ class OperationMethod:
         self.operation = operation
         self.__name__ = operation.name
         self.__qualname__ = f"{class_name}.{operation.name}"
-        self.__module__ = "civis_dyn.resources"
+        self.__module__ = _CLASSES_MODULE
         self._label = f"{operation.resource}.{operation.name}()"
         self._binder = None
 
@@ -249,15 +256,27 @@ class OperationMethod:
         elif op.deprecation:
             warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
                           FutureWarning, stacklevel=3)
-        path, query, body, iterator = self.bind(args, kwargs)
-        return resource._client._call(op, path, query, body, iterator)
+        return resource._client.meta.invoke(op, self.bind(args, kwargs))
 
     def bind(self, args, kwargs):
-        """Check a call's arguments: ``(path, query, body, iterator)``, see :meth:`Binder.bind`."""
+        """Check a call's arguments: a :class:`BoundArguments`, see :meth:`Binder.bind`."""
         binder = self._binder
         if binder is None:
             binder = self._binder = Binder(self.operation, self._label)
         return binder.bind(args, kwargs)
+
+
+class BoundArguments(NamedTuple):
+    """One call's checked arguments, split by where they go in the request."""
+
+    path: str
+    """The API path with its values quoted (``/jobs/1``)."""
+    query: dict
+    """Query parameters by wire name (list values under ``name[]``)."""
+    body: dict | None
+    """The JSON body, or None when the operation takes none."""
+    iterator: bool
+    """True for ``iterator=True``: iterate every page."""
 
 
 class Binder:
@@ -273,19 +292,21 @@ class Binder:
         self.has_body = any(p.location == "body" for p in op.parameters)
 
     def bind(self, args, kwargs):
-        """Return ``(path, query, body, iterator)`` for one call.
+        """Return the :class:`BoundArguments` of one call.
 
         Raises
         ------
-        TypeError
-            For a missing, unexpected or duplicated argument, or a wrong type.
-        ValueError
-            For a value outside an ``enum``.
+        ArgumentTypeError
+            For a missing, unexpected or duplicated argument, or a wrong type
+            (a :class:`TypeError`).
+        ArgumentValueError
+            For a value outside an ``enum`` (a :class:`ValueError`).
         """
         label = self.label
         if len(args) > len(self.positional):
-            raise TypeError(f"{label} takes {len(self.positional)} positional argument(s) but "
-                            f"{len(args)} were given (optional arguments are keyword-only)")
+            raise ArgumentTypeError(f"{label} takes {len(self.positional)} positional argument(s) "
+                                    f"but {len(args)} were given (optional arguments are "
+                                    f"keyword-only)")
         values = dict(zip(self.positional, args))
         iterator = None
         for name, value in kwargs.items():
@@ -294,14 +315,15 @@ class Binder:
                 continue
             if name not in self.params:
                 hint = suggest(name, list(self.params) + (["iterator"] if self.paginated else []))
-                raise TypeError(f"{label} got an unexpected keyword argument {name!r}.{hint}")
+                raise ArgumentTypeError(f"{label} got an unexpected keyword argument "
+                                        f"{name!r}.{hint}")
             if name in values:
-                raise TypeError(f"{label} got multiple values for argument {name!r}")
+                raise ArgumentTypeError(f"{label} got multiple values for argument {name!r}")
             values[name] = value
         missing = [n for n in self.positional if values.get(n) is None]
         if missing:
             names = ", ".join(repr(n) for n in missing)
-            raise TypeError(f"{label} missing required argument(s): {names}")
+            raise ArgumentTypeError(f"{label} missing required argument(s): {names}")
         if iterator is not None and not isinstance(iterator, bool):
             raise ArgumentTypeError(f"{label} argument 'iterator' must be a bool, "
                                     f"not {type(iterator).__name__}")
@@ -328,7 +350,7 @@ class Binder:
         path = self.path_template
         for wire, text in path_values.items():
             path = path.replace("{" + wire + "}", text)
-        return path, query, (body if body or self.has_body else None), bool(iterator)
+        return BoundArguments(path, query, body if body or self.has_body else None, bool(iterator))
 
 
 def _query_text(value):

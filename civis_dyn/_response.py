@@ -15,10 +15,10 @@ Conversion rules (as civis-python's):
 
 import copy
 
-from ._errors import CivisImmutableResponseError
+from ._errors import ArgumentTypeError, CivisImmutableResponseError
 from .spec._naming import camel_to_snake
 
-__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one"]
+__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", "wrap_json"]
 
 _KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables", "environment_variables"})
 _MISSING = object()
@@ -59,6 +59,20 @@ def _snake_json(value, keep_case=False, json_value=False):
     return value
 
 
+def wrap_json(data, headers=None, json_value=False):
+    """What an API method returns for decoded JSON ``data`` (``return_type="snake"``).
+
+    A :class:`ListResponse` for an array, a :class:`Response` for an object
+    or no content (None), the value itself for a bare JSON scalar.
+    ``json_value``: the answer of a ``json_values`` call (its ``value`` stays plain JSON).
+    """
+    if isinstance(data, list):
+        return ListResponse(data, headers=headers, json_value=json_value)
+    if data is None or isinstance(data, dict):
+        return Response(data, headers=headers, json_value=json_value)
+    return data
+
+
 def _rebuild(raw, headers, keep_case, json_value):
     return Response(raw, headers=headers, keep_case=keep_case, json_value=json_value)
 
@@ -86,7 +100,7 @@ class Response:
         if json_data is None:
             json_data = {}
         elif not isinstance(json_data, dict):
-            raise TypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
+            raise ArgumentTypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
         set_ = object.__setattr__
         set_(self, "_raw", json_data)
         set_(self, "_headers", headers)

@@ -377,7 +377,7 @@ def real_client(real_spec_path):
 
 
 def test_runnable_kinds_are_derived_from_the_schema(real_client):
-    spec = real_client._spec
+    spec = real_client.meta.spec
     scripts = run_endpoints(spec, "scripts")
     assert {"sql", "python3", "containers", "r", "javascript", "custom"} <= set(scripts)
     assert scripts["python3"].cancel == ("scripts", "delete_python3_runs")

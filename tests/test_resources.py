@@ -217,7 +217,8 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     assert b"sekrit" not in data
     monkeypatch.setenv("CIVIS_API_KEY", "from-env")
     clone = pickle.loads(data)
-    assert clone.meta.transport.session.headers["Authorization"] == "Bearer from-env"
+    assert clone.meta.config.api_key == "from-env"
+    assert "Authorization" not in clone.meta.transport.session.headers  # sent per request
     assert dir(clone.things) == dir(client.things)
 
 

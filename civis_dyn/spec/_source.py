@@ -45,7 +45,7 @@ from pathlib import Path
 import cachetools
 
 from .._files import write_atomically
-from .._transport import key_fingerprint
+from .._pipeline import key_fingerprint
 from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
@@ -239,8 +239,8 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
     local_api_spec : str, PathLike, dict or None
         A schema file or a parsed schema; None for the live schema (with a
         ``transport``) or the bundled one (without).
-    transport : Transport, optional
-        The client's transport: ``GET endpoints`` goes through its
+    transport : civis_dyn._pipeline.SyncDriver, optional
+        The client's request driver: ``GET endpoints`` goes through its
         ``request`` method, with its retries.
     api_version : str
         The API version; only ``"1.0"`` is served.
@@ -521,11 +521,11 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
         raise ValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
                          f"cannot be found (available: {', '.join(SUPPORTED_API_VERSIONS)})")
     from .._config import ClientConfig
-    from .._transport import Transport
+    from .._pipeline import SyncDriver
 
     config = ClientConfig.resolve(api_key=api_key, api_version=api_version)
     key = config.api_key
-    transport = Transport(config.base_url, key)
+    transport = SyncDriver.from_config(config)
     try:
         fetched = _download(transport, api_version, time.time)
         disk = DiskCache()
