@@ -46,7 +46,14 @@ import cachetools
 
 from .._files import write_atomically
 from .._pipeline import key_fingerprint
-from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
+from .._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    CivisAPIError,
+    CivisConnectionError,
+    InvalidResponseError,
+    SpecError,
+)
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
 from ._model import ApiSpec, SpecInfo
@@ -119,9 +126,9 @@ def spec_ttl(ttl=None):
         try:
             ttl = float(text)
         except ValueError:
-            raise ValueError(f"{TTL_ENV} must be a number of seconds >= 0, not {text!r}") from None
+            raise ArgumentValueError(f"{TTL_ENV} must be a number of seconds >= 0, not {text!r}") from None
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl >= 0:
-        raise ValueError(f"{where} must be a number of seconds >= 0, not {ttl!r}")
+        raise ArgumentValueError(f"{where} must be a number of seconds >= 0, not {ttl!r}")
     return float(ttl)
 
 
@@ -277,13 +284,13 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
         return _load_dict(local_api_spec), None
     if local_api_spec is not None:
         if not isinstance(local_api_spec, (str, os.PathLike)):
-            raise TypeError(f"local_api_spec must be a path or a dict, "
+            raise ArgumentTypeError(f"local_api_spec must be a path or a dict, "
                             f"not {type(local_api_spec).__name__}")
         return _load_file(os.fspath(local_api_spec), "file", cache)
     if transport is None or not key_fingerprint:
         return _load_bundle(cache)
     if api_version not in SUPPORTED_API_VERSIONS:
-        raise ValueError(f"API specification for api_version {api_version!r} cannot be found "
+        raise ArgumentValueError(f"API specification for api_version {api_version!r} cannot be found "
                          f"(available: {', '.join(SUPPORTED_API_VERSIONS)})")
     return _LiveLoad(transport, api_version, key_fingerprint, spec_ttl(ttl), cache, clock).run(
         force_refresh)
@@ -518,7 +525,7 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
         When the file (or the cache) cannot be written.
     """
     if api_version not in SUPPORTED_API_VERSIONS:
-        raise ValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
+        raise ArgumentValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
                          f"cannot be found (available: {', '.join(SUPPORTED_API_VERSIONS)})")
     from .._config import ClientConfig
     from .._pipeline import SyncDriver
