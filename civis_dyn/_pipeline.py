@@ -95,7 +95,8 @@ class RetryPolicy:
     max_attempts : int
         Attempts in all, the first included (default 10).
     max_elapsed : float
-        Seconds after the first attempt past which no retry starts (600).
+        The call's deadline: seconds after the first attempt started past
+        which no retry starts and no attempt runs on (600).
     idempotent_statuses : frozenset of int
         Statuses retried for GET, PUT, DELETE, HEAD and OPTIONS.
     other_statuses : frozenset of int
@@ -593,6 +594,20 @@ def decode_page(request, response):
     return items
 
 
+def within(request, remaining):
+    """``request`` with timeouts that end it within ``remaining`` seconds (the call's deadline).
+
+    The request itself when its connect + read timeouts already fit (the usual
+    case, at no cost).
+    """
+    connect, read = request.timeout
+    if connect + read <= remaining:
+        return request
+    remaining = max(remaining, 0.001)
+    connect = min(connect, remaining / 2)
+    return dataclasses.replace(request, timeout=(connect, remaining - connect))
+
+
 def give_up_error(request, error, attempts):
     """The error raised after the last attempt failed with ``error`` (no cause attached)."""
     what, sep, detail = str(error).partition(": ")  # "ReadTimeout: ..." as transports word it
@@ -614,6 +629,8 @@ class SyncDriver:
     transport : Transport
     defaults : RequestDefaults
     policy : RetryPolicy
+        Also the call's deadline: no attempt runs past ``max_elapsed``
+        seconds after the first started (see :func:`within`).
     """
 
     __slots__ = ("transport", "defaults", "retry_policy", "_networked")
@@ -688,7 +705,7 @@ class SyncDriver:
             attempt += 1
             error = response = None
             try:
-                response = transport.send(request)
+                response = transport.send(within(request, policy.max_elapsed - (clock() - started)))
             except CivisConnectionError as exc:
                 error = exc
             if response is not None and response.status in REDIRECTS:

@@ -15,11 +15,14 @@ reachable from an error holds the key.
 """
 
 import threading
+import time
 
 from ._errors import CivisConnectionError, CivisTimeoutError
 from ._http import HTTPResponse
 
 __all__ = ["HTTPTransport"]
+
+_CHUNK = 64 * 1024
 
 _requests = None  # imported on first use: ``import civis_dyn`` and exploring need no HTTP stack
 
@@ -36,6 +39,10 @@ def _http():
 
 class HTTPTransport:
     """A pooled, thread-safe HTTP transport over :class:`requests.Session`.
+
+    Each attempt ends within its request's connect + read timeout in all: a
+    server that trickles its answer cannot hold a call (requests' own read
+    timeout bounds each read, not the whole answer).
 
     Parameters
     ----------
@@ -86,14 +93,26 @@ class HTTPTransport:
             When no answer came (``reason`` and ``sent`` say why, see there).
         """
         session = self.session
+        connect, read = request.timeout
+        deadline = time.monotonic() + connect + read
         try:
             response = session.request(request.method, request.url, params=request.params,
                                        data=request.body, headers=request.headers,
-                                       timeout=request.timeout, allow_redirects=False)
+                                       timeout=request.timeout, allow_redirects=False,
+                                       stream=True)
+            try:
+                content = _read_body(response, deadline)
+            except BaseException:
+                response.close()  # the connection is not reused
+                raise
         except _http().exceptions.RequestException as exc:
             error = _connection_error(exc)
+        except _Overdue as exc:
+            error = CivisTimeoutError(f"ReadTimeout: {exc}", reason="timeout", sent=True)
+        except _urllib3_errors() as exc:
+            error = _body_error(exc)
         else:
-            return HTTPResponse(response.status_code, response.headers, response.content,
+            return HTTPResponse(response.status_code, response.headers, content,
                                 response.url, response.reason or "")
         raise error  # outside the except block: no __context__ holding requests' objects
 
@@ -119,6 +138,53 @@ class HTTPTransport:
 
     def __setstate__(self, state):
         self.__init__(pool_size=state["_pool_size"])
+
+
+class _Overdue(Exception):
+    """An answer still arriving when the attempt's time is up."""
+
+
+def _read_body(response, deadline):
+    """The whole body, unless it is still arriving at ``deadline`` (raises :class:`_Overdue`).
+
+    Reads what has arrived, a read at a time (each waits at most the read
+    timeout), so a server trickling bytes cannot keep an attempt alive longer
+    than connect + read timeout in all. A complete read gives the connection
+    back to the pool.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 1.x: whole chunks
+        reads = response.iter_content(_CHUNK)
+    else:
+        reads = iter(lambda: read1(_CHUNK, decode_content=True), b"")
+    chunks = []
+    for chunk in reads:
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Overdue(f"the answer was still arriving after the attempt's time "
+                           f"(connect + read timeout); {sum(map(len, chunks))} bytes read")
+    raw.release_conn()
+    return b"".join(chunks)
+
+
+def _urllib3_errors():
+    import urllib3
+
+    return urllib3.exceptions.HTTPError
+
+
+def _body_error(exc):
+    """Our error for a urllib3 failure while the body was read."""
+    import urllib3
+
+    name = type(exc).__name__
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return CivisTimeoutError(f"ReadTimeout: {_describe(exc)}", reason="timeout", sent=True)
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError)):
+        return CivisConnectionError(f"ChunkedEncodingError: {_describe(exc)}", reason="incomplete",
+                                    sent=True)
+    return CivisConnectionError(f"{name}: {_describe(exc)}", reason="reset", sent=True)
 
 
 def _connection_error(exc):
