@@ -26,12 +26,17 @@ from ._errors import (
     InvalidResponseError,
     MissingAPIKeyError,
     NotFoundError,
+    RedirectError,
     SpecError,
+    UnsupportedOperationError,
+    UsageError,
 )
+from ._http import HTTPRequest, HTTPResponse, Transport
 from ._lazy import lazy_exports as _lazy_exports
 from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
-from ._transport import RetryPolicy
+from ._pipeline import RetryPolicy
+from ._transport import HTTPTransport
 from .spec._runs import offers_runs as _offers_runs
 from ._version import __version__
 from .spec._validate import SchemaDriftWarning
@@ -85,16 +90,23 @@ __all__ = [
     "CivisRunTimeoutError",
     "CivisTimeoutError",
     "ContainerFuture",
+    "HTTPRequest",
+    "HTTPResponse",
+    "HTTPTransport",
     "InsecureTransportError",
     "InvalidResponseError",
     "ListResponse",
     "MissingAPIKeyError",
     "NotFoundError",
     "PaginatedResponse",
+    "RedirectError",
     "Response",
     "RetryPolicy",
     "SchemaDriftWarning",
     "SpecError",
+    "Transport",
+    "UnsupportedOperationError",
+    "UsageError",
     "__version__",
     "cache_api_spec",
     "find",

@@ -6,8 +6,10 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
 
     CivisDynError
     ├── SpecError (ValueError)               the schema is malformed
-    ├── ArgumentTypeError (TypeError)        a call's argument has the wrong type
-    ├── ArgumentValueError (ValueError)      a call's argument has a wrong value
+    ├── ArgumentTypeError (TypeError)        an argument has the wrong type
+    ├── ArgumentValueError (ValueError)      an argument has a wrong value
+    ├── UnsupportedOperationError (NotImplementedError)  the API offers no way to do it
+    ├── UsageError (RuntimeError)            a call made where it cannot work
     ├── MissingAPIKeyError (ValueError)      no API key to send
     ├── InsecureTransportError (ValueError)  the key would travel over plain http
     ├── CivisImmutableResponseError (TypeError)  a Response was written to
@@ -17,7 +19,8 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
     │   └── CivisTimeoutError (TimeoutError)     … because it took too long
     ├── CivisAPIError                        the API answered with an error
     │   ├── CivisAPIKeyError                 … 401: the key was refused
-    │   └── InvalidResponseError             … or with a body that is not JSON
+    │   ├── InvalidResponseError             … or with a body that is not JSON
+    │   └── RedirectError                    … or with a redirect that is not followed
     ├── CivisJobFailure                      a run ended in a failed state
     └── CivisRunTimeoutError (TimeoutError)  waiting for a run took too long
 
@@ -40,7 +43,10 @@ __all__ = [
     "InvalidResponseError",
     "MissingAPIKeyError",
     "NotFoundError",
+    "RedirectError",
     "SpecError",
+    "UnsupportedOperationError",
+    "UsageError",
 ]
 
 
@@ -53,11 +59,23 @@ class SpecError(CivisDynError, ValueError):
 
 
 class ArgumentTypeError(CivisDynError, TypeError):
-    """An argument of an API method has the wrong type for the schema."""
+    """An argument has the wrong type: of an API method (for the schema), the client or a helper.
+
+    Also raised for a call's missing, unexpected or repeated arguments, as
+    Python raises :class:`TypeError` for them.
+    """
 
 
 class ArgumentValueError(CivisDynError, ValueError):
-    """An argument of an API method has a value the schema does not allow."""
+    """An argument has a value that is not allowed (by the schema, or by the client)."""
+
+
+class UnsupportedOperationError(CivisDynError, NotImplementedError):
+    """What was asked has no endpoint in the API's schema (e.g. a run kind without outputs)."""
+
+
+class UsageError(CivisDynError, RuntimeError):
+    """A call was made where it cannot work (e.g. waiting for a run from a poller's own thread)."""
 
 
 class MissingAPIKeyError(CivisDynError, ValueError):
@@ -116,7 +134,33 @@ class AmbiguousNameError(_NameLookupError):
 
 
 class CivisConnectionError(CivisDynError, ConnectionError):
-    """The request got no usable answer (connection refused, reset, …)."""
+    """The request got no usable answer (connection refused, reset, …).
+
+    Transports raise it (see :class:`civis_dyn.Transport`); the client's
+    retry decision reads its attributes.
+
+    Parameters
+    ----------
+    message : str
+        What happened (never the key, never the query string).
+    reason : str, optional
+        One of ``"dns"`` (the host name does not resolve), ``"refused"``,
+        ``"connect-timeout"``, ``"timeout"`` (no answer in time), ``"reset"``,
+        ``"incomplete"`` (the answer was cut), ``"invalid"`` (the request
+        cannot be sent: a bad URL or header) or ``"other"``.
+    sent : bool
+        False when the request surely never reached the server, so any verb
+        may be sent again.
+
+    Attributes
+    ----------
+    reason, sent
+    """
+
+    def __init__(self, message="", *, reason=None, sent=True):
+        self.reason = reason
+        self.sent = sent
+        super().__init__(message)
 
 
 class CivisTimeoutError(CivisConnectionError, TimeoutError):
@@ -132,8 +176,8 @@ class CivisAPIError(CivisDynError):
         The HTTP status code.
     error_message : str
         The body's ``errorDescription``, else the HTTP reason phrase.
-    response : requests.Response, optional
-        The HTTP response.
+    response : civis_dyn.HTTPResponse, optional
+        The HTTP response (it holds no request, so no key).
     method, path : str, optional
         The request's verb and path, shown in ``str()``.
 
@@ -167,6 +211,33 @@ class InvalidResponseError(CivisAPIError):
 
     ``error_message`` holds a short snippet of the body.
     """
+
+
+class RedirectError(CivisAPIError):
+    """The API answered with a redirect that is not followed.
+
+    Only a GET redirected to the same origin (scheme, host, port) is followed;
+    a redirect to another host or to plain ``http``, or of a POST, PUT, PATCH
+    or DELETE, would send the body or the key somewhere it was not meant to go.
+
+    Attributes
+    ----------
+    location : str or None
+        Where the redirect pointed (without its query string).
+    """
+
+    def __init__(self, status_code, error_message, response=None, method=None, path=None, *,
+                 location=None):
+        self.location = location
+        super().__init__(status_code, error_message, response, method, path)
+
+    def __reduce__(self):
+        return (_rebuild_redirect, (self.status_code, self.error_message, self.method, self.path,
+                                    self.location))
+
+
+def _rebuild_redirect(status_code, error_message, method, path, location):
+    return RedirectError(status_code, error_message, None, method, path, location=location)
 
 
 class CivisJobFailure(CivisDynError):

@@ -22,11 +22,11 @@ import json
 import pprint
 
 from . import _display, _frames
-from ._errors import CivisImmutableResponseError
+from ._errors import ArgumentTypeError, CivisImmutableResponseError
 from ._progress import progress_bar
 from .spec._naming import camel_to_snake
 
-__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one"]
+__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", "wrap_json"]
 
 _KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables"})
 _MISSING = object()
@@ -59,6 +59,21 @@ def _plain(value, snake_case):
     if isinstance(value, list):
         return [_plain(v, snake_case) for v in value]
     return value
+
+
+def wrap_json(data, headers=None, json_value=False, item_schema=None):
+    """What an API method returns for decoded JSON ``data`` (``return_type="snake"``).
+
+    A :class:`ListResponse` for an array, a :class:`Response` for an object
+    or no content (None), the value itself for a bare JSON scalar.
+    ``json_value``: the answer of a ``json_values`` call (its ``value`` stays plain JSON).
+    ``item_schema``: the schema of one item of an array (for ``to_pandas()``).
+    """
+    if isinstance(data, list):
+        return ListResponse(data, headers=headers, json_value=json_value, item_schema=item_schema)
+    if data is None or isinstance(data, dict):
+        return Response(data, headers=headers, json_value=json_value)
+    return data
 
 
 def _rebuild(raw, headers, keep_case, json_value):
@@ -103,7 +118,7 @@ class Response:
     def __init__(self, json_data=None, *, headers=None, snake_case=True, from_json_values=False,
                  keep_case=None, json_value=None):
         if json_data is not None and type(json_data) is not dict and not isinstance(json_data, dict):
-            raise TypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
+            raise ArgumentTypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
         if keep_case is None:
             keep_case = not snake_case
         if json_value is None:

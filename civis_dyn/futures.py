@@ -91,7 +91,6 @@ from urllib.parse import urlsplit
 from ._errors import (
     ArgumentTypeError,
     ArgumentValueError,
-    CivisAPIError,
     CivisDynError,
     CivisJobFailure,
     CivisRunTimeoutError,
@@ -179,7 +178,7 @@ def _default_client(client):
 
 
 def _kind_of_poller(poller):
-    """``(RunKind or None, client or None)`` for a bound API method such as ``client.jobs.get_runs``."""
+    """``(RunKind or None, client or None)`` of a bound API method (``client.jobs.get_runs``)."""
     operation = getattr(getattr(poller, "__func__", None), "operation", None)
     resource = getattr(poller, "__self__", None)
     client = client_of(resource) if isinstance(resource, Resource) else None
@@ -614,17 +613,24 @@ class CivisFuture(concurrent.futures.Future):
             answer = self._send_cancel()
         except NotImplementedError:
             return False
-        except CivisAPIError as exc:
-            if getattr(exc, "status_code", None) != 404:
-                self._warn_cancel_failed(exc)
-            return False
         except CivisDynError as exc:
-            self._warn_cancel_failed(exc)
+            if getattr(exc, "status_code", None) != 404:  # 404: the run most likely ended
+                warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
+                              f"run {self.run_id}: {exc}", UserWarning, stacklevel=2)
             return False
-        run = answer if state_of(answer) is not None else self._read_after_cancel()
+        run = answer
+        if state_of(run) is None:  # the real API answers 202 without a body: read the run
+            try:
+                run = as_response(self._read_run())
+            except Exception as exc:  # the cancel was accepted; what followed is not known
+                log.debug("could not read %r after cancelling it: %s", self, exc)
         outcome = self._watch.states.outcome(state_of(run))
-        if outcome in (SUCCEEDED, FAILED):  # it ended before the cancel reached it
-            self._settle(run, outcome)
+        if outcome == SUCCEEDED:  # it ended before the cancel reached it
+            self._finish(result=run)
+            return False
+        if outcome == FAILED:  # (and no retry: the caller wants it to stop)
+            self._finish(exception=_failure(self.client, self._run_kind, run, state_of(run),
+                                            self.job_id, self.run_id))
             return False
         return self._mark_cancelled()
 
@@ -634,18 +640,6 @@ class CivisFuture(concurrent.futures.Future):
         if kind.cancel is None:
             raise NotImplementedError
         return _call(self.client, kind.cancel, self.job_id, self.run_id)
-
-    def _read_after_cancel(self):
-        try:
-            return as_response(self._read_run())
-        except Exception as exc:  # the cancel was accepted; its aftermath is not known
-            log.debug("could not read job %s run %s after cancelling it: %s", self.job_id,
-                      self.run_id, exc)
-            return None
-
-    def _warn_cancel_failed(self, exc):
-        warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} run "
-                      f"{self.run_id}: {exc}", UserWarning, stacklevel=3)
 
     def _mark_cancelled(self):
         self._completing_thread = threading.get_ident()

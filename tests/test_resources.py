@@ -225,7 +225,8 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     assert b"sekrit" not in data
     monkeypatch.setenv("CIVIS_API_KEY", "from-env")
     clone = pickle.loads(data)
-    assert clone.meta.transport.session.headers["Authorization"] == "Bearer from-env"
+    assert clone.meta.config.api_key == "from-env"
+    assert "Authorization" not in clone.meta.transport.session.headers  # sent per request
     assert dir(clone.things) == dir(client.things)
 
 
@@ -236,3 +237,20 @@ def test_help_of_a_resource_lists_every_method(mini_client):
                  "list(self, *, name: str = None"):
         assert line in text
     assert "Start a run" in text and "Cancel a run" in text
+
+
+def test_resources_and_their_methods_pickle_through_the_client(mini_client):
+    import civis_dyn.resources
+
+    client = mini_client(api_key="pickled-key")
+    things = client.things
+    assert type(things).__module__ == "civis_dyn.resources"
+    assert isinstance(things, civis_dyn.resources.Resource)
+    data = pickle.dumps(things)
+    assert b"pickled-key" not in data
+    clone = pickle.loads(data)
+    assert type(clone).__name__ == "Things" and dir(clone) == dir(things)
+    method = pickle.loads(pickle.dumps(client.things.get))
+    assert method.__name__ == "get" and type(method.__self__).__name__ == "Things"
+    with pytest.raises(AttributeError, match=r"type\(client.jobs\)"):
+        civis_dyn.resources.Jobs

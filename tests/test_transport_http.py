@@ -7,7 +7,6 @@ import pytest
 
 import civis_dyn
 from civis_dyn import RetryPolicy
-from civis_dyn._transport import Transport
 
 KEY = "integration-key"
 
@@ -96,9 +95,8 @@ def server():
 @pytest.fixture
 def client(server, mini_spec_path):
     sleeps = []
-    transport = Transport(server.url, KEY, retries=RetryPolicy(backoff_base=0.01),
-                          sleep=sleeps.append)
-    c = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+    c = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), base_url=server.url,
+                            retries=RetryPolicy(backoff_base=0.01, sleep=sleeps.append))
     c.sleeps = sleeps
     return c
 
@@ -179,9 +177,9 @@ def test_connection_refused_is_a_civis_connection_error(mini_spec_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     sleeps = []
-    transport = Transport(f"http://127.0.0.1:{port}/", KEY, retries=RetryPolicy(max_attempts=3),
-                          sleep=sleeps.append)
-    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+    client = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path),
+                                 base_url=f"http://127.0.0.1:{port}/",
+                                 retries=RetryPolicy(max_attempts=3, sleep=sleeps.append))
     with pytest.raises(civis_dyn.CivisConnectionError, match="after 3 attempts"):
         client.things.post("n", 1)  # not sent: retried even for POST
     assert len(sleeps) == 2

@@ -300,13 +300,7 @@ def civis_file_to_table(file_id, database, table, client=None, max_errors=None,
         if keys - {"name", "sql_type"}:
             raise ValueError(f"{label}: keys of table_columns must be 'name' and 'sql_type', "
                              f"not {sorted(keys - {'name', 'sql_type'})}")
-    try:
-        call(client, "databases", "get_schemas_tables", db_id, schema, name)
-        exists = True
-    except CivisAPIError as e:
-        exists = False
-        if e.status_code != 404:
-            warnings.warn(f"Unexpected error checking whether {schema}.{name} exists: {e}")
+    exists = _table_exists(client, db_id, schema, name)
     typed = bool(table_columns) and all(c.get("sql_type") for c in table_columns)
     if table_columns and not typed and any(c.get("sql_type") for c in table_columns):
         raise ValueError(f"{label}: some table_columns have a sql_type and others do not")
@@ -338,6 +332,18 @@ def civis_file_to_table(file_id, database, table, client=None, max_errors=None,
     from ..futures import run_job
 
     return run_job(job["id"], client=client, polling_interval=polling_interval)
+
+
+def _table_exists(client, db_id, schema, name):
+    if not hasattr(client.databases, "get_schemas_tables"):
+        return False  # a schema without the endpoint: let the import decide
+    try:
+        call(client, "databases", "get_schemas_tables", db_id, schema, name)
+        return True
+    except CivisAPIError as e:
+        if e.status_code != 404:
+            warnings.warn(f"Unexpected error checking whether {schema}.{name} exists: {e}")
+        return False
 
 
 def _given(**fields):

@@ -43,7 +43,7 @@ def page(items):
 
 # -- CivisFuture arguments ------------------------------------------------------------
 def test_max_retries_is_accepted_and_checked():
-    """civis-python: CivisFuture(..., max_retries=n); negative or without a run id is a ValueError."""
+    """civis-python: CivisFuture(..., max_retries=n); negative, or without a run id: ValueError."""
     future = CivisFuture(lambda job, run: Response(run_json("succeeded")), (1, 2),
                          max_retries=3)
     assert future.max_retries == 3 and future.result(timeout=5).state == "succeeded"
@@ -133,7 +133,7 @@ def test_cancel_deletes_the_run_through_client_jobs():
 
 
 def test_cancel_returns_false_without_a_warning_when_the_delete_gets_404(client, requests_mock):
-    """civis-python: a 404 from the DELETE (the run most likely ended) makes cancel() False, silently."""
+    """civis-python: a DELETE answered 404 (the run most likely ended): False, without a warning."""
     requests_mock.get(f"{BASE}jobs/5/runs/9", json=run_json("running"))
     requests_mock.delete(f"{BASE}jobs/5/runs/9", status_code=404,
                          json={"errorDescription": "The requested resource could not be found."})
@@ -145,7 +145,7 @@ def test_cancel_returns_false_without_a_warning_when_the_delete_gets_404(client,
 
 
 def test_cancel_warns_and_returns_false_on_any_other_error(client, requests_mock):
-    """civis-python: another API error warns "Unexpected error when attempting to cancel" and gives False."""
+    """civis-python: another API error warns "Unexpected error when attempting to cancel"; False."""
     requests_mock.get(f"{BASE}jobs/5/runs/9", json=run_json("running"))
     requests_mock.delete(f"{BASE}jobs/5/runs/9", status_code=500,
                          json={"errorDescription": "Something went wrong."})
@@ -166,7 +166,7 @@ def test_container_future_is_deprecated_and_polls_the_container_run(client, requ
 
 
 def test_container_future_cancels_with_scripts_post_cancel(client, requests_mock):
-    """civis-python: ContainerFuture.cancel() calls client.scripts.post_cancel(job_id); 404 is False."""
+    """civis-python: ContainerFuture.cancel() sends scripts.post_cancel(job_id); 404: False."""
     requests_mock.get(f"{BASE}scripts/containers/3/runs/4", json=run_json("running", 4))
     cancel = requests_mock.post(f"{BASE}scripts/3/cancel", json={"id": 3, "state": "cancelled"})
     with pytest.warns(FutureWarning):
@@ -203,14 +203,14 @@ def template_run(requests_mock):
 
 
 def test_run_template_returns_the_output_files_by_default(client, template_run):
-    """civis-python: run_template(id, arguments) returns {output name: file id} (return_as="files")."""
+    """civis-python: run_template(id, arguments) returns {output name: file id} ("files")."""
     files = civis_dyn.run_template(5, {"x": 1}, client=client)
     assert files == {"report.csv": 31, "summary": 32}
     assert template_run.last_request.json() == {"fromTemplateId": 5, "arguments": {"x": 1}}
 
 
 def test_run_template_returns_the_json_value_or_the_future(client, template_run):
-    """civis-python: return_as="JSONValue" gives the JSON output; return_as="future" the CivisFuture."""
+    """civis-python: return_as="JSONValue" gives the JSON output, "future" the CivisFuture."""
     assert civis_dyn.run_template(5, {}, client=client, return_as="JSONValue") == {"rows": 3}
     future = civis_dyn.run_template(5, {}, client=client, return_as="future")
     assert isinstance(future, CivisFuture) and (future.job_id, future.run_id) == (7, 8)
@@ -267,7 +267,7 @@ def test_follow_logs_defaults_to_the_latest_run_too(local):
 
 
 def test_the_run_helpers_live_where_civis_python_scripts_import_them():
-    """civis-python: civis.utils.run_job / run_template / job_logs and civis.futures.ContainerFuture."""
+    """civis-python: civis.utils.run_job, run_template, job_logs; civis.futures.ContainerFuture."""
     for name in ("run_job", "run_template", "job_logs", "ContainerFuture", "CivisFuture"):
         assert getattr(civis_dyn, name) is getattr(civis_dyn.futures, name)
         assert name in civis_dyn.__all__

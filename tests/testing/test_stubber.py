@@ -164,12 +164,12 @@ def test_lists_201_and_status_and_headers(client, stubber):
     assert job.calls_remaining == 99
 
 
-def test_raw_return_type_gets_the_requests_response(no_http):
+def test_raw_return_type_gets_the_http_response(no_http):
     client = civis_dyn.APIClient(api_key="unused", local_api_spec=SCHEMA, return_type="raw")
     with Stubber(client) as stubber:
         stubber.add_response("jobs.post_runs", {"id": 3, "finished_at": "12:00"})
         response = client.jobs.post_runs(1)
-    assert isinstance(response, requests.Response)
+    assert isinstance(response, civis_dyn.HTTPResponse)
     assert response.status_code == 201 and response.reason == "Created"
     assert response.json() == {"id": 3, "finishedAt": "12:00"}
     assert response.url == "https://api.civisanalytics.com/jobs/1/runs"
@@ -402,7 +402,7 @@ def test_an_unexpected_call_fails(client, stubber):
     assert str(info.value) == "Stubber: unexpected call to jobs.get: no responses are queued"
     stubber.add_response("jobs.get", {})
     with pytest.raises(StubberError) as info:
-        client._transport.request("GET", "/nothing/here")
+        client.meta.request("GET", "/nothing/here")
     assert str(info.value) == "Stubber: expected a call to jobs.get, got GET /nothing/here"
 
 
@@ -477,27 +477,40 @@ def test_iterator_stops_at_the_total_pages_header_or_an_empty_page(client, stubb
 # -- activation ---------------------------------------------------------------------------------
 
 def test_the_transport_is_swapped_and_restored_even_on_error(client, no_http):
-    original = client._transport
+    original, policy = client.meta.transport, client.meta.retry_policy
     with pytest.raises(RuntimeError):
         with Stubber(client) as stubber:
-            assert client._transport is not original
-            assert client.base_url == original.base_url
+            assert client.meta.transport is stubber.transport
+            assert client.meta.retry_policy.max_attempts == 1
             assert repr(stubber) == "<Stubber active=True pending=0>"
             raise RuntimeError("boom")
-    assert client._transport is original
+    assert client.meta.transport is original and client.meta.retry_policy is policy
     assert repr(stubber) == "<Stubber active=False pending=0>"
 
 
 def test_activate_and_deactivate(client, no_http):
     stubber = Stubber(client)
-    original = client._transport
+    original = client.meta.transport
     stubber.activate()
     with pytest.raises(StubberError) as info:
         stubber.activate()
     assert str(info.value) == "Stubber: already active"
     stubber.deactivate()
     stubber.deactivate()  # harmless
-    assert client._transport is original
+    assert client.meta.transport is original
+
+
+def test_another_client_plugs_the_stub_in_with_transport(client, no_http):
+    stubber = Stubber(client)
+    other = civis_dyn.APIClient(api_key="unused", local_api_spec=SCHEMA, return_type="raw",
+                                transport=stubber.transport,
+                                retries=civis_dyn.RetryPolicy(backoff_base=0))
+    stubber.add_client_error("jobs.get", status_code=503, expected_params={"id": 4})
+    stubber.add_response("jobs.get", {"id": 4, "name": "n"}, expected_params={"id": 4})
+    response = other.jobs.get(4)  # the other client's policy retries the queued 503
+    assert isinstance(response, civis_dyn.HTTPResponse) and response.json()["id"] == 4
+    stubber.assert_no_pending_responses()
+    assert client.meta.transport is not stubber.transport  # the first client was not touched
 
 
 def test_only_clients_can_be_stubbed():
