@@ -1,15 +1,17 @@
 """``APIClient``: the entry point that ties schema, resources, transport and responses together."""
 
 from ._config import ClientConfig
+from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver
 from ._resources import resource_class, suggest
+from ._stubs import note_spec_in_use
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
 
 
-class APIClient:
+class APIClient(ClientLookups):
     """The Civis API client, synthesized from the API's schema.
 
     Every resource of the schema is an attribute (``client.jobs``,
@@ -51,6 +53,14 @@ class APIClient:
     allow_insecure_http : bool, optional
         Allow sending the key over plain ``http://`` to a host that is not
         loopback.
+    parameter_validation : bool, optional
+        Check arguments against the schema before sending (default True).
+        False sends them as given (only made JSON), as botocore's option of
+        the same name does: for when the schema lags behind the API.
+    max_schema_bytes, max_response_bytes : int, optional
+        Largest schema and response body accepted, decoded (default: env
+        ``CIVIS_DYN_MAX_SCHEMA_BYTES`` and ``CIVIS_DYN_MAX_RESPONSE_BYTES``,
+        else 64 MiB and 256 MiB).
 
     Attributes
     ----------
@@ -64,23 +74,33 @@ class APIClient:
     -----
     ``with APIClient() as client:`` closes the pooled connections at the end
     of the block, as :meth:`close` does.
+
+    civis-python's helpers are here too (see :class:`~civis_dyn._lookups.ClientLookups`):
+    ``username``, ``feature_flags``, ``default_credential``,
+    ``default_database_credential_id``, ``get_database_id``,
+    ``get_database_credential_id``, ``get_table_id``, ``get_storage_host_id``
+    and ``get_aws_credential_id``.
     """
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
-                 timeout=None, transport=None, allow_insecure_http=False):
+                 timeout=None, transport=None, allow_insecure_http=False,
+                 parameter_validation=True, max_schema_bytes=None, max_response_bytes=None):
         config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, return_type=return_type, api_version=api_version,
             local_api_spec=local_api_spec, force_refresh_api_spec=force_refresh_api_spec,
             retries=retries, user_agent=user_agent, timeout=timeout,
-            allow_insecure_http=allow_insecure_http)
+            allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation,
+            max_schema_bytes=max_schema_bytes, max_response_bytes=max_response_bytes)
         driver = SyncDriver.from_config(config, transport)
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=driver, api_version=api_version,
-            force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint)
+            force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint,
+            max_schema_bytes=max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                driver)
         self.last_response = None
+        note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
     def __getattr__(self, name):

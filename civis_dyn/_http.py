@@ -95,6 +95,9 @@ class HTTPRequest:
         The request body (JSON, with ``Content-Type: application/json``).
     timeout : (float, float)
         Connect and read timeouts in seconds.
+    max_bytes : int, optional
+        The largest answer body accepted, decoded: a transport stops reading
+        past it and raises :class:`civis_dyn.InvalidResponseError`.
     """
 
     method: str
@@ -104,6 +107,7 @@ class HTTPRequest:
     params: object = None
     body: bytes | None = None
     timeout: tuple = (10.0, 300.0)
+    max_bytes: int | None = None
 
     def json(self):
         """The body decoded as JSON (None without a body)."""
@@ -191,8 +195,9 @@ class Transport(Protocol):
 
     A transport does the wire only. It raises :class:`civis_dyn.CivisConnectionError`
     (with ``reason`` and ``sent`` set, see there) when no answer came, and
-    returns every answer, whatever its status: retries, redirects and error
-    statuses are decided by the client's pipeline.
+    :class:`civis_dyn.InvalidResponseError` for a body larger than
+    ``request.max_bytes``; it returns every other answer, whatever its status:
+    retries, redirects and error statuses are decided by the client's pipeline.
 
     A test double that sends nothing over a network may set a class
     attribute ``networked = False``: the client then plans requests without

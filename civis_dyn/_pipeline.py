@@ -132,22 +132,31 @@ class RetryPolicy:
     clock: object = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self):
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
-            raise ArgumentTypeError(f"RetryPolicy(): 'max_attempts' must be an int, "
-                                    f"not {type(self.max_attempts).__name__}")
-        if self.max_attempts < 1:
-            raise ArgumentValueError(f"RetryPolicy(): 'max_attempts' must be >= 1, "
-                                     f"not {self.max_attempts}")
-        for name in ("max_elapsed", "backoff_base", "backoff_max"):
+        def number(name, minimum, integer=False):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ArgumentTypeError(f"RetryPolicy(): {name!r} must be a number, "
-                                        f"not {type(value).__name__}")
-            if not (math.isfinite(value) and value >= 0):
-                raise ArgumentValueError(f"RetryPolicy(): {name!r} must be a finite number "
-                                         f">= 0, not {value!r}")
+            kinds = int if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                raise ArgumentTypeError(f"RetryPolicy {name} must be "
+                                        f"{'an int' if integer else 'a number'}, "
+                                        f"not {type(value).__name__} ({value!r})")
+            if not (value >= minimum and value < float("inf")):
+                raise ArgumentValueError(f"RetryPolicy {name} must be a finite number "
+                                         f">= {minimum}, not {value!r}")
+
+        number("max_attempts", 1, integer=True)
+        for name in ("max_elapsed", "backoff_base", "backoff_max"):
+            number(name, 0)
         for name in ("idempotent_statuses", "other_statuses"):
-            object.__setattr__(self, name, frozenset(getattr(self, name)))
+            value = getattr(self, name)
+            try:
+                statuses = list(value) if not isinstance(value, (str, bytes)) else None
+            except TypeError:
+                statuses = None
+            if statuses is None or not all(isinstance(s, int) and not isinstance(s, bool)
+                                           and 100 <= s <= 599 for s in statuses):
+                raise ArgumentTypeError(f"RetryPolicy {name} must be a set of HTTP status codes "
+                                        f"(ints), not {value!r}")
+            object.__setattr__(self, name, frozenset(statuses))
 
     @classmethod
     def coerce(cls, retries):
@@ -434,6 +443,8 @@ class RequestDefaults:
         over plain http); raised by :func:`plan_request`.
     key_fingerprint : str or None
         :func:`key_fingerprint` of the key.
+    max_bytes : int or None
+        The largest response body accepted (see :mod:`civis_dyn._limits`).
     """
 
     base_url: str
@@ -441,6 +452,7 @@ class RequestDefaults:
     timeout: tuple = DEFAULT_TIMEOUT
     refusal: Exception | None = field(default=None, repr=False)
     key_fingerprint: str | None = field(default=None, repr=False)
+    max_bytes: int | None = None
 
     @classmethod
     def from_config(cls, config, environ=None):
@@ -485,8 +497,11 @@ class RequestDefaults:
                     f"Refusing to send the API key over plain http to {host} through a proxy "
                     f"(HTTP_PROXY is set): use https, add {host} to NO_PROXY, or pass "
                     f"allow_insecure_http=True (or set {INSECURE_ENV}=1)")
+        from ._limits import max_response_bytes
+
         return cls(base_url=base_url, headers=headers, timeout=_timeout(config.timeout),
-                   refusal=refusal, key_fingerprint=key_fingerprint(key) if key else None)
+                   refusal=refusal, key_fingerprint=key_fingerprint(key) if key else None,
+                   max_bytes=max_response_bytes(getattr(config, "max_response_bytes", None)))
 
     def url(self, path):
         """The absolute URL of an API path (``/jobs/1`` -> ``{base}jobs/1``)."""
@@ -497,7 +512,7 @@ class RequestDefaults:
 
 
 def plan_request(defaults, method, path, *, params=None, json_body=None, headers=None,
-                 networked=True):
+                 networked=True, max_bytes=None):
     """The :class:`HTTPRequest` for one call.
 
     Parameters
@@ -516,6 +531,8 @@ def plan_request(defaults, method, path, *, params=None, json_body=None, headers
     networked : bool
         False for a transport that sends nothing over a network (a test
         double): the key and plain-http rules do not apply.
+    max_bytes : int, optional
+        The largest answer accepted (default ``defaults.max_bytes``).
 
     Raises
     ------
@@ -533,7 +550,7 @@ def plan_request(defaults, method, path, *, params=None, json_body=None, headers
     if headers:
         all_headers = {**all_headers, **headers}
     return HTTPRequest(method, defaults.base_url + path.lstrip("/"), path, all_headers,
-                       params or None, body, defaults.timeout)
+                       params or None, body, defaults.timeout, max_bytes or defaults.max_bytes)
 
 
 # -- decoding ---------------------------------------------------------------------
@@ -577,10 +594,12 @@ def decode_json(request, response):
         return None
     try:
         return json.loads(content)
-    except (ValueError, RecursionError):
-        pass
-    raise InvalidResponseError(response.status, f"the response is not valid JSON: "
-                               f"{_snippet(content)}", response, request.method, _where(request))
+    except ValueError:
+        problem = f"the response is not valid JSON: {_snippet(content)}"
+    except RecursionError:
+        problem = "the response's JSON is nested too deeply to be decoded"
+    raise InvalidResponseError(response.status, problem, response, request.method,
+                               _where(request))
 
 
 def decode_page(request, response):
@@ -665,10 +684,10 @@ class SyncDriver:
                                     f"close()), not {type(transport).__name__}")
         return cls(transport, defaults, policy)
 
-    def plan(self, method, path, *, params=None, json_body=None, headers=None):
+    def plan(self, method, path, *, params=None, json_body=None, headers=None, max_bytes=None):
         """:func:`plan_request` with this driver's defaults (see there)."""
         return plan_request(self.defaults, method, path, params=params, json_body=json_body,
-                            headers=headers, networked=self._networked)
+                            headers=headers, networked=self._networked, max_bytes=max_bytes)
 
     @property
     def base_url(self):
@@ -726,8 +745,11 @@ class SyncDriver:
                         policy.max_attempts)
             policy.sleep(wait)
 
-    def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None):
+    def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None,
+                max_bytes=None):
         """Plan, send and check one request; return the :class:`HTTPResponse` (status < 400).
+
+        ``max_bytes`` is this request's body limit instead of the client's.
 
         Raises
         ------
@@ -738,7 +760,8 @@ class SyncDriver:
         CivisConnectionError, CivisTimeoutError
             When no answer came, after retries.
         """
-        request = self.plan(method, path, params=params, json_body=json_body, headers=headers)
+        request = self.plan(method, path, params=params, json_body=json_body, headers=headers,
+                            max_bytes=max_bytes)
         response = self.send(request, retries)
         check_status(request, response)
         return response

@@ -17,8 +17,9 @@ reachable from an error holds the key.
 import threading
 import time
 
-from ._errors import CivisConnectionError, CivisTimeoutError
+from ._errors import CivisConnectionError, CivisTimeoutError, InvalidResponseError
 from ._http import HTTPResponse
+from ._limits import BodyTooLarge, response_setting
 
 __all__ = ["HTTPTransport"]
 
@@ -101,7 +102,7 @@ class HTTPTransport:
                                        timeout=request.timeout, allow_redirects=False,
                                        stream=True)
             try:
-                content = _read_body(response, deadline)
+                content = _read_body(response, deadline, request.max_bytes)
             except BaseException:
                 response.close()  # the connection is not reused
                 raise
@@ -109,6 +110,9 @@ class HTTPTransport:
             error = _connection_error(exc)
         except _Overdue as exc:
             error = CivisTimeoutError(f"ReadTimeout: {exc}", reason="timeout", sent=True)
+        except BodyTooLarge as exc:
+            error = InvalidResponseError(response.status_code, str(exc), None, request.method,
+                                         request.path)
         except _urllib3_errors() as exc:
             error = _body_error(exc)
         else:
@@ -144,8 +148,11 @@ class _Overdue(Exception):
     """An answer still arriving when the attempt's time is up."""
 
 
-def _read_body(response, deadline):
+def _read_body(response, deadline, limit=None):
     """The whole body, unless it is still arriving at ``deadline`` (raises :class:`_Overdue`).
+
+    More than ``limit`` decoded bytes raise :class:`BodyTooLarge` (a small
+    gzip body can decode to a huge one: the count is of decoded bytes).
 
     Reads what has arrived, a read at a time (each waits at most the read
     timeout), so a server trickling bytes cannot keep an attempt alive longer
@@ -158,9 +165,12 @@ def _read_body(response, deadline):
         reads = response.iter_content(_CHUNK)
     else:
         reads = iter(lambda: read1(_CHUNK, decode_content=True), b"")
-    chunks = []
+    chunks, size = [], 0
     for chunk in reads:
         chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise BodyTooLarge("the response body", limit, response_setting())
         if time.monotonic() > deadline:
             raise _Overdue(f"the answer was still arriving after the attempt's time "
                            f"(connect + read timeout); {sum(map(len, chunks))} bytes read")
@@ -175,10 +185,13 @@ def _urllib3_errors():
 
 
 def _body_error(exc):
-    """Our error for a urllib3 failure while the body was read."""
+    """Our error for a urllib3 failure requests let through (mostly while the body is read)."""
     import urllib3
 
     name = type(exc).__name__
+    if isinstance(exc, (urllib3.exceptions.LocationValueError,
+                        urllib3.exceptions.ProxySchemeUnknown)):
+        return CivisConnectionError(f"{name}: {_describe(exc)}", reason="invalid", sent=False)
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return CivisTimeoutError(f"ReadTimeout: {_describe(exc)}", reason="timeout", sent=True)
     if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError)):
