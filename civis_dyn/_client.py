@@ -96,7 +96,7 @@ class APIClient(ClientLookups):
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=driver, api_version=api_version,
             force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint,
-            max_schema_bytes=max_schema_bytes)
+            max_schema_bytes=config.max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                driver)
         self.last_response = None

@@ -92,12 +92,12 @@ class ClientConfig:
         Raises
         ------
         ArgumentValueError
-            For an unknown ``return_type``, or a setting with a wrong value
+            (A :class:`ValueError`.) For an unknown ``return_type``, or a setting with a wrong value
             (a ``timeout`` that is not positive, a ``base_url`` that is not an
             http(s) URL, a ``user_agent`` or ``CIVIS_JOB_ID`` that cannot be
-            an HTTP header); a :class:`ValueError`.
+            an HTTP header).
         ArgumentTypeError
-            For an unknown setting, or a setting of the wrong type; a :class:`TypeError`.
+            (A :class:`TypeError`.) For an unknown setting, or a setting of the wrong type.
         """
         if return_type not in RETURN_TYPES:
             raise ArgumentValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "

@@ -96,8 +96,8 @@ class HTTPRequest:
     timeout : (float, float)
         Connect and read timeouts in seconds.
     max_bytes : int, optional
-        The largest answer body accepted, decoded: a transport stops reading
-        past it and raises :class:`civis_dyn.InvalidResponseError`.
+        The largest (decoded) answer body accepted; a transport stops reading
+        past it (see :class:`~civis_dyn.HTTPTransport`). None: no limit.
     """
 
     method: str
@@ -195,9 +195,8 @@ class Transport(Protocol):
 
     A transport does the wire only. It raises :class:`civis_dyn.CivisConnectionError`
     (with ``reason`` and ``sent`` set, see there) when no answer came, and
-    :class:`civis_dyn.InvalidResponseError` for a body larger than
-    ``request.max_bytes``; it returns every other answer, whatever its status:
-    retries, redirects and error statuses are decided by the client's pipeline.
+    returns every answer, whatever its status: retries, redirects and error
+    statuses are decided by the client's pipeline.
 
     A test double that sends nothing over a network may set a class
     attribute ``networked = False``: the client then plans requests without

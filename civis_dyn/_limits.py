@@ -122,32 +122,3 @@ def read_capped(stream, limit, what, setting):
     if len(data) > limit:
         raise BodyTooLarge(what, limit, setting)
     return data
-
-
-def read_response_capped(response, limit, what="the response body", setting=None):
-    """Read a streamed :class:`requests.Response` body (decoded), at most ``limit`` bytes.
-
-    The body is stored on the response, so ``response.content`` and
-    ``response.json()`` work as usual afterwards. A body already read (a
-    response that was not streamed) is only measured.
-
-    Raises
-    ------
-    BodyTooLarge
-        As soon as more than ``limit`` decoded bytes arrived; the connection
-        is closed, not returned to the pool.
-    """
-    setting = setting or response_setting()
-    if getattr(response, "_content_consumed", True) or getattr(response, "_content", False) is not False:
-        if len(response.content) > limit:
-            raise BodyTooLarge(what, limit, setting)
-        return response.content
-    chunks, size = [], 0
-    for chunk in response.iter_content(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            response.close()
-            raise BodyTooLarge(what, limit, setting)
-        chunks.append(chunk)
-    response._content = b"".join(chunks)
-    return response._content

@@ -118,7 +118,7 @@ class ClientMeta:
         """
         path, query, body, iterator = bound
         if iterator:
-            result = self._paginate(path, query)
+            result = self._paginate(path, query, operation)
         else:
             driver = self.driver
             request = driver.plan(operation.verb.upper(), path, params=query, json_body=body)
@@ -127,12 +127,15 @@ class ClientMeta:
             if (return_type or self.config.return_type) == "raw":
                 result = response
             else:
-                result = wrap_json(decode_json(request, response), response.headers,
-                                   json_value=operation.resource == "json_values")
+                data = decode_json(request, response)
+                result = wrap_json(data, response.headers,
+                                   json_value=operation.resource == "json_values",
+                                   item_schema=operation.item_schema if isinstance(data, list)
+                                   else None)
         self.client.last_response = result
         return result
 
-    def _paginate(self, path, query):
+    def _paginate(self, path, query, operation=None):
         driver = self.driver
 
         def fetch_page(page_num):
@@ -141,7 +144,8 @@ class ClientMeta:
             check_status(request, response)
             return decode_page(request, response), response.headers
 
-        return PaginatedResponse(fetch_page)
+        item_schema = operation.item_schema if operation is not None else None
+        return PaginatedResponse(fetch_page, item_schema=item_schema)
 
     def request(self, method, path, *, params=None, json=None, headers=None, retries=None):
         """Send one request to the API through the client's pipeline; return the answer.

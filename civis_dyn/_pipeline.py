@@ -55,6 +55,7 @@ from ._errors import (
     RedirectError,
 )
 from ._http import HTTPRequest
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES, BodyTooLarge, max_response_bytes, response_setting
 from ._version import __version__
 
 __all__ = [
@@ -132,31 +133,31 @@ class RetryPolicy:
     clock: object = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self):
-        def number(name, minimum, integer=False):
-            value = getattr(self, name)
-            kinds = int if integer else (int, float)
-            if isinstance(value, bool) or not isinstance(value, kinds):
-                raise ArgumentTypeError(f"RetryPolicy {name} must be "
-                                        f"{'an int' if integer else 'a number'}, "
-                                        f"not {type(value).__name__} ({value!r})")
-            if not (value >= minimum and value < float("inf")):
-                raise ArgumentValueError(f"RetryPolicy {name} must be a finite number "
-                                         f">= {minimum}, not {value!r}")
-
-        number("max_attempts", 1, integer=True)
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise ArgumentTypeError(f"RetryPolicy(): 'max_attempts' must be an int, "
+                                    f"not {type(self.max_attempts).__name__}")
+        if self.max_attempts < 1:
+            raise ArgumentValueError(f"RetryPolicy(): 'max_attempts' must be >= 1, "
+                                     f"not {self.max_attempts}")
         for name in ("max_elapsed", "backoff_base", "backoff_max"):
-            number(name, 0)
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ArgumentTypeError(f"RetryPolicy(): {name!r} must be a number, "
+                                        f"not {type(value).__name__}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ArgumentValueError(f"RetryPolicy(): {name!r} must be a finite number "
+                                         f">= 0, not {value!r}")
         for name in ("idempotent_statuses", "other_statuses"):
             value = getattr(self, name)
             try:
-                statuses = list(value) if not isinstance(value, (str, bytes)) else None
+                statuses = frozenset(value) if not isinstance(value, (str, bytes)) else None
             except TypeError:
                 statuses = None
-            if statuses is None or not all(isinstance(s, int) and not isinstance(s, bool)
-                                           and 100 <= s <= 599 for s in statuses):
-                raise ArgumentTypeError(f"RetryPolicy {name} must be a set of HTTP status codes "
-                                        f"(ints), not {value!r}")
-            object.__setattr__(self, name, frozenset(statuses))
+            if statuses is None or not all(isinstance(c, int) and not isinstance(c, bool)
+                                           and 100 <= c <= 599 for c in statuses):
+                raise ArgumentTypeError(f"RetryPolicy(): {name!r} must be a set of HTTP status "
+                                        f"codes (ints), not {value!r}")
+            object.__setattr__(self, name, statuses)
 
     @classmethod
     def coerce(cls, retries):
@@ -443,8 +444,8 @@ class RequestDefaults:
         over plain http); raised by :func:`plan_request`.
     key_fingerprint : str or None
         :func:`key_fingerprint` of the key.
-    max_bytes : int or None
-        The largest response body accepted (see :mod:`civis_dyn._limits`).
+    max_bytes : int
+        The largest answer body accepted (see :func:`civis_dyn._limits.max_response_bytes`).
     """
 
     base_url: str
@@ -452,7 +453,7 @@ class RequestDefaults:
     timeout: tuple = DEFAULT_TIMEOUT
     refusal: Exception | None = field(default=None, repr=False)
     key_fingerprint: str | None = field(default=None, repr=False)
-    max_bytes: int | None = None
+    max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @classmethod
     def from_config(cls, config, environ=None):
@@ -497,8 +498,6 @@ class RequestDefaults:
                     f"Refusing to send the API key over plain http to {host} through a proxy "
                     f"(HTTP_PROXY is set): use https, add {host} to NO_PROXY, or pass "
                     f"allow_insecure_http=True (or set {INSECURE_ENV}=1)")
-        from ._limits import max_response_bytes
-
         return cls(base_url=base_url, headers=headers, timeout=_timeout(config.timeout),
                    refusal=refusal, key_fingerprint=key_fingerprint(key) if key else None,
                    max_bytes=max_response_bytes(getattr(config, "max_response_bytes", None)))
@@ -532,7 +531,7 @@ def plan_request(defaults, method, path, *, params=None, json_body=None, headers
         False for a transport that sends nothing over a network (a test
         double): the key and plain-http rules do not apply.
     max_bytes : int, optional
-        The largest answer accepted (default ``defaults.max_bytes``).
+        This request's body limit instead of the client's.
 
     Raises
     ------
@@ -587,19 +586,34 @@ def check_status(request, response):
         raise api_error(request, response)
 
 
+def check_size(request, response):
+    """Raise :class:`InvalidResponseError` when the body is over the request's ``max_bytes``.
+
+    :class:`~civis_dyn.HTTPTransport` stops reading there already; this holds
+    the limit for every other transport too.
+    """
+    limit = request.max_bytes
+    if limit is not None and len(response.content) > limit:
+        raise InvalidResponseError(response.status, str(BodyTooLarge(
+            "the response body", limit, response_setting())), response, request.method,
+            _where(request))
+
+
 def decode_json(request, response):
     """The body decoded as JSON (None when empty), or :class:`InvalidResponseError`."""
     content = response.content
     if not content:
         return None
+    check_size(request, response)
     try:
         return json.loads(content)
-    except ValueError:
-        problem = f"the response is not valid JSON: {_snippet(content)}"
     except RecursionError:
-        problem = "the response's JSON is nested too deeply to be decoded"
-    raise InvalidResponseError(response.status, problem, response, request.method,
-                               _where(request))
+        raise InvalidResponseError(response.status, "the response's JSON is nested too deeply to "
+                                   "be decoded", response, request.method, _where(request)) from None
+    except ValueError:
+        pass
+    raise InvalidResponseError(response.status, f"the response is not valid JSON: "
+                               f"{_snippet(content)}", response, request.method, _where(request))
 
 
 def decode_page(request, response):
@@ -748,8 +762,6 @@ class SyncDriver:
     def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None,
                 max_bytes=None):
         """Plan, send and check one request; return the :class:`HTTPResponse` (status < 400).
-
-        ``max_bytes`` is this request's body limit instead of the client's.
 
         Raises
         ------

@@ -338,9 +338,8 @@ class Binder:
         Raises
         ------
         ArgumentTypeError
-            For too many positional arguments, an unexpected keyword (with
-            close-name suggestions), a duplicate or a missing required one
-            (a :class:`TypeError`).
+            (A :class:`TypeError`.) For too many positional arguments, an unexpected keyword (with
+            close-name suggestions), a duplicate or a missing required one.
         """
         label = self.label
         if len(args) > len(self.positional):
@@ -382,10 +381,11 @@ class Binder:
 
         Raises
         ------
-        TypeError
-            For a missing, unexpected or duplicated argument, or a wrong type.
-        ValueError
-            For a value outside an ``enum`` or a field the schema does not know.
+        ArgumentTypeError
+            For a missing, unexpected or duplicated argument, or a wrong type
+            (a :class:`TypeError`).
+        ArgumentValueError
+            (A :class:`ValueError`.) For a value outside an ``enum`` or a field the schema does not know.
 
         Warns
         -----

@@ -61,15 +61,16 @@ def _plain(value, snake_case):
     return value
 
 
-def wrap_json(data, headers=None, json_value=False):
+def wrap_json(data, headers=None, json_value=False, item_schema=None):
     """What an API method returns for decoded JSON ``data`` (``return_type="snake"``).
 
     A :class:`ListResponse` for an array, a :class:`Response` for an object
     or no content (None), the value itself for a bare JSON scalar.
     ``json_value``: the answer of a ``json_values`` call (its ``value`` stays plain JSON).
+    ``item_schema``: the schema of one item of an array (for ``to_pandas()``).
     """
     if isinstance(data, list):
-        return ListResponse(data, headers=headers, json_value=json_value)
+        return ListResponse(data, headers=headers, json_value=json_value, item_schema=item_schema)
     if data is None or isinstance(data, dict):
         return Response(data, headers=headers, json_value=json_value)
     return data

@@ -111,7 +111,9 @@ class HTTPTransport:
         except _Overdue as exc:
             error = CivisTimeoutError(f"ReadTimeout: {exc}", reason="timeout", sent=True)
         except BodyTooLarge as exc:
-            error = InvalidResponseError(response.status_code, str(exc), None, request.method,
+            answer = HTTPResponse(response.status_code, response.headers, b"", response.url,
+                                  response.reason or "")
+            error = InvalidResponseError(response.status_code, str(exc), answer, request.method,
                                          request.path)
         except _urllib3_errors() as exc:
             error = _body_error(exc)
@@ -151,9 +153,6 @@ class _Overdue(Exception):
 def _read_body(response, deadline, limit=None):
     """The whole body, unless it is still arriving at ``deadline`` (raises :class:`_Overdue`).
 
-    More than ``limit`` decoded bytes raise :class:`BodyTooLarge` (a small
-    gzip body can decode to a huge one: the count is of decoded bytes).
-
     Reads what has arrived, a read at a time (each waits at most the read
     timeout), so a server trickling bytes cannot keep an attempt alive longer
     than connect + read timeout in all. A complete read gives the connection
@@ -185,13 +184,10 @@ def _urllib3_errors():
 
 
 def _body_error(exc):
-    """Our error for a urllib3 failure requests let through (mostly while the body is read)."""
+    """Our error for a urllib3 failure while the body was read."""
     import urllib3
 
     name = type(exc).__name__
-    if isinstance(exc, (urllib3.exceptions.LocationValueError,
-                        urllib3.exceptions.ProxySchemeUnknown)):
-        return CivisConnectionError(f"{name}: {_describe(exc)}", reason="invalid", sent=False)
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return CivisTimeoutError(f"ReadTimeout: {_describe(exc)}", reason="timeout", sent=True)
     if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError)):

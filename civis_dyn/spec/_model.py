@@ -296,6 +296,17 @@ class Operation:
         return (str(code), (response.get("description") or "").strip(), schema)
 
     @cached_property
+    def item_schema(self):
+        """The (resolved) schema of one item of an array response, or None."""
+        schema = self.response[2]
+        if schema is None:
+            return None
+        if schema.get("type") == "array":
+            return self.spec.resolve(schema.get("items") or {},
+                                     f"{self.location}.responses.items")
+        return schema if self.returns_array else None
+
+    @cached_property
     def returns_array(self):
         """True when the response is a JSON array (or known to be one)."""
         schema = self.response[2]

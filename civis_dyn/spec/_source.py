@@ -45,6 +45,9 @@ from pathlib import Path
 import cachetools
 
 from .._files import write_atomically
+from .._limits import BodyTooLarge, read_capped, schema_setting
+from .._limits import max_schema_bytes as schema_limit
+from .._pipeline import key_fingerprint
 from .._errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -53,9 +56,6 @@ from .._errors import (
     InvalidResponseError,
     SpecError,
 )
-from .._limits import BodyTooLarge, read_capped, schema_setting
-from .._limits import max_schema_bytes as schema_limit
-from .._pipeline import key_fingerprint
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
 from ._model import ApiSpec, SpecInfo

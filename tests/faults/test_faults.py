@@ -301,13 +301,22 @@ def test_concurrent_posts_under_random_faults_create_each_thing_at_most_once(loc
 
 def test_a_request_that_can_never_be_sent_is_not_retried(local_api, mini_spec_path, clock, tally,
                                                          api_key):
-    client = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
-                                 base_url=f"https://{'a' * 70}.example.test/",   # label too long
-                                 retries=civis_dyn.RetryPolicy(sleep=clock.sleep, clock=clock))
+    import dataclasses
+
+    from civis_dyn._config import ClientConfig
+    from civis_dyn._pipeline import SyncDriver
+
+    with pytest.raises(civis_dyn.ArgumentValueError, match="base_url must be an http"):
+        civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
+                            base_url="ftp://127.0.0.1:9/")
+    driver = SyncDriver.from_config(ClientConfig.resolve(
+        api_key=api_key, base_url=local_api.url,
+        retries=civis_dyn.RetryPolicy(sleep=clock.sleep, clock=clock)))
+    request = dataclasses.replace(driver.plan("GET", "/things/1"), url="ftp://127.0.0.1:9/things/1")
     tally.fault()
     with pytest.raises(civis_dyn.CivisConnectionError,
-                       match=r"^GET /things/1: LocationParseError: Failed to parse") as info:
-        client.things.get(1)
+                       match=r"^GET /things/1: InvalidSchema: No connection adapters") as info:
+        driver.send(request)
     assert info.value.reason == "invalid" and info.value.__context__ is None
     assert clock.sleeps == [] and local_api.requests == []
 

@@ -20,8 +20,8 @@ import pytest
 
 import civis_dyn
 from civis_dyn import InvalidResponseError, SpecError
-from civis_dyn._config import ClientConfig
 from civis_dyn._pipeline import SyncDriver
+from civis_dyn._config import ClientConfig
 from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import DiskCache, default_cache_dir, index_entry_name
 from civis_dyn.spec._source import key_fingerprint, load_api_spec_with_info
