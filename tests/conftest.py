@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from scaffold.clock import FakeClock
+from scaffold.schemas import mini_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -45,14 +46,15 @@ def reference_dir() -> Path:
     return _need(SHARED / "reference", "the published API reference")
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAKE_BASE = "https://api.example.test/"
 
 
 @pytest.fixture(scope="session")
-def mini_spec_path() -> Path:
-    """A small hand-written schema covering every naming and parameter case."""
-    return FIXTURES / "mini_spec.json"
+def mini_spec_path(tmp_path_factory) -> Path:
+    """The standard mini schema (:func:`scaffold.schemas.mini_schema`) as a file (do not modify)."""
+    path = tmp_path_factory.mktemp("schemas") / "mini_spec.json"
+    path.write_text(json.dumps(mini_schema(), indent=1))
+    return path
 
 
 @pytest.fixture
