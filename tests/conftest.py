@@ -58,6 +58,29 @@ def mini_spec_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def api_key() -> str:
+    """The API key test clients and the local API use (tests/faults uses a canary instead)."""
+    return "test-key-123"
+
+
+@pytest.fixture
+def local_api(mini_spec_path, api_key):
+    """The one HTTP fake: the shipped :class:`civis_dyn.testing.LocalCivisAPI` on the mini schema.
+
+    It accepts ``api_key`` and holds things 1..7 (for lists and pages) and run 9
+    of thing 4; its ``faults`` (:class:`civis_dyn.testing.Faults`) inject
+    misbehaviour.
+    """
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as api:
+        for i in range(1, 8):
+            api.seed("/things", {"name": f"thing {i}", "fromTemplateId": 0})
+        api.seed("/things/4/runs", {"id": 9})
+        yield api
+
+
+@pytest.fixture
 def mini_client(mini_spec_path):
     """Factory: an APIClient on the mini schema, pointed at a fake https host."""
     import civis_dyn
