@@ -20,6 +20,14 @@ if str(REPO) not in sys.path:
 
 from tools import build_schema as bs  # noqa: E402
 from tools import reference_parser as rp  # noqa: E402
+from civis_dyn.spec import _naming as naming  # noqa: E402
+from civis_dyn.spec._model import ApiSpec  # noqa: E402
+
+
+def _resolve(spec, schema):
+    """The package's resolver (the one the client uses)."""
+    return ApiSpec.from_dict(spec).resolve(schema)
+
 
 TOOL = REPO / "tools" / "build_schema.py"
 COMMITTED = REPO / "schemas" / "civis_api_spec.json"
@@ -54,7 +62,7 @@ def _op(spec, verb, path):
 def _body(spec, op):
     bodies = [p for p in op["parameters"] if p["in"] == "body"]
     assert len(bodies) <= 1
-    return bs._resolve(spec, bodies[0]["schema"]) if bodies else None
+    return _resolve(spec, bodies[0]["schema"]) if bodies else None
 
 
 # -- fidelity against the real schema ---------------------------------------
@@ -139,7 +147,7 @@ def test_cli_check_fidelity(reference_dir, real_spec_path, tmp_path):
 def test_method_name(verb, path, name):
     """The tool names an operation as the client does (the client's rule is the reference)."""
     assert naming.method_name(verb, path) == name
-    assert bs.method_name(verb, path) == name
+    assert bs.method_name is naming.method_name and bs.resource_name is naming.resource_name
 
 
 def test_paths_invert_the_naming_rules(built):
@@ -261,7 +269,7 @@ def test_nested_body_schema(built):
     body = _body(spec, _op(spec, "post", "/workflows/"))
     assert list(body["properties"])[:3] == ["name", "description", "fromJobChain"]
     assert body["required"] == ["name"]
-    schedule = bs._resolve(spec, body["properties"]["schedule"])
+    schedule = _resolve(spec, body["properties"]["schedule"])
     assert schedule["type"] == "object"
     days = schedule["properties"]["scheduledDays"]
     assert days == {"type": "array", "items": {"type": "integer"},
@@ -276,14 +284,14 @@ def test_responses(built):
     listed = _op(spec, "get", "/jobs/")["responses"]["200"]
     assert listed["description"] == "success"
     assert listed["schema"]["type"] == "array"
-    item = bs._resolve(spec, listed["schema"]["items"])
+    item = _resolve(spec, listed["schema"]["items"])
     assert item["properties"]["fromTemplateId"] == {"type": "integer"}
-    got = bs._resolve(spec, _op(spec, "get", "/jobs/{id}")["responses"]["200"]["schema"])
+    got = _resolve(spec, _op(spec, "get", "/jobs/{id}")["responses"]["200"]["schema"])
     assert got["type"] == "object"
     assert got["properties"]["createdAt"] == {"type": "string", "format": "date-time"}
     runs = got["properties"]["runs"]
     assert runs["type"] == "array"
-    assert bs._resolve(spec, runs["items"])["properties"]["createdAt"]["format"] == "time"
+    assert _resolve(spec, runs["items"])["properties"]["createdAt"]["format"] == "time"
 
 
 def test_deprecation(built):
@@ -324,9 +332,9 @@ def _client_signature(spec, verb, op):
              "number": "float", "object": "dict"}
 
     def pytype(s):
-        s = bs._resolve(spec, s)
+        s = _resolve(spec, s)
         if s.get("type") == "array":
-            return "List[%s]" % types.get(bs._resolve(spec, s.get("items", {})).get("type"), "dict")
+            return "List[%s]" % types.get(_resolve(spec, s.get("items", {})).get("type"), "dict")
         return types.get(s.get("type"), "dict")
 
     path, req_q, req_b, opt = [], [], [], []
@@ -336,7 +344,7 @@ def _client_signature(spec, verb, op):
         elif p["in"] == "query":
             (req_q if p["required"] else opt).append((p["name"], pytype(p)))
         else:
-            body = bs._resolve(spec, p["schema"])
+            body = _resolve(spec, p["schema"])
             for k, v in body.get("properties", {}).items():
                 item = (_snake(k), pytype(v))
                 (req_b if k in body.get("required", []) else opt).append(item)
@@ -429,7 +437,7 @@ def test_output_key_order(built):
     op = data["paths"]["/jobs/{id}/transfer"]["put"]
     assert list(op) == sorted(op)
     body = next(p for p in op["parameters"] if p["in"] == "body")["schema"]
-    body = bs._resolve(data, body)
+    body = _resolve(data, body)
     assert list(body["properties"]) == ["userId", "includeDependencies", "emailBody", "sendEmail"]
 
 
