@@ -19,9 +19,11 @@ from ._errors import (
     CivisConnectionError,
     CivisDynError,
     CivisImmutableResponseError,
+    CivisImportError,
     CivisJobFailure,
     CivisRunTimeoutError,
     CivisTimeoutError,
+    EmptyResultError,
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -38,9 +40,14 @@ from ._version import __version__
 _LAZY = {
     "CivisFuture": ".futures",
     "cache_api_spec": ".spec._source",
+    "civis_logger": ".loggers",
     "follow_logs": ".futures",
     "run_job": ".futures",
 }
+
+# Submodules reachable as attributes without an import, as civis-python's are
+# (``civis.utils.run_job``, ``civis.response.Response``).
+_SUBMODULES = ("base", "futures", "loggers", "response", "testing", "tests", "utils")
 
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods).
@@ -84,9 +91,11 @@ __all__ = [
     "CivisDynError",
     "CivisFuture",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
+    "EmptyResultError",
     "InsecureTransportError",
     "InvalidResponseError",
     "ListResponse",
@@ -98,11 +107,14 @@ __all__ = [
     "SpecError",
     "__version__",
     "cache_api_spec",
+    "civis_logger",
     "find",
     "find_one",
     "follow_logs",
+    "futures",
     "run_job",
+    "utils",
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), _SUBMODULES)
