@@ -96,7 +96,8 @@ class RetryPolicy:
 
     @classmethod
     def coerce(cls, retries):
-        """Return a policy from ``None``, an int, a :class:`RetryPolicy` or urllib3 ``Retry``."""
+        """Return a policy from ``None``, an int, a :class:`RetryPolicy`, urllib3 ``Retry``
+        or ``tenacity.Retrying`` (duck-typed, see :mod:`civis_dyn._tenacity`)."""
         if retries is None:
             return cls()
         if isinstance(retries, cls):
@@ -112,8 +113,12 @@ class RetryPolicy:
 
             if isinstance(retries, urllib3.util.Retry):
                 return cls._from_urllib3(retries)
-        raise TypeError(f"retries must be a civis_dyn.RetryPolicy, a urllib3 Retry or an int, "
-                        f"not {type(retries).__name__}")
+        from ._tenacity import TenacityRetryPolicy, is_tenacity_retrying
+
+        if is_tenacity_retrying(retries):  # civis-python's retries=tenacity.Retrying(...)
+            return TenacityRetryPolicy.from_retrying(retries)
+        raise TypeError(f"retries must be a civis_dyn.RetryPolicy, a urllib3 Retry or an int "
+                        f"(or a tenacity.Retrying), not {type(retries).__name__}")
 
     @classmethod
     def _from_urllib3(cls, retry):
@@ -126,6 +131,10 @@ class RetryPolicy:
                    other_statuses=other & frozenset({429, 503}) if other else frozenset(),
                    backoff_base=retry.backoff_factor or 0.0,
                    backoff_max=getattr(retry, "backoff_max", 120))
+
+    def allows(self, attempt, elapsed, wait):
+        """True when attempt ``attempt``, ``elapsed`` seconds in, may be followed after ``wait``."""
+        return attempt < self.max_attempts and elapsed + wait <= self.max_elapsed
 
     def retries_status(self, method, status):
         """True when ``status`` is retryable for ``method``."""
@@ -377,9 +386,7 @@ class Transport:
             return response
 
     def _may_retry(self, policy, attempt, started, wait):
-        if attempt >= policy.max_attempts:
-            return False
-        return (self._clock() - started) + wait <= policy.max_elapsed
+        return policy.allows(attempt, self._clock() - started, wait)
 
     @staticmethod
     def _connection_error(exc, method, path, attempts):
