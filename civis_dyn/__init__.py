@@ -47,7 +47,7 @@ _LAZY = {
 
 # Submodules reachable as attributes without an import, as civis-python's are
 # (``civis.utils.run_job``, ``civis.response.Response``).
-_SUBMODULES = ("base", "futures", "loggers", "response", "testing", "tests", "utils")
+_SUBMODULES = ("base", "futures", "io", "loggers", "response", "testing", "tests", "utils")
 
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods).

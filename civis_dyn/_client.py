@@ -189,4 +189,4 @@ class APIClient(ClientLookups):
                                            response, "GET", path)
             return items, response.headers
 
-        return PaginatedResponse(fetch_page)
+        return PaginatedResponse(fetch_page, json_value=op.resource == "json_values")

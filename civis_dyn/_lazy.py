@@ -24,7 +24,12 @@ def lazy_exports(package, table, namespace, submodules=()):
 
     def __getattr__(name):
         if name in submodules:
-            return importlib.import_module(f".{name}", package)
+            try:
+                return importlib.import_module(f".{name}", package)
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{name}":
+                    raise
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         module = table.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")

@@ -397,9 +397,11 @@ class PaginatedResponse:
         parameters.
     endpoint : object, optional
         civis-python's form only (see ``fetch_page``).
+    json_value : bool, optional
+        The items come from a ``json_values`` call (their ``value`` stays plain JSON).
     """
 
-    def __init__(self, fetch_page, start_page=1, endpoint=None):
+    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False):
         if endpoint is not None:
             fetch_page, start_page = _endpoint_pages(fetch_page, start_page, endpoint), 1
         self._fetch_page = fetch_page
@@ -408,6 +410,7 @@ class PaginatedResponse:
         self._done = False
         self.headers = None
         self.pages_fetched = 0
+        self._json_value = json_value
 
     def __iter__(self):
         return self
@@ -434,8 +437,11 @@ class PaginatedResponse:
         elif per_page is not None and len(items) < per_page:
             self._done = True
         self._page += 1
-        self._items = iter(items if getattr(self._fetch_page, "raw_items", False)
-                           else [_wrap(v) for v in items])
+        if getattr(self._fetch_page, "raw_items", False):
+            self._items = iter(items)
+        else:
+            self._items = iter([Response(v, json_value=self._json_value) if type(v) is dict
+                                else _wrap(v) for v in items])
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""

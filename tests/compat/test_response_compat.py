@@ -125,3 +125,11 @@ def test_paginated_response_civis_python_constructor():
     assert [r["id"] for r in paginator] == [1, 2, 3]
     assert endpoint._make_request.call_args_list[1] == mock.call("GET", "/objects",
                                                                  {"param": "v", "page_num": 2})
+
+
+
+def test_paginated_json_values_keep_their_values():
+    """civis-python: items of a paged ``json_values`` answer keep ``value`` as plain JSON."""
+    pages = {1: ([{"id": 1, "value": {"aKey": 1}}], {}), 2: ([], {})}
+    items = list(PaginatedResponse(pages.__getitem__, json_value=True))
+    assert items[0].value == {"aKey": 1} and items[0].json()["value"] == {"aKey": 1}
