@@ -21,7 +21,9 @@ import copy
 import json
 import pprint
 
+from . import _display, _frames
 from ._errors import CivisImmutableResponseError
+from ._progress import progress_bar
 from .spec._naming import camel_to_snake
 
 __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one"]
@@ -260,6 +262,9 @@ class Response:
         else:
             printer.text(pprint.pformat(self))
 
+    def _repr_html_(self):
+        return _display.object_html(self.json())
+
     def __dir__(self):
         return sorted(set(object.__dir__(self)) | {k for k in self._snake_keys() if k.isidentifier()})
 
@@ -346,12 +351,21 @@ class ListResponse(list):
         The HTTP response headers.
     """
 
-    def __init__(self, responses=(), headers=None, *, json_value=False):
+    def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
         super().__init__([
             Response(v, headers=headers, json_value=json_value) if type(v) is dict
             else _wrap(v) for v in responses])
         self.headers = headers
         self._json_value = json_value
+        self.item_schema = item_schema
+
+    def to_pandas(self, flatten=False):
+        """Return the items as a ``pandas.DataFrame`` (pandas imported on use).
+
+        Columns are in the schema's order with its types (integers, floats, booleans,
+        datetimes); ``flatten=True`` turns nested objects into dotted columns.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def json(self, snake_case=True):
         """Return the items as plain dicts (snake_case keys by default)."""
@@ -366,6 +380,9 @@ class ListResponse(list):
     def rate_limit(self):
         """``X-RateLimit-Limit`` as an int, or None."""
         return _header_int(self.headers, "X-RateLimit-Limit")
+
+    def _repr_html_(self):
+        return _display.table_html([v.json() if isinstance(v, Response) else v for v in self])
 
     def __reduce__(self):
         headers = dict(self.headers) if self.headers is not None else None
@@ -399,14 +416,25 @@ class PaginatedResponse:
         civis-python's form only (see ``fetch_page``).
     json_value : bool, optional
         The items come from a ``json_values`` call (their ``value`` stays plain JSON).
+    progress : bool, optional
+        A progress bar while pages load when the total is known and there is more than
+        one page (None: in a terminal or notebook with tqdm installed; see
+        ``CIVIS_DYN_PROGRESS``).
+    item_schema : dict, optional
+        The schema of one item, for :meth:`to_pandas`.
     """
 
-    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False):
+    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False,
+                 progress=None, item_schema=None):
         if endpoint is not None:
             fetch_page, start_page = _endpoint_pages(fetch_page, start_page, endpoint), 1
         self._fetch_page = fetch_page
+        self.item_schema = item_schema
+        self._progress = progress
+        self._bar = None
         self._page = start_page
         self._items = iter(())
+        self._page_items = []
         self._done = False
         self.headers = None
         self.pages_fetched = 0
@@ -436,12 +464,38 @@ class PaginatedResponse:
             self._done = self._page >= total_pages
         elif per_page is not None and len(items) < per_page:
             self._done = True
+        self._track(items, headers, total_pages)
         self._page += 1
-        if getattr(self._fetch_page, "raw_items", False):
-            self._items = iter(items)
-        else:
-            self._items = iter([Response(v, json_value=self._json_value) if type(v) is dict
-                                else _wrap(v) for v in items])
+        self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
+                            else [Response(v, json_value=self._json_value) if type(v) is dict
+                                  else _wrap(v) for v in items])
+        self._items = iter(self._page_items)
+
+    def _track(self, items, headers, total_pages):
+        if self._bar is None and total_pages is not None and total_pages > self._page:
+            total = _header_int(headers, "X-Pagination-Total-Entries")
+            self._bar = progress_bar(total=total, desc="pages", unit="item",
+                                     progress=self._progress)
+        if self._bar is not None:
+            self._bar.update(len(items))
+            if self._done:
+                self._bar.close()
+
+    def _repr_html_(self):
+        """The page fetched last, as a table; never fetches (pages load as you iterate)."""
+        rows = [v.json() if isinstance(v, Response) else v for v in self._page_items]
+        if not self.pages_fetched:
+            return "<p><b>PaginatedResponse</b>: nothing fetched yet (iterate to load pages)</p>"
+        total = _header_int(self.headers, "X-Pagination-Total-Entries")
+        return _display.table_html(rows, total=total,
+                                   title=f"PaginatedResponse, page {self._page - 1}")
+
+    def to_pandas(self, flatten=False):
+        """Consume the remaining items and return them as a ``pandas.DataFrame``.
+
+        See :meth:`ListResponse.to_pandas`.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""

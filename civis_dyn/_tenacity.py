@@ -64,7 +64,8 @@ class TenacityRetryPolicy(RetryPolicy):
     @classmethod
     def from_retrying(cls, retrying):
         """The policy for ``retrying`` (a copy is kept, as civis-python copies it)."""
-        return cls(retrying=retrying.copy(), max_attempts=1 << 30, max_elapsed=float("inf"))
+        # the bounds are the Retrying's stop, asked in allows(); these never bind
+        return cls(retrying=retrying.copy(), max_attempts=1 << 30, max_elapsed=1e15)
 
     def allows(self, attempt, elapsed, wait):
         """True when attempt ``attempt`` may be followed by another one."""
