@@ -19,8 +19,8 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
     │   ├── CivisAPIKeyError                 … 401: the key was refused
     │   └── InvalidResponseError             … or with a body that is not JSON
     ├── CivisJobFailure                      a run ended in a failed state
-    ├── EmptyResultError                     a query returned no rows (civis.io)
-    ├── CivisImportError (ImportError)       an optional dependency is missing
+    ├── EmptyResultError (LookupError)       a file or query result is not there (civis_dyn.io)
+    ├── CivisImportError                     files imported into a table disagree (civis_dyn.io)
     └── CivisRunTimeoutError (TimeoutError)  waiting for a run took too long
 
 No exception text ever contains the API key.
@@ -265,12 +265,12 @@ def _with_job_and_run(err_msg, job_id, run_id):
     return f"(From job {job_id} / run {run_id}) {err_msg}"
 
 
-class EmptyResultError(CivisDynError):
-    """A query or export returned no rows where some were expected (civis-python's name)."""
+class EmptyResultError(CivisDynError, LookupError):
+    """A file or a query result that should be there is not (civis-python's name; civis_dyn.io)."""
 
 
-class CivisImportError(CivisDynError, ImportError):
-    """An optional dependency needed for a feature is not installed (civis-python's name)."""
+class CivisImportError(CivisDynError):
+    """Files to import into one table disagree: columns, delimiter, header (civis-python's name)."""
 
 
 class CivisRunTimeoutError(CivisDynError, TimeoutError):

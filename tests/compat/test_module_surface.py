@@ -13,8 +13,9 @@ def test_civis_base_exceptions_and_states():
                                 CivisAPIKeyError, CivisImportError, CivisJobFailure,
                                 EmptyResultError, get_base_url)
     assert CivisAPIError is civis.CivisAPIError and CivisJobFailure is civis.CivisJobFailure
-    assert issubclass(CivisAPIKeyError, Exception) and issubclass(CivisImportError, ImportError)
-    assert issubclass(EmptyResultError, Exception)
+    assert issubclass(CivisAPIKeyError, Exception)
+    assert CivisImportError is civis.io.CivisImportError  # what civis_dyn.io raises
+    assert EmptyResultError is civis.io.EmptyResultError
     assert FINISHED == ["success", "succeeded"] and FAILED == ["failed"]
     assert set(DONE) == {"success", "succeeded", "failed", "cancelled"}
     assert STATE_TRANS["running"] == "RUNNING" and STATE_TRANS["succeeded"] == "FINISHED"
