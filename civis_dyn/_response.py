@@ -429,6 +429,8 @@ class PaginatedResponse:
         parameters.
     endpoint : object, optional
         civis-python's form only (see ``fetch_page``).
+    json_value : bool, optional
+        The items come from a ``json_values`` call (their ``value`` stays plain JSON).
     progress : bool, optional
         A progress bar while pages load when the total is known and there is more than
         one page (None: in a terminal or notebook with tqdm installed; see
@@ -437,8 +439,8 @@ class PaginatedResponse:
         The schema of one item, for :meth:`to_pandas`.
     """
 
-    def __init__(self, fetch_page, start_page=1, endpoint=None, *, progress=None,
-                 item_schema=None):
+    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False,
+                 progress=None, item_schema=None):
         if endpoint is not None:
             fetch_page, start_page = _endpoint_pages(fetch_page, start_page, endpoint), 1
         self._fetch_page = fetch_page
@@ -451,6 +453,7 @@ class PaginatedResponse:
         self._done = False
         self.headers = None
         self.pages_fetched = 0
+        self._json_value = json_value
 
     def __iter__(self):
         return self
@@ -479,7 +482,8 @@ class PaginatedResponse:
         self._track(items, headers, total_pages)
         self._page += 1
         self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
-                            else [_wrap(v) for v in items])
+                            else [Response(v, json_value=self._json_value) if type(v) is dict
+                                  else _wrap(v) for v in items])
         self._items = iter(self._page_items)
 
     def _track(self, items, headers, total_pages):
