@@ -225,8 +225,11 @@ def _dump_yaml(value):
     except ImportError:
         raise click.UsageError("--output yaml needs PyYAML, which is not installed "
                                "(pip install pyyaml); use --output json or table") from None
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True,
-                          default_flow_style=False).rstrip("\n")
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    if _JSON_UNSAFE.search(text):  # YAML counts the bidi controls as printable: escape all
+        text = yaml.safe_dump(value, sort_keys=False, allow_unicode=False,
+                              default_flow_style=False)
+    return text.rstrip("\n")
 
 
 def _stream_json(items, echo):
