@@ -35,9 +35,7 @@ and ``--install`` puts ``civis_dyn-stubs/`` straight into site-packages.
 
 import keyword
 import os
-import shutil
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -573,23 +571,114 @@ def _render_client(spec, sha):
     return "".join(out)
 
 
-def _render_init(sha):
+_LOOSE_CLASS = ("    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
+                "    def __getattr__(self, name: str) -> typing.Any: ...\n")
+_LOOSE_FUNCTION = "(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...\n"
+# names __init__.pyi types precisely (beside the errors), with the module that defines them
+_TYPED_TOP = {"APIClient": "civis_dyn._client", "ListResponse": "civis_dyn._response",
+              "PaginatedResponse": "civis_dyn._response", "Response": "civis_dyn._response",
+              "find": "civis_dyn._response", "find_one": "civis_dyn._response"}
+
+
+def _public_modules():
+    """``{name: module or None}`` of civis_dyn's public modules besides the top level and types.
+
+    A module is public when no part of its dotted name starts with ``_``; one
+    that cannot be imported here (an optional dependency) maps to None.
+    """
+    import importlib
+    import pkgutil
+
+    import civis_dyn
+
+    out = {}
+    for info in pkgutil.walk_packages(civis_dyn.__path__, "civis_dyn.", onerror=lambda name: None):
+        name = info.name
+        if any(part.startswith("_") for part in name.split(".")) or name == "civis_dyn.types":
+            continue
+        try:
+            out[name] = (importlib.import_module(name), info.ispkg)
+        except Exception:  # noqa: BLE001 - typed loosely instead
+            out[name] = (None, info.ispkg)
+    return out
+
+
+def _exported(module):
+    """The public names a module offers: its ``__all__``, else what it defines."""
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return sorted(names)
+    return sorted(n for n, v in vars(module).items() if not n.startswith("_")
+                  and getattr(v, "__module__", None) == module.__name__)
+
+
+def _loose_items(module_name, names, lookup, homes):
+    """Stub text for ``names`` of a module, typed loosely (``Any``) unless stubbed elsewhere.
+
+    ``homes`` maps ``id(object)`` to ``(module, name)`` where the object is
+    stubbed; a re-export becomes ``from <module> import <name> as <alias>``.
+    """
+    import inspect
+    import types as pytypes
+
+    out = []
+    for name in names:
+        value = lookup(name)
+        if value is None and name != "__version__":
+            continue
+        if isinstance(value, pytypes.ModuleType):
+            continue
+        home = homes.get(id(value))
+        if home is not None and home[0] != module_name:
+            out.append(f"from {home[0]} import {home[1]} as {name}\n")
+        elif inspect.isclass(value):
+            out.append(f"\n\nclass {name}:\n{_LOOSE_CLASS}")
+        elif callable(value):
+            out.append(f"\n\ndef {name}{_LOOSE_FUNCTION}")
+        else:
+            out.append(f"\n{name}: typing.Any\n")
+    return out
+
+
+def _render_loose_module(module_name, module, sha, homes):
+    out = [_HEADER.format(sha=sha), "import typing\n\n"]
+    if module is not None:
+        out.extend(_loose_items(module_name, _exported(module),
+                                lambda n: getattr(module, n, None), homes))
+    out.append("\n\ndef __getattr__(name: str) -> typing.Any: ...\n")
+    return "".join(out)
+
+
+def _homes(modules):
+    """Where each public object is stubbed: ``{id(object): (module, name)}``."""
     import inspect
 
     import civis_dyn
     from . import _errors
 
-    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n",
-           "from civis_dyn._client import APIClient as APIClient\n",
-           "from civis_dyn._response import ListResponse as ListResponse\n",
-           "from civis_dyn._response import PaginatedResponse as PaginatedResponse\n",
-           "from civis_dyn._response import Response as Response\n",
-           "from civis_dyn._response import find as find\n",
-           "from civis_dyn._response import find_one as find_one\n",
-           "from civis_dyn import types as types\n\n",
-           f"__all__ = {sorted(civis_dyn.__all__)!r}\n__version__: str\n"]
-    done = {"APIClient", "ListResponse", "PaginatedResponse", "Response", "find", "find_one",
-            "__version__"}
+    homes = {}
+    for name in [*_TYPED_TOP, *(n for n in _errors.__all__ if n in civis_dyn.__all__)]:
+        homes[id(getattr(civis_dyn, name))] = ("civis_dyn", name)
+    for module_name, (module, _) in modules.items():
+        if module is None:
+            continue
+        for name in _exported(module):
+            value = getattr(module, name, None)
+            if (inspect.isclass(value) or inspect.isfunction(value)) \
+                    and value.__module__ == module_name and id(value) not in homes:
+                homes[id(value)] = (module_name, name)
+    return homes
+
+
+def _render_init(sha, homes):
+    import civis_dyn
+    from . import _errors
+
+    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n"]
+    out.extend(f"from {module} import {name} as {name}\n" for name, module in _TYPED_TOP.items())
+    out.append("from civis_dyn import types as types\n\n")
+    out.append(f"__all__ = {sorted(civis_dyn.__all__)!r}\n__version__: str\n")
+    done = {*_TYPED_TOP, "__version__"}
     errors = [n for n in _errors.__all__ if n in civis_dyn.__all__]
     emitted = set()
 
@@ -611,23 +700,13 @@ def _render_init(sha):
                     if b.__name__ in errors:
                         emit_error(b.__name__)
         emitted.add(name)
-        out.append(f"\n\nclass {name}({', '.join(dict.fromkeys(bases))}):\n"
-                   f"    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
-                   f"    def __getattr__(self, name: str) -> typing.Any: ...\n")
+        out.append(f"\n\nclass {name}({', '.join(dict.fromkeys(bases))}):\n{_LOOSE_CLASS}")
 
     for name in errors:
         emit_error(name)
     done.update(errors)
-    for name in sorted(set(civis_dyn.__all__) - done):
-        value = getattr(civis_dyn, name)
-        if inspect.isclass(value):
-            out.append(f"\n\nclass {name}:\n"
-                       f"    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
-                       f"    def __getattr__(self, name: str) -> typing.Any: ...\n")
-        elif callable(value):
-            out.append(f"\n\ndef {name}(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...\n")
-        else:
-            out.append(f"\n{name}: typing.Any\n")
+    rest = sorted(set(civis_dyn.__all__) - done)
+    out.extend(_loose_items("civis_dyn", rest, lambda n: getattr(civis_dyn, n, None), homes))
     return "".join(out)
 
 
@@ -647,8 +726,10 @@ def render_stubs(spec):
     """
     sha = spec.sha256
     catalog = type_catalog(spec)
+    modules = _public_modules()
+    homes = _homes(modules)
     files = {
-        "__init__.pyi": _render_init(sha),
+        "__init__.pyi": _render_init(sha, homes),
         "_client.pyi": _render_client(spec, sha),
         "_response.pyi": _RESPONSE_STUB,
         "types.pyi": _render_types(catalog, sha),
@@ -659,6 +740,9 @@ def render_stubs(spec):
     for resource in spec.resources():
         if resource.isidentifier() and not keyword.iskeyword(resource):
             files[f"_api/{resource}.pyi"] = _render_resource(catalog, resource, sha)
+    for name, (module, is_package) in modules.items():
+        path = "/".join(name.split(".")[1:]) + ("/__init__.pyi" if is_package else ".pyi")
+        files[path] = _render_loose_module(name, module, sha, homes)
     return files
 
 
@@ -704,6 +788,9 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     OSError
         When the files cannot be written.
     """
+    import shutil
+    import tempfile
+
     if layout not in LAYOUTS:
         raise ValueError(f"write_stubs: layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     files = render_stubs(spec)
@@ -741,6 +828,7 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
 
 # -- the schema in use and installed stubs ----------------------------------
 _IN_USE = {"spec": None}
+_CHECKED_ATTR = "_stubs_checked"
 _WARNED = set()
 _WARN_LOCK = threading.Lock()
 
@@ -824,6 +912,9 @@ def note_spec_in_use(spec):
     Cheap: a few ``stat`` calls; the schema's hash is read only when stubs are installed.
     """
     _IN_USE["spec"] = spec
+    if spec.__dict__.get(_CHECKED_ATTR):
+        return
+    spec.__dict__[_CHECKED_ATTR] = True     # once per schema model and process
     try:
         check_installed_stubs(spec)
     except Exception:   # a check must never break a client  # noqa: BLE001
