@@ -5,7 +5,7 @@ from ._errors import InvalidResponseError
 from ._meta import ClientMeta
 from ._resources import OperationMethod, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
-from ._stubs import note_spec_in_use
+from ._stub_check import note_spec_in_use
 from ._transport import Transport, decode_json
 from .spec._source import load_api_spec_with_info
 

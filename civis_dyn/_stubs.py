@@ -24,7 +24,7 @@ on, a stub tree that VS Code/Pylance, PyCharm and mypy read:
     deprecated operations, and the numpydoc docstring.
 ``schema.sha256``
     The hash of the schema the stubs describe: a client built from another
-    schema warns once per process (:func:`check_installed_stubs`).
+    schema warns once per process (:mod:`civis_dyn._stub_check`).
 
 Two layouts (:func:`write_stubs`): ``"typings"`` writes ``<out>/civis_dyn/``
 (Pyright's default ``stubPath`` is ``./typings``; mypy reads it through
@@ -35,27 +35,21 @@ and ``--install`` puts ``civis_dyn-stubs/`` straight into site-packages.
 
 import keyword
 import os
-import sys
 import threading
 from pathlib import Path
 
+from ._stub_check import SHA_FILE, STUBS_PACKAGE, spec_in_use
 from .spec._naming import camel_to_snake
 
 __all__ = [
-    "SHA_FILE",
-    "STUBS_PACKAGE",
     "TypeCatalog",
-    "check_installed_stubs",
-    "installed_stubs",
-    "note_spec_in_use",
     "render_stubs",
-    "spec_in_use",
+    "runtime_type",
+    "runtime_type_names",
     "type_catalog",
     "write_stubs",
 ]
 
-STUBS_PACKAGE = "civis_dyn-stubs"
-SHA_FILE = "schema.sha256"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 LAYOUTS = ("typings", "package")
 _MARK = "\x00"                  # placeholder for the module prefix of a name in types.pyi
@@ -824,101 +818,6 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
         (out / "pyproject.toml").write_text(
             _PYPROJECT.format(version=__version__, sha12=spec.sha256[:12]), encoding="utf-8")
     return target
-
-
-# -- the schema in use and installed stubs ----------------------------------
-_IN_USE = {"spec": None}
-_CHECKED_ATTR = "_stubs_checked"
-_WARNED = set()
-_WARN_LOCK = threading.Lock()
-
-
-def spec_in_use():
-    """The schema of the most recently built client, else the one ``APIClient()`` would use."""
-    spec = _IN_USE["spec"]
-    if spec is None:
-        from ._client import APIClient
-
-        spec = APIClient().meta.spec     # note_spec_in_use records it
-    return spec
-
-
-def installed_stubs():
-    """Stubs that type checkers would find: ``[(directory, sha256, refresh command)]``.
-
-    Looks for ``civis_dyn-stubs/schema.sha256`` on ``sys.path`` (site-packages)
-    and ``typings/civis_dyn/schema.sha256`` in the working directory. Reads
-    only those small files.
-    """
-    found = []
-    seen = set()
-    candidates = [(Path(entry or ".") / STUBS_PACKAGE, "civis-dyn stubs --install")
-                  for entry in sys.path]
-    candidates.append((Path("typings") / "civis_dyn", "civis-dyn stubs"))
-    for directory, command in candidates:
-        sha_file = directory / SHA_FILE
-        try:
-            text = sha_file.read_text(encoding="ascii").split()
-        except (OSError, UnicodeDecodeError):
-            continue
-        key = os.path.realpath(directory)
-        if not text or key in seen:
-            continue
-        seen.add(key)
-        if command.endswith("--install") and not _in_site_packages(directory):
-            command = f"civis-dyn stubs --out {directory.parent}"
-        found.append((directory, text[0], command))
-    return found
-
-
-def _in_site_packages(directory):
-    """True for ``.../site-packages/civis_dyn-stubs`` (no sysconfig: this runs in every client)."""
-    return directory.parent.name in ("site-packages", "dist-packages")
-
-
-def check_installed_stubs(spec):
-    """Warn (once per stub directory and process) when installed stubs describe another schema.
-
-    Parameters
-    ----------
-    spec : civis_dyn.spec.ApiSpec or str
-        The schema in use, or its sha256 (computed only when stubs are found).
-
-    Returns
-    -------
-    list
-        The ``(directory, sha256, command)`` of the stale stubs found.
-    """
-    stubs = installed_stubs()
-    if not stubs:
-        return []
-    sha = spec if isinstance(spec, str) else spec.sha256
-    stale = [s for s in stubs if s[1] != sha]
-    for directory, theirs, command in stale:
-        with _WARN_LOCK:
-            if str(directory) in _WARNED:
-                continue
-            _WARNED.add(str(directory))
-        from .spec._cache import warn
-
-        warn(f"the type stubs in {directory} describe schema {theirs[:12]}, but this client uses "
-             f"schema {sha[:12]}; refresh them with `{command}`", UserWarning)
-    return stale
-
-
-def note_spec_in_use(spec):
-    """Called by :class:`~civis_dyn.APIClient` once built: record ``spec``, check the stubs.
-
-    Cheap: a few ``stat`` calls; the schema's hash is read only when stubs are installed.
-    """
-    _IN_USE["spec"] = spec
-    if spec.__dict__.get(_CHECKED_ATTR):
-        return
-    spec.__dict__[_CHECKED_ATTR] = True     # once per schema model and process
-    try:
-        check_installed_stubs(spec)
-    except Exception:   # a check must never break a client  # noqa: BLE001
-        pass
 
 
 # -- civis_dyn.types at run time ----------------------------------------------

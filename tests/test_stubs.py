@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import civis_dyn
-from civis_dyn import _stubs
+from civis_dyn import _stub_check, _stubs
 from civis_dyn.spec._model import ApiSpec
 from civis_dyn.spec._source import clear_memory_cache
 
@@ -188,7 +188,7 @@ def stub_check(monkeypatch, tmp_path):
     """An empty sys.path and working directory, and a fresh once-per-process memory."""
     monkeypatch.setattr(sys, "path", [str(tmp_path / "site")])
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_stubs, "_WARNED", set())
+    monkeypatch.setattr(_stub_check, "_WARNED", set())
     return tmp_path
 
 
@@ -216,20 +216,20 @@ def test_current_or_absent_stubs_do_not_warn(stub_check):
         _client(document)                                   # no stubs at all
         _stubs.write_stubs(ApiSpec.from_dict(document), stub_check / "typings")
         _client(document)                                   # stubs of this very schema
-    assert _stubs.installed_stubs()[0][2] == "civis-dyn stubs"
+    assert _stub_check.installed_stubs()[0][2] == "civis-dyn stubs"
 
 
 def test_typings_in_the_working_directory_are_checked(stub_check):
     _stubs.write_stubs(ApiSpec.from_dict(small_schema()), stub_check / "typings")
     with pytest.warns(UserWarning, match="refresh them with `civis-dyn stubs`"):
-        stale = _stubs.check_installed_stubs("0" * 64)
+        stale = _stub_check.check_installed_stubs("0" * 64)
     assert [(s[0].resolve(), s[2]) for s in stale] == [
         ((stub_check / "typings" / "civis_dyn").resolve(), "civis-dyn stubs")]
 
 
 # -- civis_dyn.types at run time -----------------------------------------------------------
 def test_types_are_importable_at_run_time(monkeypatch):
-    monkeypatch.setattr(_stubs, "_IN_USE", {"spec": None})
+    monkeypatch.setattr(_stub_check, "_IN_USE", {"spec": None})
     _client(small_schema())
     import civis_dyn.types as types
 
