@@ -96,7 +96,7 @@ class _Type:
         self.name = name
         self.schema = schema        # resolved object schema
         self.where = where
-        self.fields = None          # [(key, annotation, description, note)], filled by the catalog
+        self.fields = None  # [(snake name, wire name, annotation, description, format)]
 
 
 class TypeCatalog:
@@ -334,7 +334,7 @@ def _render_types(catalog, sha):
                 continue
             note = description
             if fmt:
-                note = (f"{note} " if note else "") + f"({fmt}, sent as text)"
+                note = (f"{note} " if note else "") + f"({fmt}: ISO 8601 text, a str)"
             body.append(f"    {snake}: {catalog.qualify(annotation, '')}\n")
             if note:
                 body.append(_docstring(note, 4))

@@ -122,7 +122,7 @@ def test_response_classes_are_typed_from_the_schema(small_files):
     assert "    id: builtins.int\n" in widget                                 # required
     assert "    name: builtins.str\n" in widget
     assert "    created_at: builtins.str | None\n" in widget                 # not required
-    assert "When it was made. (date-time, sent as text)" in widget
+    assert "When it was made. (date-time: ISO 8601 text, a str)" in widget
     assert "    parent: Widget | None\n" in widget                           # recursive $ref
     assert "    children: builtins.list[WidgetSummary] | None\n" in widget
     assert "    kind: typing.Literal['a', 'b'] | None\n" in widget
