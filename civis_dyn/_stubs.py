@@ -446,80 +446,114 @@ def _extension_names(spec, resource, api_methods):
     return [n for n in names if n not in known]
 
 
-_RESPONSE_STUB = '''\
-"""The responses of API calls, typed for the stubs (see ``civis_dyn._response``)."""
-
-import builtins
-import typing
-
-_T = typing.TypeVar("_T")
-
-
-class Response:
-    """A read-only, attribute-style view of a JSON object returned by the API.
-
-    In the stubs, attributes are those the schema lists (see ``civis_dyn.types``);
-    read any other key with ``r["key"]`` or ``r.get("key")``.
-    """
-
-    def __init__(self, json_data: typing.Mapping[str, typing.Any] | None = None, *,
-                 headers: typing.Mapping[str, str] | None = None, keep_case: bool = False,
-                 json_value: bool = False) -> None: ...
-    def __getitem__(self, key: str) -> typing.Any: ...
-    def get(self, key: str, default: typing.Any = None) -> typing.Any: ...
-    def __contains__(self, key: object) -> bool: ...
-    def keys(self) -> builtins.list[str]: ...
-    def values(self) -> builtins.list[typing.Any]: ...
-    def items(self) -> builtins.list[tuple[str, typing.Any]]: ...
-    def __iter__(self) -> typing.Iterator[str]: ...
-    def __len__(self) -> int: ...
-    def json(self, snake_case: bool = True) -> builtins.dict[str, typing.Any]: ...
-    @property
-    def headers(self) -> typing.Mapping[str, str] | None: ...
-    @property
-    def calls_remaining(self) -> int | None: ...
-    @property
-    def rate_limit(self) -> int | None: ...
-
+# Typed members of the response classes, used when the run-time class has that member;
+# other public members are typed loosely. (class, name) -> stub lines (4-space indented).
+_RESPONSE_MEMBERS = {
+    ("Response", "__getitem__"): "def __getitem__(self, key: builtins.str) -> typing.Any: ...",
+    ("Response", "__contains__"): "def __contains__(self, key: builtins.object) -> builtins.bool: ...",
+    ("Response", "__iter__"): "def __iter__(self) -> typing.Iterator[builtins.str]: ...",
+    ("Response", "__len__"): "def __len__(self) -> builtins.int: ...",
+    ("Response", "get"): "def get(self, key: builtins.str, default: typing.Any = None) -> typing.Any: ...",
+    ("Response", "items"): "def items(self) -> typing.ItemsView[builtins.str, typing.Any]: ...",
+    ("Response", "keys"): "def keys(self) -> typing.Iterable[builtins.str]: ...",
+    ("Response", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                           "builtins.dict[builtins.str, typing.Any]: ..."),
+    ("Response", "json_data"): ("@property\n    def json_data(self) -> "
+                                "builtins.dict[builtins.str, typing.Any] | None: ..."),
+    ("ListResponse", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                               "builtins.list[typing.Any]: ..."),
+    ("PaginatedResponse", "__iter__"): "def __iter__(self) -> PaginatedResponse[_T]: ...",
+    ("PaginatedResponse", "__next__"): "def __next__(self) -> _T: ...",
+    ("PaginatedResponse", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                                    "builtins.list[typing.Any]: ..."),
+    ("*", "headers"): "@property\n    def headers(self) -> typing.Mapping[builtins.str, builtins.str] | None: ...",
+    ("*", "calls_remaining"): "@property\n    def calls_remaining(self) -> builtins.int | None: ...",
+    ("*", "rate_limit"): "@property\n    def rate_limit(self) -> builtins.int | None: ...",
+}
+# attributes the list classes set on their instances (invisible on the class)
+_INSTANCE_ATTRIBUTES = {
+    "ListResponse": ("headers: typing.Mapping[builtins.str, builtins.str] | None",),
+    "PaginatedResponse": ("headers: typing.Mapping[builtins.str, builtins.str] | None",
+                          "pages_fetched: builtins.int"),
+}
+_RESPONSE_BASES = {"Response": "", "ListResponse": "(builtins.list[_T])",
+                   "PaginatedResponse": "(typing.Iterator[_T])"}
+_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__"}
+_RESPONSE_TAIL = '''
 
 class UntypedResponse(Response):
     """A Response whose fields the schema does not list: any attribute reads as Any."""
 
-    def __getattr__(self, name: str) -> typing.Any: ...
+    def __getattr__(self, name: builtins.str) -> typing.Any: ...
 
 
-class ListResponse(builtins.list[_T]):
-    """A list of responses returned for a JSON array."""
-
-    headers: typing.Mapping[str, str] | None
-    def __init__(self, items: typing.Iterable[typing.Any] = ..., *,
-                 headers: typing.Mapping[str, str] | None = None,
-                 json_value: bool = False) -> None: ...
-    def json(self, snake_case: bool = True) -> builtins.list[typing.Any]: ...
-    @property
-    def calls_remaining(self) -> int | None: ...
-    @property
-    def rate_limit(self) -> int | None: ...
-
-
-class PaginatedResponse(typing.Iterator[_T]):
-    """A lazy iterator over every item of a paginated list endpoint."""
-
-    headers: typing.Mapping[str, str] | None
-    pages_fetched: int
-    def __init__(self, fetch_page: typing.Callable[[int], typing.Any],
-                 start_page: int = 1) -> None: ...
-    def __iter__(self) -> "PaginatedResponse[_T]": ...
-    def __next__(self) -> _T: ...
-    def json(self, snake_case: bool = True) -> builtins.list[typing.Any]: ...
-
-
-def find(object_list: typing.Iterable[_T], filter_func: typing.Callable[[_T], object] | None = None,
+def find(object_list: typing.Iterable[_T], filter_func: typing.Callable[[_T], builtins.object] | None = None,
          **kwargs: typing.Any) -> builtins.list[_T]: ...
 def find_one(object_list: typing.Iterable[_T],
-             filter_func: typing.Callable[[_T], object] | None = None,
+             filter_func: typing.Callable[[_T], builtins.object] | None = None,
              **kwargs: typing.Any) -> _T | None: ...
 '''
+
+
+def _init_text(cls):
+    """``def __init__(...)`` with the run-time parameters, typed ``Any``."""
+    import inspect
+
+    params, star = ["self"], False
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(f"*{p.name}: typing.Any")
+            star = True
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            params.append(f"**{p.name}: typing.Any")
+            continue
+        if p.kind is p.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        default = "" if p.default is p.empty else f" = {_default_text(p.default)}"
+        params.append(f"{p.name}: typing.Any{default}")
+    return f"def __init__({', '.join(params)}) -> None: ..."
+
+
+def _render_response_module():
+    """``_response.pyi``: the run-time response classes, generic and typed where known."""
+    import inspect
+
+    from . import _response
+
+    out = ['"""The responses of API calls, typed for the stubs (see ``civis_dyn._response``).\n\n'
+           'In the stubs a Response\'s attributes are the fields its schema lists (see\n'
+           '``civis_dyn.types``); read any other key with ``r["key"]`` or ``r.get("key")``.\n"""\n\n'
+           'import builtins\nimport typing\n\n_T = typing.TypeVar("_T")\n']
+    for name, bases in _RESPONSE_BASES.items():
+        cls = getattr(_response, name)
+        out.append(f"\n\nclass {name}{bases}:\n")
+        lines = [*_INSTANCE_ATTRIBUTES.get(name, ()), _init_text(cls)]
+        for member in sorted(dir(cls)):
+            if member.startswith("_") and member not in _DUNDERS:
+                continue
+            if member in _DUNDERS and member not in vars(cls):
+                continue            # inherited from list: already typed there
+            if name != "Response" and member in vars(list) and member not in vars(cls):
+                continue
+            text = _RESPONSE_MEMBERS.get((name, member)) or _RESPONSE_MEMBERS.get(("*", member))
+            if text is None:
+                if any(line.startswith(f"{member}:") for line in lines):
+                    continue
+                value = inspect.getattr_static(cls, member)
+                if isinstance(value, property):
+                    text = f"@property\n    def {member}(self) -> typing.Any: ..."
+                elif callable(value):
+                    text = f"def {member}(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any: ..."
+                else:
+                    text = f"{member}: typing.Any"
+            elif member == "headers" and any(line.startswith("headers:") for line in lines):
+                continue
+            lines.append(text)
+        out.extend(f"    {line}\n" for line in lines)
+    out.append(_RESPONSE_TAIL)
+    return "".join(out)
 
 
 def _default_text(value):
@@ -626,7 +660,8 @@ def _loose_items(module_name, names, lookup, homes):
         if home is not None and home[0] != module_name:
             out.append(f"from {home[0]} import {home[1]} as {name}\n")
         elif inspect.isclass(value):
-            out.append(f"\n\nclass {name}:\n{_LOOSE_CLASS}")
+            bases = _loose_bases(value, module_name, homes)
+            out.append(f"\n\nclass {name}{bases}:\n{_LOOSE_CLASS}")
         elif callable(value):
             out.append(f"\n\ndef {name}{_LOOSE_FUNCTION}")
         else:
@@ -634,11 +669,43 @@ def _loose_items(module_name, names, lookup, homes):
     return out
 
 
+def _loose_bases(cls, module_name, homes):
+    """``(Base, builtins.X)`` keeping what ``except`` and ``warnings`` need of a loose class.
+
+    The nearest ancestor stubbed elsewhere (a civis_dyn error) and the nearest
+    built-in ancestor (``ValueError``, ``UserWarning``); ``""`` for a plain class.
+    """
+    bases = []
+    for base in cls.__mro__[1:]:
+        home = homes.get(id(base))
+        if home is not None:
+            bases.append(home[1] if home[0] == module_name else f"{home[0]}.{home[1]}")
+            break
+    builtin = next((b for b in cls.__mro__[1:] if b.__module__ == "builtins" and b is not object),
+                   None)
+    if builtin is not None and not (
+            bases and issubclass(_first_stubbed_ancestor(cls, bases), builtin)):
+        bases.append(f"builtins.{builtin.__name__}")
+    return f"({', '.join(bases)})" if bases else ""
+
+
+def _first_stubbed_ancestor(cls, bases):
+    """The first stubbed ancestor of ``cls`` (the one :func:`_loose_bases` named)."""
+    name = bases[0].rsplit(".", 1)[-1]
+    return next(b for b in cls.__mro__[1:] if b.__name__ == name)
+
+
 def _render_loose_module(module_name, module, sha, homes):
-    out = [_HEADER.format(sha=sha), "import typing\n\n"]
+    import re
+
+    body = []
     if module is not None:
-        out.extend(_loose_items(module_name, _exported(module),
-                                lambda n: getattr(module, n, None), homes))
+        body = _loose_items(module_name, _exported(module), lambda n: getattr(module, n, None), homes)
+    bases = re.findall(r"^class \w+\((.*)\):$", "".join(body), re.M)
+    needed = {ref.rsplit(".", 1)[0] for text in bases for ref in text.split(", ")
+              if ref.startswith("civis_dyn.")}
+    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n",
+           *(f"import {m}\n" for m in sorted(needed)), "\n", *body]
     out.append("\n\ndef __getattr__(name: str) -> typing.Any: ...\n")
     return "".join(out)
 
@@ -725,7 +792,7 @@ def render_stubs(spec):
     files = {
         "__init__.pyi": _render_init(sha, homes),
         "_client.pyi": _render_client(spec, sha),
-        "_response.pyi": _RESPONSE_STUB,
+        "_response.pyi": _render_response_module(),
         "types.pyi": _render_types(catalog, sha),
         "_api/__init__.pyi": "",
         "py.typed": "partial\n",

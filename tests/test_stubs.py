@@ -401,3 +401,30 @@ def test_generation_reads_cached_slices_not_the_whole_schema(real_spec_path, tmp
     assert spec._document is None                  # the whole schema was never parsed
     assert json.loads(json.dumps(len(files))) > 40
     clear_memory_cache()
+
+
+def test_loosely_typed_exceptions_keep_their_exception_bases(small_files):
+    """``except civis_dyn.io.SomeError`` type-checks: loose classes keep exception ancestry."""
+    import inspect as _inspect
+
+    checked = 0
+    for name, (module, is_package) in _stubs._public_modules().items():
+        if module is None:
+            continue
+        path = "/".join(name.split(".")[1:]) + ("/__init__.pyi" if is_package else ".pyi")
+        text = small_files[path]
+        for attr in _stubs._exported(module):
+            value = getattr(module, attr, None)
+            if _inspect.isclass(value) and issubclass(value, BaseException) \
+                    and f"\nclass {attr}" in text:
+                line = re.search(rf"^class {attr}(.*):$", text, re.M).group(1)
+                assert line.startswith("(") and ("builtins." in line or "civis_dyn." in line
+                                                 or "Error" in line), (path, attr, line)
+                checked += 1
+    init = small_files["__init__.pyi"]
+    for attr in civis_dyn.__all__:
+        value = getattr(civis_dyn, attr)
+        if _inspect.isclass(value) and issubclass(value, BaseException):
+            assert re.search(rf"^class {attr}\((.+)\):$", init, re.M), attr
+            checked += 1
+    assert checked > 10
