@@ -5,7 +5,7 @@ from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver
 from ._resources import resource_class
-from ._stubs import note_spec_in_use
+from ._stub_check import note_spec_in_use
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
