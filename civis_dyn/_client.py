@@ -2,16 +2,18 @@
 
 from ._config import ClientConfig
 from ._errors import InvalidResponseError
+from ._lookups import ClientLookups
 from ._meta import ClientMeta
-from ._resources import OperationMethod, resource_class, suggest
+from ._resources import OperationMethod, client_rules, resource_class, suggest
 from ._response import ListResponse, PaginatedResponse, Response
+from ._stubs import note_spec_in_use
 from ._transport import Transport, decode_json
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
 
 
-class APIClient:
+class APIClient(ClientLookups):
     """The Civis API client, synthesized from the API's schema.
 
     Every resource of the schema is an attribute (``client.jobs``,
@@ -47,6 +49,14 @@ class APIClient:
     allow_insecure_http : bool, optional
         Allow sending the key over plain ``http://`` to a host that is not
         loopback.
+    parameter_validation : bool, optional
+        Check arguments against the schema before sending (default True).
+        False sends them as given (only made JSON), as botocore's option of
+        the same name does: for when the schema lags behind the API.
+    max_schema_bytes, max_response_bytes : int, optional
+        Largest schema and response body accepted, decoded (default: env
+        ``CIVIS_DYN_MAX_SCHEMA_BYTES`` and ``CIVIS_DYN_MAX_RESPONSE_BYTES``,
+        else 64 MiB and 256 MiB).
 
     Attributes
     ----------
@@ -55,31 +65,44 @@ class APIClient:
     meta : ClientMeta
         The schema model, settings and transport the client is made of (for
         code built on top of the client).
+
+    Notes
+    -----
+    civis-python's helpers are here too (see :class:`~civis_dyn._lookups.ClientLookups`):
+    ``username``, ``feature_flags``, ``default_credential``,
+    ``default_database_credential_id``, ``get_database_id``,
+    ``get_database_credential_id``, ``get_table_id``, ``get_storage_host_id``
+    and ``get_aws_credential_id``.
     """
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
-                 timeout=None, transport=None, allow_insecure_http=False):
+                 timeout=None, transport=None, allow_insecure_http=False,
+                 parameter_validation=True, max_schema_bytes=None, max_response_bytes=None):
         config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, return_type=return_type, api_version=api_version,
             local_api_spec=local_api_spec, force_refresh_api_spec=force_refresh_api_spec,
             retries=retries, user_agent=user_agent, timeout=timeout,
-            allow_insecure_http=allow_insecure_http)
+            allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation,
+            max_schema_bytes=max_schema_bytes, max_response_bytes=max_response_bytes)
         if transport is None:
             transport = Transport(config.base_url, config.api_key, user_agent=user_agent,
                                   retries=retries, timeout=timeout,
-                                  allow_insecure_http=allow_insecure_http)
+                                  allow_insecure_http=allow_insecure_http,
+                                  max_response_bytes=max_response_bytes)
         config = config.replace(base_url=transport.base_url)
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=transport, api_version=api_version,
             force_refresh=force_refresh_api_spec,
-            key_fingerprint=getattr(transport, "key_fingerprint", None))
+            key_fingerprint=getattr(transport, "key_fingerprint", None),
+            max_schema_bytes=max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                transport)
         self._spec = spec
         self._transport = transport
         self._return_type = config.return_type
         self.last_response = None
+        note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
     def __getattr__(self, name):
@@ -138,7 +161,7 @@ class APIClient:
         """Call a bound resource method with ``return_type`` instead of the client's."""
         function = getattr(method, "__func__", None)
         if isinstance(function, OperationMethod):
-            path, query, body, iterator = function.bind(args, kwargs)
+            path, query, body, iterator = function.bind(args, kwargs, client_rules(self))
             return self._call(function.operation, path, query, body, iterator, return_type)
         return method(*args, **kwargs)
 

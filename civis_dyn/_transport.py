@@ -34,6 +34,8 @@ from ._errors import (
     InvalidResponseError,
     MissingAPIKeyError,
 )
+from ._limits import BodyTooLarge, read_response_capped
+from ._limits import max_response_bytes as response_limit
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Transport", "key_fingerprint"]
@@ -94,6 +96,29 @@ class RetryPolicy:
     backoff_max: float = 60.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
+    def __post_init__(self):
+        def number(name, minimum, integer=False):
+            value = getattr(self, name)
+            kinds = int if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                raise TypeError(f"RetryPolicy {name} must be {'an int' if integer else 'a number'}, "
+                                f"not {type(value).__name__} ({value!r})")
+            if not (value >= minimum and value < float("inf")):
+                raise ValueError(f"RetryPolicy {name} must be a finite number >= {minimum}, "
+                                 f"not {value!r}")
+
+        number("max_attempts", 1, integer=True)
+        for name in ("max_elapsed", "backoff_base", "backoff_max"):
+            number(name, 0)
+        for name in ("idempotent_statuses", "other_statuses"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not all(
+                    isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599
+                    for s in _iterable(value, name)):
+                raise TypeError(f"RetryPolicy {name} must be a set of HTTP status codes (ints), "
+                                f"not {value!r}")
+            object.__setattr__(self, name, frozenset(value))
+
     @classmethod
     def coerce(cls, retries):
         """Return a policy from ``None``, an int, a :class:`RetryPolicy` or urllib3 ``Retry``."""
@@ -140,6 +165,14 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(wait, retry_after)
         return wait
+
+
+def _iterable(value, name):
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(f"RetryPolicy {name} must be a set of HTTP status codes (ints), "
+                        f"not {value!r}") from None
 
 
 def parse_retry_after(value, now=None):
@@ -211,6 +244,9 @@ class Transport:
         loopback (also allowed by env ``CIVIS_DYN_ALLOW_INSECURE_HTTP=1``).
     sleep, clock : callable, optional
         Injected for tests (default :func:`time.sleep`, :func:`time.monotonic`).
+    max_response_bytes : int, optional
+        Largest response body accepted, decoded (default: env
+        ``CIVIS_DYN_MAX_RESPONSE_BYTES``, else 256 MiB).
 
     Attributes
     ----------
@@ -220,11 +256,12 @@ class Transport:
 
     def __init__(self, base_url=DEFAULT_BASE_URL, api_key=None, *, user_agent=None, retries=None,
                  timeout=None, pool_size=32, allow_insecure_http=False, sleep=time.sleep,
-                 clock=time.monotonic):
+                 clock=time.monotonic, max_response_bytes=None):
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = base_url
         self.retry_policy = RetryPolicy.coerce(retries)
+        self.max_response_bytes = response_limit(max_response_bytes)
         self.timeout = self._timeout(timeout)
         self._sleep = sleep
         self._clock = clock
@@ -300,7 +337,8 @@ class Transport:
         """The absolute URL of an API path (``/jobs/1`` -> ``{base}jobs/1``)."""
         return self.base_url + path.lstrip("/")
 
-    def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None):
+    def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None,
+                max_bytes=None):
         """Send a request, retrying per the policy, and return the final response.
 
         Parameters
@@ -316,6 +354,8 @@ class Transport:
             Extra headers (e.g. conditional ones).
         retries : RetryPolicy, optional
             This request's policy instead of the transport's.
+        max_bytes : int, optional
+            This request's body limit instead of :attr:`max_response_bytes`.
 
         Returns
         -------
@@ -352,7 +392,11 @@ class Transport:
             attempt += 1
             try:
                 response = session.request(method, url, params=params, data=data,
-                                           headers=headers, timeout=self.timeout)
+                                           headers=headers, timeout=self.timeout, stream=True)
+                read_response_capped(response, max_bytes or self.max_response_bytes)
+            except BodyTooLarge as exc:
+                raise InvalidResponseError(response.status_code, str(exc), response, method,
+                                           path) from None
             except _http().exceptions.RequestException as exc:
                 retryable = isinstance(exc, _transient()) and (_not_sent(exc) or method in IDEMPOTENT)
                 wait = policy.delay(attempt) if retryable else 0.0
@@ -396,7 +440,7 @@ class Transport:
         message = response.reason or "HTTP error"
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
             if response.content:
                 message = f"{message}: {_snippet(response.content)}"
@@ -456,4 +500,8 @@ def decode_json(response, method, path):
     except ValueError:
         raise InvalidResponseError(
             response.status_code, f"the response is not valid JSON: {_snippet(content)}",
+            response, method, path) from None
+    except RecursionError:
+        raise InvalidResponseError(
+            response.status_code, "the response's JSON is nested too deeply to be decoded",
             response, method, path) from None

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from scaffold.clock import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -73,22 +74,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
-class FakeClock:
-    """An injected clock and sleep: sleeping advances time at once and is recorded."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    """A :class:`FakeClock` (``clock.sleeps`` lists every wait between retries)."""
+    """A :class:`scaffold.clock.FakeClock` (``clock.sleeps`` lists every wait between retries)."""
     return FakeClock()

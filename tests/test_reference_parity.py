@@ -78,7 +78,8 @@ def documented_params(doc):
 
 def documented_returns(doc):
     lines = doc.split("\nReturns\n-------\n", 1)[1].splitlines()
-    kind = lines[0].replace(":class:`civis_dyn.", "").rstrip("`")
+    # a paginated list documents both kinds; the reference names the iterator's
+    kind = lines[0].split(" or ")[-1].replace(":class:`civis_dyn.", "").rstrip("`")
     code = lines[1].strip().removeprefix("Response code ") if kind == "None" else None
     return kind, code
 

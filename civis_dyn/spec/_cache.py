@@ -22,6 +22,21 @@ Two kinds of entries:
 An entry that fails its checks (truncated, not JSON, wrong hash) is reported
 once with a warning, removed and treated as absent. A directory that cannot be
 created or written degrades to no disk cache, with one warning per process.
+
+Trust. A cached index decides which verb and path a method sends, so the cache
+is used only when nobody else can write it: the directory (after following a
+symlink to it) must be owned by this user and writable by nobody else, and its
+parent must not let others rename it (writable by others only with the sticky
+bit, as ``/tmp``). Otherwise the process warns once and runs without a disk
+cache. Entries are opened without following symlinks and without blocking
+(``O_NOFOLLOW | O_NONBLOCK``), used only when they are regular files owned by
+this user and writable by nobody else, and read with a size bound (the schema
+limit of :mod:`civis_dyn._limits`, plus the header). Files derived from a
+schema are checked against it: an index is keyed by the schema's sha256, and
+every entry must be what the naming rules give for its verb and path (a
+rewritten verb or path is refused); slices carry a sha256 per resource. Without
+a home directory (no ``HOME`` and no passwd entry) there is no default cache
+directory: the client runs without one.
 Each download prunes the directory (:meth:`DiskCache.prune`): the most recently
 used entries of each kind are kept, so short-lived test servers on random ports
 do not fill the disk.
@@ -30,6 +45,7 @@ do not fill the disk.
 import hashlib
 import json
 import os
+import stat
 import sys
 import threading
 import time
@@ -38,6 +54,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._files import write_atomically
+from .._limits import BodyTooLarge, max_schema_bytes, read_capped, schema_setting
+from ._naming import method_name, resource_name
 
 __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
 
@@ -45,6 +63,9 @@ SCHEMA_FORMAT = "civis_dyn.schema/1"
 INDEX_FORMAT = "civis_dyn.index/2"
 SLICES_FORMAT = "civis_dyn.slices/1"
 _MAX_SLICES_HEADER = 1 << 20
+_MAX_HEADER = 1 << 20    # bytes allowed on top of the schema limit for an entry's header
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
 KEEP_SCHEMAS = 16        # schema entries kept by prune (about 2.4 MB each for the real API)
 KEEP_INDEXES = 32        # index entries kept by prune (about 64 kB each)
 ORPHAN_AGE = 3600.0      # seconds after which a leftover temporary file is removed
@@ -54,13 +75,31 @@ _WARNED_LOCK = threading.Lock()
 
 
 def default_cache_dir():
-    """Return the cache directory this process should use."""
+    """Return the cache directory this process should use, or None without a home directory."""
     explicit = os.environ.get("CIVIS_DYN_CACHE_DIR")
     if explicit:
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "civis_dyn"
+    if xdg:
+        return Path(xdg) / "civis_dyn"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry
+        return None
+    if not home.is_absolute():
+        return None
+    return home / ".cache" / "civis_dyn"
+
+
+def _owner_problem(info, what):
+    """Why a directory or file with ``os.stat`` ``info`` cannot be trusted, or None."""
+    if not hasattr(os, "geteuid"):
+        return None  # no POSIX ownership (Windows): the user's profile is private
+    if info.st_uid != os.geteuid():
+        return f"{what} is owned by another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{what} is writable by other users (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
 
 
 def warn(message, category=RuntimeWarning):
@@ -170,7 +209,7 @@ class CachedSchema:
             raise ValueError("truncated, or not a cache entry")
         try:
             header = json.loads(head)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ValueError("unreadable header") from None
         if not isinstance(header, dict):
             raise ValueError("unreadable header")
@@ -184,7 +223,7 @@ class CachedSchema:
             fetched_at = float(header["fetched_at"])
         except (KeyError, TypeError, ValueError):
             raise ValueError("incomplete header") from None
-        if len(raw) != size:
+        if not isinstance(size, int) or len(raw) != size:
             raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
         digest = hashlib.sha256(raw).hexdigest()
         if digest != expected:
@@ -196,31 +235,50 @@ class CachedSchema:
 
 
 def _valid_index(index):
-    """True when ``index`` has the shape of :attr:`ApiSpec.index`."""
+    """True when ``index`` has the shape of :attr:`ApiSpec.index` and follows the naming rules.
+
+    Each entry's resource and method name must be what the naming rules give
+    for its verb and path (a ``get_*`` name may stand for a ``list_*`` GET,
+    which then names it as its preferred alias), so a rewritten verb or path
+    (``things.get`` sending DELETE) is refused.
+    """
     if not isinstance(index, dict):
         return False
-    for methods in index.values():
+    for resource, methods in index.items():
         if not isinstance(methods, dict):
             return False
-        for entry in methods.values():
+        for name, entry in methods.items():
             if not (isinstance(entry, list) and len(entry) == 3 and entry[0] in _HTTP_VERBS
                     and isinstance(entry[1], str)
                     and (entry[2] is None or isinstance(entry[2], str))):
+                return False
+            verb, path, alias_of = entry
+            if resource_name(path) != resource:
+                return False
+            derived = method_name(verb, path)
+            if name == derived:
+                if alias_of is not None and not (derived.startswith("list")
+                                                 and alias_of == "get" + derived[4:]):
+                    return False
+            elif not (verb == "get" and alias_of is None and derived.startswith("list")
+                      and name == "get" + derived[4:]):
                 return False
     return True
 
 
 class DiskCache:
-    """A directory of small files written atomically.
+    """A directory of small files written atomically, used only when nobody else can write it.
 
     Parameters
     ----------
     directory : str or PathLike, optional
-        Default :func:`default_cache_dir`.
+        Default :func:`default_cache_dir` (None there: no disk cache).
     """
 
     def __init__(self, directory=None):
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        if directory is None:
+            directory = default_cache_dir()
+        self.directory = Path(directory) if directory is not None else None
         self._usable = None
 
     def __repr__(self):
@@ -234,10 +292,40 @@ class DiskCache:
             _WARNED.add(key)
         warn(f"cache: {message}")
 
+    def _trust_problem(self):
+        """Why the (existing) directory cannot be trusted, or None."""
+        info = os.stat(self.directory)
+        if not stat.S_ISDIR(info.st_mode):
+            return f"{self.directory} is not a directory"
+        problem = _owner_problem(info, str(self.directory))
+        if problem is not None:
+            return problem
+        parent = Path(os.path.realpath(self.directory)).parent
+        parent_info = os.stat(parent)
+        if (hasattr(os, "geteuid") and parent_info.st_mode & stat.S_IWOTH
+                and not parent_info.st_mode & stat.S_ISVTX):
+            return (f"its parent {parent} is writable by other users without the sticky bit "
+                    f"(others could replace the cache)")
+        return None
+
     def _ensure_dir(self):
         if self._usable is None:
+            if self.directory is None:
+                self._usable = False
+                self._warn_once("no-home", "no home directory (HOME is unset and this user has "
+                                           "no passwd entry) and no CIVIS_DYN_CACHE_DIR; "
+                                           "caching in memory only")
+                return False
             try:
                 self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                problem = self._trust_problem()
+                if problem is not None:
+                    self._usable = False
+                    self._warn_once("untrusted", f"not using the cache directory: {problem}; "
+                                                 f"caching in memory only (use a private "
+                                                 f"directory, mode 0700, or set "
+                                                 f"CIVIS_DYN_CACHE_DIR to one)")
+                    return False
                 self._usable = os.access(self.directory, os.W_OK | os.X_OK)
                 if not self._usable:
                     self._warn_once("unwritable", f"{self.directory} is not writable; "
@@ -250,13 +338,58 @@ class DiskCache:
 
     def path(self, name):
         """The path of entry ``name``."""
+        if self.directory is None:
+            return Path(name)
         return self.directory / name
 
-    def read(self, name):
-        """Return the bytes of entry ``name``, or None when absent or unreadable."""
+    def open(self, name):
+        """Open entry ``name`` for reading: a binary file object, or None.
+
+        None when the cache is not usable, the entry is absent, or it is not a
+        regular file owned by this user and writable by nobody else (a symlink,
+        FIFO or device is never opened for reading: it is reported and removed).
+        """
+        if not self._ensure_dir():
+            return None
         try:
-            with open(self.directory / name, "rb") as f:
-                return f.read()
+            fd = os.open(self.directory / name, _OPEN_FLAGS)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            if os.path.islink(self.directory / name):
+                self.discard_corrupt(name, "a symbolic link")
+            return None
+        try:
+            info = os.fstat(fd)
+            problem = (None if stat.S_ISREG(info.st_mode) else "not a regular file") or \
+                _owner_problem(info, "the file")
+        except OSError:
+            problem = "cannot be examined"
+        if problem is not None:
+            os.close(fd)
+            self.discard_corrupt(name, problem)
+            return None
+        return os.fdopen(fd, "rb")
+
+    def read(self, name, limit=None):
+        """Return the bytes of entry ``name``, or None when absent, unreadable or untrusted.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Most bytes read (default: the schema limit plus 1 MiB of header);
+            a larger entry is reported, removed and read as None.
+        """
+        limit = limit if limit is not None else max_schema_bytes() + _MAX_HEADER
+        f = self.open(name)
+        if f is None:
+            return None
+        try:
+            with f:
+                return read_capped(f, limit, f"the cached entry {name}", schema_setting())
+        except BodyTooLarge as exc:
+            self.discard_corrupt(name, str(exc))
+            return None
         except OSError:
             return None
 
@@ -275,6 +408,8 @@ class DiskCache:
 
     def remove(self, name):
         """Remove entry ``name`` if present."""
+        if self.directory is None:
+            return
         try:
             os.unlink(self.directory / name)
         except OSError:
@@ -317,7 +452,7 @@ class DiskCache:
             return None
         try:
             document = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             self.discard_corrupt(name, "not JSON")
             return None
         if (not isinstance(document, dict) or document.get("format") != INDEX_FORMAT
@@ -361,7 +496,10 @@ class DiskCache:
         """
         name = slices_entry_name(sha256)
         try:
-            with open(self.path(name), "rb") as f:
+            f = self.open(name)
+            if f is None:
+                return None
+            with f:
                 header_line = f.readline(_MAX_SLICES_HEADER)
                 header = json.loads(header_line)
                 if header.get("format") != SLICES_FORMAT or header.get("schema_sha256") != sha256:
@@ -370,14 +508,19 @@ class DiskCache:
                 if entry is None:
                     return None
                 offset, length, digest = entry
+                if not (isinstance(offset, int) and isinstance(length, int) and 0 <= offset
+                        and 0 <= length <= max_schema_bytes()):
+                    raise ValueError("bad slice bounds")
                 f.seek(len(header_line) + offset)
                 data = f.read(length)
             if hashlib.sha256(data).hexdigest() != digest:
                 raise ValueError("sha256 mismatch")
-            return json.loads(data)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            part = json.loads(data)
+            paths = part.get("paths") if isinstance(part, dict) else None
+            if not isinstance(paths, dict) or any(resource_name(p) != resource for p in paths):
+                raise ValueError(f"not the slice of {resource!r}")
+            return part
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             self.discard_corrupt(name, str(exc) or type(exc).__name__)
             self.remove(index_entry_name(sha256))  # the next start rebuilds both
             return None
@@ -395,6 +538,8 @@ class DiskCache:
         keep_schemas = KEEP_SCHEMAS if keep_schemas is None else keep_schemas
         keep_indexes = KEEP_INDEXES if keep_indexes is None else keep_indexes
         now = time.time() if now is None else now
+        if not self._ensure_dir():
+            return []
         try:
             listing = list(os.scandir(self.directory))
         except OSError:
@@ -404,7 +549,7 @@ class DiskCache:
         for item in listing:
             name = item.name
             try:
-                mtime = item.stat().st_mtime
+                mtime = item.stat(follow_symlinks=False).st_mtime
             except OSError:
                 continue
             if name.startswith(".") and name.endswith(".tmp"):

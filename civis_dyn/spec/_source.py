@@ -45,6 +45,8 @@ from pathlib import Path
 import cachetools
 
 from .._files import write_atomically
+from .._limits import BodyTooLarge, read_capped, schema_setting
+from .._limits import max_schema_bytes as schema_limit
 from .._transport import key_fingerprint
 from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
 from .._version import __version__
@@ -184,8 +186,12 @@ def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, 
         disk = cache if cache is not None else DiskCache()
         probe._index = disk.read_index(sha256)
         if probe._index is None:
-            disk.write_index(sha256, probe.index)  # parses and validates
-            disk.write_slices(sha256, probe.slices())
+            try:
+                disk.write_index(sha256, probe.index)  # parses and validates
+                disk.write_slices(sha256, probe.slices())
+            except RecursionError:
+                raise SpecError(f"{location or source}: the schema is nested too deeply "
+                                f"to be used") from None
         else:  # warm: decode only the slices of the resources used
             probe.use_slices(functools.partial(disk.read_slice, sha256))
         return probe
@@ -193,22 +199,23 @@ def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, 
     return _remember(sha256, make)
 
 
-def _read_schema_file(path):
+def _read_schema_file(path, limit=None):
+    """The bytes of a schema file (decompressed for ``.gz``), at most ``limit`` of them."""
+    limit = schema_limit(limit)
+    packed = str(path).endswith(".gz")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        with (gzip.open(path, "rb") if packed else open(path, "rb")) as f:
+            return read_capped(f, limit, f"the schema at {path}", schema_setting())
+    except BodyTooLarge as exc:
+        raise SpecError(str(exc)) from None
     except OSError as exc:
-        raise SpecError(f"cannot read the schema at {path}: {exc.strerror}") from None
-    if str(path).endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise SpecError(f"cannot read the schema at {path}: {exc}") from None
-    return raw
+        raise SpecError(f"cannot read the schema at {path}: {exc.strerror or exc}") from None
+    except EOFError as exc:
+        raise SpecError(f"cannot read the schema at {path}: {exc}") from None
 
 
-def _load_file(path, source, cache):
-    raw = _read_schema_file(path)
+def _load_file(path, source, cache, limit=None):
+    raw = _read_schema_file(path, limit)
     sha256 = hashlib.sha256(raw).hexdigest()
     spec = spec_from_bytes(raw, source=source, location=str(path), cache=cache, sha256=sha256)
     return spec, SpecInfo(source, str(path), None, sha256)
@@ -217,7 +224,10 @@ def _load_file(path, source, cache):
 def _load_dict(document):
     def make():
         spec = ApiSpec.from_dict(document)
-        spec.index  # validate now: never a half-built client
+        try:
+            spec.index  # validate now: never a half-built client
+        except RecursionError:
+            raise SpecError("the schema dict is nested too deeply to be used") from None
         return spec
 
     # keyed by identity; the cached model keeps the dict alive, so the id stays unique
@@ -231,7 +241,7 @@ def load_api_spec(local_api_spec=None, *, cache=None, **live):
 
 def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version="1.0",
                             force_refresh=False, key_fingerprint=None, ttl=None, cache=None,
-                            clock=time.time):
+                            clock=time.time, max_schema_bytes=None):
     """Return the schema model for a client and where it came from.
 
     Parameters
@@ -255,6 +265,9 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
         The disk cache (default: the user cache directory).
     clock : callable
         Wall-clock time (injected by tests).
+    max_schema_bytes : int, optional
+        Largest schema accepted, decoded (default: env
+        ``CIVIS_DYN_MAX_SCHEMA_BYTES``, else 64 MiB; see :mod:`civis_dyn._limits`).
 
     Returns
     -------
@@ -273,20 +286,21 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
     CivisConnectionError
         When the API is unreachable and nothing is cached or bundled.
     """
+    limit = schema_limit(max_schema_bytes)
     if isinstance(local_api_spec, dict):
         return _load_dict(local_api_spec), None
     if local_api_spec is not None:
         if not isinstance(local_api_spec, (str, os.PathLike)):
             raise TypeError(f"local_api_spec must be a path or a dict, "
                             f"not {type(local_api_spec).__name__}")
-        return _load_file(os.fspath(local_api_spec), "file", cache)
+        return _load_file(os.fspath(local_api_spec), "file", cache, limit)
     if transport is None or not key_fingerprint:
         return _load_bundle(cache)
     if api_version not in SUPPORTED_API_VERSIONS:
         raise ValueError(f"API specification for api_version {api_version!r} cannot be found "
                          f"(available: {', '.join(SUPPORTED_API_VERSIONS)})")
-    return _LiveLoad(transport, api_version, key_fingerprint, spec_ttl(ttl), cache, clock).run(
-        force_refresh)
+    return _LiveLoad(transport, api_version, key_fingerprint, spec_ttl(ttl), cache, clock,
+                     limit).run(force_refresh)
 
 
 def _load_bundle(cache):
@@ -358,13 +372,17 @@ def describe_age(seconds):
 SPEC_RETRY_SECONDS = 10.0
 
 
-def _download(transport, api_version, clock, conditional=None):
+def _download(transport, api_version, clock, conditional=None, limit=None):
     """``GET endpoints``: a new :class:`CachedSchema`, or ``conditional`` renewed on 304.
+
+    ``limit`` bounds the decoded schema (see :func:`civis_dyn._limits.max_schema_bytes`).
 
     Raises
     ------
     InvalidResponseError
         When the answer is neither 200 nor (for a conditional request) 304.
+    SpecError
+        When the schema is larger than ``limit``.
     CivisAPIError, CivisConnectionError
         From the transport.
     """
@@ -372,7 +390,11 @@ def _download(transport, api_version, clock, conditional=None):
     # a fallback (a stale entry or the bundle) always exists: retry briefly, then use it
     policy = transport.retry_policy
     policy = dataclasses.replace(policy, max_elapsed=min(policy.max_elapsed, SPEC_RETRY_SECONDS))
-    response = transport.request("GET", ENDPOINTS_PATH, headers=headers or None, retries=policy)
+    limit = schema_limit(limit)
+    response = transport.request("GET", ENDPOINTS_PATH, headers=headers or None, retries=policy,
+                                 max_bytes=limit)
+    if len(response.content) > limit:
+        raise SpecError(str(BodyTooLarge("the schema", limit, schema_setting())))
     now = clock()
     status = response.status_code
     if status == 304 and headers:
@@ -389,7 +411,8 @@ def _download(transport, api_version, clock, conditional=None):
 class _LiveLoad:
     """One resolution of the live schema for a base URL, API version and key."""
 
-    def __init__(self, transport, api_version, fingerprint, ttl, cache, clock):
+    def __init__(self, transport, api_version, fingerprint, ttl, cache, clock, limit=None):
+        self.limit = limit
         self.transport = transport
         self.api_version = api_version
         self.ttl = ttl
@@ -438,7 +461,8 @@ class _LiveLoad:
             return self._keep(entry, spec, "disk-cache", str(self.disk.path(self.name)))
         conditional = None if force_refresh else entry
         try:
-            fetched = _download(self.transport, self.api_version, self.clock, conditional)
+            fetched = _download(self.transport, self.api_version, self.clock, conditional,
+                                self.limit)
             unchanged = entry is not None and fetched.sha256 == entry.sha256
             fetched_spec = spec if unchanged else self._model(fetched, "download")
         except (CivisAPIError, CivisConnectionError, SpecError) as exc:

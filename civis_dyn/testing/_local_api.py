@@ -51,9 +51,11 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from ..spec._source import bundled_spec_path
+from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
+                      reset_connection, trickle)
 from ._blobs import BLOB_PREFIX, BlobStore, serve_blob
 from ._data import DataFeatures
-from ._faults import Fault, Faults, _norm
 from ._schema import Router
 from ._sql import SqlEngine
 from ._store import ApiError, Store
@@ -62,7 +64,6 @@ __all__ = ["Fault", "Faults", "LocalCivisAPI", "RequestRecord", "serve"]
 
 log = logging.getLogger("civis_dyn.testing.local_api")
 
-_BUNDLED = "civis_api_spec.json"
 _MAX_BODY = 64 * 1024 * 1024
 _JSON = "application/json; charset=utf-8"
 _HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -85,28 +86,12 @@ class RequestRecord(NamedTuple):
     status: int | None
 
 
-def _bundled_spec_path() -> Path | None:
-    candidates = []
-    try:
-        from importlib.resources import files
-
-        base = files("civis_dyn.schemas")
-        candidates += [Path(str(base / _BUNDLED)), Path(str(base / (_BUNDLED + ".gz")))]
-    except (ModuleNotFoundError, TypeError):
-        pass
-    repo = Path(__file__).resolve().parents[2] / "schemas"
-    candidates += [repo / _BUNDLED, repo / (_BUNDLED + ".gz")]
-    return next((c for c in candidates if c.is_file()), None)
-
-
 def _load_spec(spec):
     """Return ``(parsed, raw_bytes, mtime or None)`` for any accepted ``spec``."""
     if spec is None:
-        path = _bundled_spec_path()
-        if path is None:
-            raise FileNotFoundError(
-                "no bundled schema (schemas/civis_api_spec.json) was found; pass spec=")
-        spec = path
+        spec = Path(str(bundled_spec_path()))
+        if not spec.is_file():
+            raise FileNotFoundError(f"no bundled schema was found at {spec}; pass spec=")
     if isinstance(spec, dict):
         return spec, json.dumps(spec, separators=(",", ":")).encode(), None
     if isinstance(spec, (bytes, bytearray)):
@@ -490,12 +475,8 @@ class LocalCivisAPI:
         if latency > 0:
             self._stopping.wait(latency)
         if fault is not None:
-            if fault.kind == "status":
+            if fault.kind in ("status", "html") and not fault.handled:
                 return self._answer_fault(h, method, path, qs, template, fault)
-            if fault.kind == "html":
-                status = fault.status or 502
-                self._record(method, path, qs, status, template)
-                return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
                                     else self.faults.read_delay)
@@ -522,13 +503,25 @@ class LocalCivisAPI:
                     500, "internal_error", "The local API failed to handle this request"))
             status, headers = reply.status, reply.headers or {}
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
+        if fault is not None and fault.kind in ("status", "html"):   # handled: the effect stays
+            return self._answer_fault(h, method, path, qs, template, fault)
         self._record(method, path, qs, status, template)
-        if fault is not None and fault.kind == "truncate":
+        kind = fault.kind if fault is not None else None
+        if kind in CUTS and not payload:   # an empty answer cannot be cut: cut a stand-in
+            payload, ctype = CUT_FILLER, _JSON
+        if kind == "truncate":
             payload = payload[:len(payload) // 2]
-        elif fault is not None and fault.kind == "drop_body":
+        elif kind in ("drop_body", "reset_body"):
             h.close_connection = True
-            return self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
-        self._write(h, status, payload, headers, ctype)
+            self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
+            return reset_connection(h.connection) if kind == "reset_body" else None
+        elif kind in ("reset", "hold"):
+            h.close_connection = True
+            if kind == "hold":
+                return hold_connection(h.connection, self._stopping)
+            return reset_connection(h.connection)
+        pace = (TRICKLE_DELAY if fault.delay is None else fault.delay) if kind == "trickle" else None
+        self._write(h, status, payload, headers, ctype, pace=pace)
 
     def _serve_storage(self, h, method, path, qs) -> None:
         """A file upload or download URL (presigned: no API key); see :mod:`._blobs`."""
@@ -615,6 +608,10 @@ class LocalCivisAPI:
         self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
+        if fault.kind == "html":
+            status = fault.status or 502
+            self._record(method, path, qs, status, template)
+            return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
         retry_after = fault.retry_after
@@ -634,7 +631,8 @@ class LocalCivisAPI:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
 
-    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None) -> None:
+    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None,
+               pace=None) -> None:
         now = time.time()
         second = int(now)
         with self._log_lock:
@@ -665,7 +663,10 @@ class LocalCivisAPI:
         if cut is not None:
             payload = payload[:cut]
         try:
-            h.wfile.write(head + payload)
+            if pace is not None:   # a "trickle" fault
+                trickle(h.wfile.write, head + payload, pace, self._stopping)
+            else:
+                h.wfile.write(head + payload)
             if cut is not None:
                 h.wfile.flush()
         except OSError:

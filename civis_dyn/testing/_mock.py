@@ -8,8 +8,10 @@ where it would fail on the real client:
 * a wrong resource or method name raises :class:`AttributeError` (with the
   real client's message and its close-name suggestions);
 * a call whose arguments do not fit the method's signature raises
-  :class:`TypeError` *before* it is recorded, with the real client's message;
-  the values' types are not checked, since in tests they are often mocks;
+  :class:`TypeError` *before* it is recorded: the real client's own binding
+  step (:meth:`Binder.arguments <civis_dyn._resources.Binder.arguments>`)
+  checks it, so the messages are the client's; the values' types are not
+  checked, since in tests they are often mocks;
 * ``mock.jobs.get.return_value`` and ``side_effect`` are settable per method,
   and ``assert_called_once_with(1)`` matches a call made as ``get(id=1)``.
 
@@ -24,12 +26,10 @@ import inspect
 from unittest import mock
 
 from .._client import APIClient
-from .._resources import resource_class, suggest
+from .._resources import Binder, resource_class, suggest
 from ..spec._source import load_api_spec
 
 __all__ = ["create_client_mock"]
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def create_client_mock(spec=None):
@@ -135,8 +135,8 @@ class ResourceMock(_SpecMock):
         label = f"{resource}.{name}()"
         if name in api_spec.index[resource]:
             operation = api_spec.operation(resource, name)
-            required = frozenset(p.name for p in operation.parameters if p.required)
-            return method_mock(operation.signature, label, name, required=required, **kw)
+            return method_mock(operation.signature, label, name, binder=Binder(operation, label),
+                               **kw)
         # a convenience method offered by the package (an extension): f(resource, ...)
         function = getattr(self.__dict__["_spec_class"], name)
         signature = inspect.signature(function)
@@ -144,7 +144,7 @@ class ResourceMock(_SpecMock):
         return method_mock(signature, label, name, **kw)
 
 
-def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
+def method_mock(signature, label, method_name, *, binder=None, **kw):
     """Return a :class:`~unittest.mock.MagicMock` that accepts only calls fitting ``signature``.
 
     Parameters
@@ -155,8 +155,10 @@ def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
         ``"jobs.get()"``: how error messages name the method.
     method_name : str
         The method's name (``__name__`` of the spec).
-    required : frozenset of str, optional
-        Parameters for which ``None`` counts as missing (as the client does).
+    binder : civis_dyn._resources.Binder, optional
+        For an API method: the client's binder, whose first step checks the
+        call exactly as the client does (``None`` for a required argument
+        counts as missing). Other methods are checked against ``signature``.
     **kw
         Passed to :class:`~unittest.mock.MagicMock` (parent and names).
     """
@@ -169,47 +171,15 @@ def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
     child = mock.MagicMock(spec=method, _eat_self=False, **kw)  # the signature has no self
 
     def check_call(_mock_self, /, *args, **kwargs):
-        check_arguments(signature, label, args, kwargs, required)
+        if binder is not None:
+            binder.arguments(args, kwargs)
+            return
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{label}: {exc}") from None
 
     # as create_autospec does: each mock has a class of its own, whose call checks first
     type(child)._mock_check_sig = check_call
     type(child).__signature__ = signature
     return child
-
-
-def check_arguments(signature, label, args, kwargs, required=frozenset()):
-    """Raise :class:`TypeError` unless ``args`` and ``kwargs`` fit ``signature``.
-
-    The messages are those of the real client (``jobs.get() missing required
-    argument(s): 'id'``).
-    """
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise TypeError(_explain(signature, label, args, kwargs, exc)) from None
-    missing = [n for n in signature.parameters if n in required and bound.arguments.get(n) is None]
-    if missing:
-        raise TypeError(f"{label} missing required argument(s): {', '.join(map(repr, missing))}")
-
-
-def _explain(signature, label, args, kwargs, exc):
-    params = signature.parameters
-    kinds = {p.kind for p in params.values()}
-    positional = [n for n, p in params.items() if p.kind in _POSITIONAL]
-    if len(args) > len(positional) and inspect.Parameter.VAR_POSITIONAL not in kinds:
-        return (f"{label} takes {len(positional)} positional argument(s) but {len(args)} were "
-                f"given (optional arguments are keyword-only)")
-    if inspect.Parameter.VAR_KEYWORD not in kinds:
-        for key in kwargs:
-            if key not in params or params[key].kind is inspect.Parameter.POSITIONAL_ONLY:
-                return f"{label} got an unexpected keyword argument {key!r}.{suggest(key, params)}"
-    given = set(positional[:len(args)])
-    for key in kwargs:
-        if key in given:
-            return f"{label} got multiple values for argument {key!r}"
-    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty
-               and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-               and n not in given and n not in kwargs]
-    if missing:
-        return f"{label} missing required argument(s): {', '.join(map(repr, missing))}"
-    return f"{label} {exc}"

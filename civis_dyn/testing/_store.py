@@ -50,6 +50,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from itertools import islice
 
+from ..spec._runs import ACTIVE_STATES, RUN_COLLECTIONS
 from ._data import camel_body
 from ._schema import NoRoute, Router, SchemaIndex, camel, parse_query_value
 
@@ -59,12 +60,12 @@ __all__ = ["ApiError", "LOCAL_USER", "Reply", "Store"]
 LOCAL_USER = {"id": 1, "name": "Local User", "username": "local", "initials": "LU",
               "online": True, "email": "local@example.com"}
 
-#: Run-like sub-collections and the state a successful run ends in
-#: (a deployment keeps running until it is deleted).
-RUN_WORDS = {"runs": "succeeded", "builds": "succeeded", "executions": "succeeded",
-             "deployments": "running"}
+#: Run-like sub-collections and the state a successful run ends in (a deployment keeps
+#: running until it is deleted): the client's run model.
+RUN_WORDS = {word: states.ends_as for word, states in RUN_COLLECTIONS.items()}
 #: Run-like sub-collections whose DELETE removes the item instead of cancelling it.
-DELETE_REMOVES = frozenset({"deployments"})
+DELETE_REMOVES = frozenset(word for word, states in RUN_COLLECTIONS.items()
+                           if states.cancel_removes)
 #: Top collections sharing one id sequence (prefixes, on segment boundaries).
 JOB_FAMILY = ("/jobs", "/scripts", "/imports", "/exports", "/enhancements", "/files/preprocess")
 #: Generic parents: an id missing from them is looked up in these members of the family.
@@ -922,7 +923,7 @@ class Store:
 
     def _cancel(self, node, now):
         self._advance_logs(node, now)
-        if node.run.at(now)[0] in ("queued", "running"):
+        if node.run.at(now)[0] in ACTIVE_STATES:
             node.run.cancel_t = now
 
     def _h_run_cancel(self, route, params, query, body, info, now):

@@ -11,7 +11,11 @@ checks, the request's path, query and body, the wrapping of the answer into a
 Checks, each failing with a :class:`StubberError` that says what went wrong:
 
 * when a response is added, it is checked against the operation's response
-  schema (see :mod:`civis_dyn.testing._schema_check`);
+  schema by the package's validator (:mod:`civis_dyn.spec._validate`, rules
+  :data:`~civis_dyn.spec._validate.RESPONSES`): keys snake_case or as the
+  schema spells them, exactly the schema's types, no field the schema does
+  not list (unless ``additionalProperties``), ``null`` anywhere, required
+  fields optional, free-form objects kept as given;
 * when a request arrives, it must be for the operation queued next, and, if
   the response was added with ``expected_params``, with exactly those
   arguments.
@@ -24,20 +28,19 @@ answer the same queued response.
 import io
 import json
 import threading
-import weakref
 from collections import deque
 from http import HTTPStatus
 from unittest import mock
-from urllib.parse import unquote
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from .._errors import ArgumentTypeError, ArgumentValueError, CivisDynError
-from .._resources import _query_text, check_value, suggest
+from .._errors import CivisDynError
+from .._resources import argument_error, query_items, suggest
 from .._meta import ClientMeta
 from .._transport import Transport
-from ._schema_check import SchemaMismatch, plain_json, to_wire
+from ..spec._routing import NoRoute, operation_router
+from ..spec._validate import ARGUMENTS, RESPONSES, Mismatch, check, format_path, plain_json
 
 __all__ = ["InvalidStubResponseError", "StubTransport", "Stubber", "StubberError"]
 
@@ -254,10 +257,10 @@ class Stubber:
                 out[name] = value
                 continue
             try:
-                value = check_value(value, param.schema, operation.spec,
-                                    f"Stubber: expected_params for {label}:", name)
-            except (ArgumentTypeError, ArgumentValueError) as exc:
-                raise StubberError(str(exc)) from None
+                value = check(value, param.schema, operation.spec, ARGUMENTS, (name,))
+            except Mismatch as exc:
+                raise StubberError(str(argument_error(f"Stubber: expected_params for {label}:",
+                                                      exc))) from None
             out[name] = _encode(param, value)
         missing = [p.name for p in operation.parameters if p.required and p.name not in out]
         if missing:
@@ -267,41 +270,47 @@ class Stubber:
 
     @staticmethod
     def _response_body(operation, label, value, status_code, schema):
+        spec = operation.spec
         try:
             if status_code == 204 or (schema is None and operation.response[0] == "204"):
                 if value is not None:
-                    raise SchemaMismatch((), f"the API answers {status_code} No Content: pass "
-                                             f"None, not {type(value).__name__}")
+                    raise Mismatch((), f"the API answers {status_code} No Content: pass "
+                                       f"None, not {type(value).__name__}")
                 return _NO_BODY
             if schema is None:
                 return _NO_BODY if value is None else plain_json(value)
             if operation.returns_array and schema.get("type") != "array":
                 # the API sends an array of what the schema describes (see spec._naming)
                 if isinstance(value, (list, tuple)):
-                    return [to_wire(v, schema, operation.spec, (i,)) if isinstance(v, dict)
+                    return [check(v, schema, spec, RESPONSES, (i,)) if isinstance(v, dict)
                             else plain_json(v, (i,)) for i, v in enumerate(value)]
                 if not isinstance(value, dict):
-                    raise SchemaMismatch((), f"must be a list, not {type(value).__name__}")
+                    raise Mismatch((), f"must be a list, not {type(value).__name__}")
             if value is None:
                 expected = "a list" if schema.get("type") == "array" else "a dict"
-                raise SchemaMismatch((), f"must be {expected}, not None")
-            return to_wire(value, schema, operation.spec)
-        except SchemaMismatch as exc:
-            raise InvalidStubResponseError(f"{label} response: {exc.problem}") from None
+                raise Mismatch((), f"must be {expected}, not None")
+            return check(value, schema, spec, RESPONSES)
+        except Mismatch as exc:
+            raise InvalidStubResponseError(f"{label} response: {_problem(exc)}") from None
 
     # -- answering ------------------------------------------------------------
     def _answer(self, verb, path, params, json_body, base_url):
-        route = _routes(self._spec).find(verb, path)
-        actual = f"{route[0]}.{route[1]}" if route else f"{verb} {path}"
+        try:
+            (resource, name), path_values = operation_router(self._spec).match(verb, path)
+            actual = f"{resource}.{name}"
+        except NoRoute:
+            resource = name = path_values = None
+            actual = f"{verb} {path}"
         with self._lock:
             if not self._queue:
                 raise StubberError(f"Stubber: unexpected call to {actual}: no responses are queued")
             answer = self._queue[0]
             op = answer.operation
-            if route is None or (route[2], route[3]) != (op.verb.upper(), op.path):
+            if resource is None or self._spec.operation(resource, name).path != op.path \
+                    or verb != op.verb.upper():
                 raise StubberError(f"Stubber: expected a call to {answer.label}, got {actual}")
             if answer.expected is not None:
-                arguments = _actual_arguments(op, route[4], params, json_body)
+                arguments = _actual_arguments(op, path_values, params, json_body)
                 problems = _differences(op, answer.expected, arguments)
                 if problems:
                     raise StubberError(f"Stubber: {answer.label} called with unexpected "
@@ -353,59 +362,6 @@ class StubTransport:
         """Nothing to close."""
 
 
-# -- requests to operations -------------------------------------------------
-
-def _segments(path):
-    return tuple(s for s in path.split("/") if s)
-
-
-class _Routes:
-    """Finds the operation of a request (verb, path); literal path segments win over parameters."""
-
-    def __init__(self, spec):
-        table = {}
-        for resource, methods in spec.index.items():
-            for name, (verb, path, alias_of) in methods.items():
-                if alias_of:
-                    continue  # the preferred name answers for the alias
-                template = _segments(path)
-                table.setdefault((verb.upper(), len(template)), []).append(
-                    (template, resource, name, path))
-        self._table = table
-
-    def find(self, verb, path):
-        """Return ``(resource, method, VERB, path template, {wire name: value})`` or None."""
-        segments = _segments(path)
-        best = None
-        for template, resource, name, raw_path in self._table.get((verb, len(segments)), ()):
-            values = {}
-            score = []
-            for pattern, segment in zip(template, segments):
-                if pattern.startswith("{") and pattern.endswith("}"):
-                    values[pattern[1:-1]] = unquote(segment)
-                    score.append(0)
-                elif pattern == segment:
-                    score.append(1)
-                else:
-                    break
-            else:
-                if best is None or score > best[0]:
-                    best = (score, (resource, name, verb, raw_path, values))
-        return best[1] if best else None
-
-
-_ROUTES = weakref.WeakKeyDictionary()
-_ROUTES_LOCK = threading.Lock()
-
-
-def _routes(spec):
-    with _ROUTES_LOCK:
-        routes = _ROUTES.get(spec)
-        if routes is None:
-            routes = _ROUTES[spec] = _Routes(spec)
-        return routes
-
-
 # -- parameters ---------------------------------------------------------------
 
 def _encode(param, value):
@@ -413,9 +369,7 @@ def _encode(param, value):
     if param.location == "path":
         return str(value)
     if param.location == "query":
-        if isinstance(value, list):
-            return [_query_text(v) for v in value]
-        return _query_text(value)
+        return next(iter(query_items(param.wire_name, value).values()))
     return value
 
 
@@ -466,6 +420,21 @@ def _differences(op, expected, actual):
 
 
 # -- responses ----------------------------------------------------------------
+
+def _problem(mismatch):
+    """A response :class:`Mismatch` in the Stubber's words (``field 'runs[0].id' must be ...``)."""
+    if mismatch.kind == "unknown":
+        where = (*mismatch.path, mismatch.field)
+        text = f"unknown field {format_path(where)!r}"
+        close = mismatch.suggestion()
+        if close:
+            text += " (did you mean " + " or ".join(
+                repr(format_path((*mismatch.path, c))) for c in close) + "?)"
+        return text
+    if mismatch.path:
+        return f"field {format_path(mismatch.path)!r} {mismatch.problem}"
+    return mismatch.problem
+
 
 def _reason(status_code):
     try:

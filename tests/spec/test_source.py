@@ -15,6 +15,7 @@ import threading
 import warnings
 
 import pytest
+from scaffold.clock import FakeClock
 
 import civis_dyn
 from civis_dyn import CivisAPIError, CivisAPIKeyError, CivisConnectionError, RetryPolicy
@@ -97,14 +98,6 @@ def the_entry(cache_dir):
     return CachedSchema.from_bytes((cache_dir / name).read_bytes())
 
 
-class Clock:
-    def __init__(self, now=1_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 # -- resolution order, in one process ---------------------------------------------
 def test_first_client_downloads_once_then_clients_share_memory(server, cache_dir):
     first = client(server)
@@ -132,7 +125,7 @@ def test_fresh_disk_entry_is_used_without_a_request(server, cache_dir):
 
 
 def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_dir):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     spec, info = load(server, clock=clock)
     assert info.source == "download"
     sent = server.schema_bytes_sent
@@ -150,7 +143,7 @@ def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_
 
 
 def test_within_the_ttl_memory_and_disk_make_no_request(server):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     load(server, clock=clock)
     clock.now += 24 * 3600 - 5
     assert load(server, clock=clock)[1].source == "memory"
@@ -262,7 +255,7 @@ def test_a_local_spec_bypasses_the_live_schema(server, tmp_path):
 
 # -- offline fallbacks ------------------------------------------------------------
 def test_unreachable_api_falls_back_to_the_stale_entry_with_one_warning(server, cache_dir):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     spec, _ = load(server, clock=clock)
     clock.now += 3 * 3600
     server.stop()

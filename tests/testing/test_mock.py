@@ -186,7 +186,7 @@ def test_extension_methods_are_mocked_with_their_signature(monkeypatch, client):
     assert jobs.run_and_wait(1, timeout=5) == "done"
     with pytest.raises(TypeError) as info:
         jobs.run_and_wait()
-    assert str(info.value) == "jobs.run_and_wait() missing required argument(s): 'id'"
+    assert str(info.value) == "jobs.run_and_wait(): missing a required argument: 'id'"
     users = create_client_mock(small_schema()).users  # has no list_runs: no extension
     with pytest.raises(AttributeError):
         users.run_and_wait

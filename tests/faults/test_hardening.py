@@ -1,0 +1,463 @@
+"""Hardening (issue 17): a hostile cache, deep JSON, huge bodies, no home, bad settings.
+
+Each test attacks one place the audit broke and asserts the clear outcome:
+the cache refused or the bad file ignored, a ``SpecError`` or
+``InvalidResponseError`` instead of a ``RecursionError``, a size limit that
+stops the read, an error naming the argument. Each counts in the matrix tally.
+"""
+
+import gzip
+import hashlib
+import json
+import math
+import os
+import stat
+import threading
+import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import civis_dyn
+from civis_dyn import InvalidResponseError, SpecError
+from civis_dyn._transport import Transport
+from civis_dyn.spec import _cache, _source
+from civis_dyn.spec._cache import DiskCache, default_cache_dir, index_entry_name
+from civis_dyn.spec._source import key_fingerprint, load_api_spec_with_info
+
+BASE = "https://api.example.test/"
+KEY = "hardening-key-7d1e"
+DEEP = b"[" * 200_000 + b"]" * 200_000
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch, tmp_path):
+    """A private cache directory per test, no memory of other tests' schemas or warnings."""
+    monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("CIVIS_DYN_MAX_SCHEMA_BYTES", "CIVIS_DYN_MAX_RESPONSE_BYTES", "CIVIS_JOB_ID",
+                 "CIVIS_RUN_ID", "CIVIS_API_ENDPOINT", "CIVIS_DYN_SPEC_TTL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(_cache, "_WARNED", set())
+    _source.clear_memory_cache()
+    yield
+    _source.clear_memory_cache()
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    return tmp_path / "cache"
+
+
+def mini_client(mini_spec_path, **kw):
+    kw.setdefault("api_key", KEY)
+    kw.setdefault("base_url", BASE)
+    return civis_dyn.APIClient(local_api_spec=str(mini_spec_path), **kw)
+
+
+def index_path(cache_dir, mini_spec_path):
+    return cache_dir / index_entry_name(hashlib.sha256(mini_spec_path.read_bytes()).hexdigest())
+
+
+def poison_index(path):
+    """Rewrite ``things.get`` to send DELETE, as the audit did (the hash field left intact)."""
+    document = json.loads(path.read_bytes())
+    document["index"]["things"]["get"] = ["delete", "/things/{id}", None]
+    path.write_text(json.dumps(document))
+
+
+def sent_verbs(requests_mock):
+    return [r.method for r in requests_mock.request_history]
+
+
+# -- 1. the disk cache is trusted only when nobody else can write it ---------------------
+def test_world_writable_cache_dir_is_refused_with_one_warning(mini_spec_path, cache_dir,
+                                                              requests_mock, tally):
+    tally.fault()
+    mini_client(mini_spec_path)                       # a private cache: the index is written
+    index = index_path(cache_dir, mini_spec_path)
+    assert index.is_file()
+    poison_index(index)
+    os.chmod(cache_dir, 0o777)                         # a shared temporary directory
+    _source.clear_memory_cache()
+    requests_mock.get(BASE + "things/1", json={"id": 1})
+    requests_mock.delete(BASE + "things/1", status_code=204)
+    with pytest.warns(RuntimeWarning, match=r"writable by other users .*caching in memory "
+                                            r"only") as caught:
+        client = mini_client(mini_spec_path)
+        mini_client(mini_spec_path, api_key="another-key")
+    assert len([w for w in caught if "cache" in str(w.message)]) == 1
+    assert client.things.get(1).id == 1
+    assert sent_verbs(requests_mock) == ["GET"]
+    assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o777   # left alone, never used
+
+
+def test_rewritten_index_in_a_private_cache_is_refused(mini_spec_path, cache_dir, requests_mock,
+                                                       tally):
+    tally.fault()
+    mini_client(mini_spec_path)
+    poison_index(index_path(cache_dir, mini_spec_path))
+    _source.clear_memory_cache()
+    requests_mock.get(BASE + "things/1", json={"id": 1})
+    requests_mock.delete(BASE + "things/1", status_code=204)
+    with pytest.warns(RuntimeWarning, match="corrupt .*not an index of this schema"):
+        client = mini_client(mini_spec_path)
+    client.things.get(1)
+    assert sent_verbs(requests_mock) == ["GET"]
+    assert json.loads(index_path(cache_dir, mini_spec_path).read_bytes())["index"]["things"][
+        "get"][0] == "get"                               # rebuilt from the schema
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a directory to another user needs root")
+def test_cache_dir_owned_by_another_user_is_refused(mini_spec_path, cache_dir, tally):
+    tally.fault()
+    cache_dir.mkdir(mode=0o700)
+    os.chown(cache_dir, 4242, 4242)
+    with pytest.warns(RuntimeWarning, match=r"owned by another user \(uid 4242\)"):
+        client = mini_client(mini_spec_path)
+    assert client.things is not None
+    assert os.listdir(cache_dir) == []
+
+
+def test_parent_writable_by_others_without_sticky_bit_is_refused(tmp_path, monkeypatch, tally):
+    tally.fault()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)                            # not sticky: others could rename ours
+    cache = DiskCache(shared / "cache")
+    with pytest.warns(RuntimeWarning, match="without the sticky bit"):
+        assert cache.write("x.json", b"data") is False
+    os.chmod(shared, 0o1777)                           # like /tmp: fine
+    monkeypatch.setattr(_cache, "_WARNED", set())
+    assert DiskCache(shared / "cache").write("x.json", b"data") is True
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and symlinks")
+@pytest.mark.parametrize("kind", ["symlink-to-dev-zero", "fifo", "symlink-to-a-good-copy"])
+def test_special_files_in_the_cache_are_never_read(mini_spec_path, cache_dir, kind, tally):
+    tally.fault()
+    mini_client(mini_spec_path)
+    index = index_path(cache_dir, mini_spec_path)
+    good = index.read_bytes()
+    index.unlink()
+    if kind == "fifo":
+        os.mkfifo(index, 0o600)                        # reading it would block forever
+    elif kind == "symlink-to-dev-zero":
+        os.symlink("/dev/zero", index)                 # reading it would never end
+    else:
+        copy = cache_dir.parent / "elsewhere.json"
+        copy.write_bytes(good)
+        os.chmod(copy, 0o600)
+        os.symlink(copy, index)
+    _source.clear_memory_cache()
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(client=mini_client(mini_spec_path)),
+                              daemon=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        worker.start()
+        worker.join(20)
+    assert not worker.is_alive(), "APIClient() hung on a special file in the cache"
+    assert result["client"].things.get is not None
+    assert any("corrupt" in str(w.message) for w in caught)
+    assert stat.S_ISREG(os.lstat(index).st_mode)       # replaced by a regular file of our own
+
+
+def test_cache_reads_are_bounded(cache_dir, monkeypatch, tally):
+    tally.fault()
+    monkeypatch.setenv("CIVIS_DYN_MAX_SCHEMA_BYTES", "1000")
+    cache = DiskCache(cache_dir)
+    assert cache.write("schema-v1-big.json", b" " * (3 << 20))
+    with pytest.warns(RuntimeWarning, match="larger than"):
+        assert cache.read_schema("schema-v1-big.json") is None
+    assert not cache.path("schema-v1-big.json").exists()
+
+
+def test_group_writable_entry_is_refused(cache_dir, tally):
+    tally.fault()
+    cache = DiskCache(cache_dir)
+    assert cache.write("x.json", b"data")
+    os.chmod(cache.path("x.json"), 0o666)
+    with pytest.warns(RuntimeWarning, match="writable by other users"):
+        assert cache.read("x.json") is None
+
+
+def test_slice_of_another_resource_is_refused(tmp_path, tally):
+    tally.fault()
+    cache = DiskCache(tmp_path / "c")
+    sha = "ab" * 32
+    assert cache.write_slices(sha, {"things": json.dumps(
+        {"paths": {"/users/me": {"get": {}}}, "definitions": {}}).encode()})
+    with pytest.warns(RuntimeWarning, match="not the slice of 'things'"):
+        assert cache.read_slice(sha, "things") is None
+
+
+# -- 10. no home directory ------------------------------------------------------------
+def test_no_home_and_no_passwd_entry_runs_without_a_disk_cache(mini_spec_path, monkeypatch,
+                                                               tally):
+    tally.fault()
+    import pwd
+
+    for name in ("HOME", "XDG_CACHE_HOME", "CIVIS_DYN_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert default_cache_dir() is None
+    with pytest.warns(RuntimeWarning, match="no home directory"):
+        client = mini_client(mini_spec_path)
+    assert "get" in dir(client.things)
+
+
+# -- 5. deep JSON -------------------------------------------------------------------------
+def test_deep_local_schema_file_is_a_spec_error(tmp_path, tally):
+    tally.fault()
+    path = tmp_path / "deep.json"
+    path.write_bytes(DEEP)
+    with pytest.raises(SpecError, match="nested too deeply"):
+        civis_dyn.APIClient(api_key=KEY, local_api_spec=str(path), base_url=BASE)
+
+
+def test_deep_schema_download_falls_back_to_the_stale_copy(mini_spec_path, requests_mock, tally):
+    tally.fault()
+    url = BASE + "endpoints"
+    requests_mock.get(url, content=mini_spec_path.read_bytes())
+    transport = Transport(BASE, KEY, retries=0)
+    first, _ = load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(KEY))
+    _source.clear_memory_cache()
+    requests_mock.get(url, content=DEEP)
+    with pytest.warns(RuntimeWarning, match="nested too deeply.*using the cached copy"):
+        spec, info = load_api_spec_with_info(transport=transport, ttl=0,
+                                             key_fingerprint=key_fingerprint(KEY))
+    assert info.source == "stale-cache" and spec.sha256 == first.sha256
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_deep_response_body_is_an_invalid_response_error(mini_spec_path, requests_mock, status,
+                                                         tally):
+    tally.fault()
+    requests_mock.get(BASE + "things/1", content=DEEP, status_code=status)
+    client = mini_client(mini_spec_path, retries=0)
+    with pytest.raises(civis_dyn.CivisAPIError) as info:
+        client.things.get(1)
+    assert info.value.status_code == status
+    if status == 200:
+        assert isinstance(info.value, InvalidResponseError)
+        assert "nested too deeply" in str(info.value)
+
+
+def test_deep_cache_entry_header_is_corrupt_not_a_crash(cache_dir, tally):
+    tally.fault()
+    cache = DiskCache(cache_dir)
+    cache.write("schema-v1-deep.json", DEEP[:1000] + b"\n{}")
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        assert cache.read_schema("schema-v1-deep.json") is None
+
+
+# -- 6. size limits ---------------------------------------------------------------------
+class _OneAnswer:
+    """Serve the same (gzip-encoded) body for every GET, over real HTTP on 127.0.0.1."""
+
+    def __init__(self, body, headers):
+        answer = (body, headers)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                data, extra = answer
+                self.send_response(200)
+                for name, value in {"Content-Length": str(len(data)), **extra}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _bomb(size):
+    """gzip of a JSON array of ``size`` bytes (about 1,000 times smaller)."""
+    return gzip.compress(b"[" + b"0," * ((size - 2) // 2) + b"0]", 9)
+
+
+def test_a_gzip_bomb_response_stops_at_the_limit(mini_spec_path, tally):
+    tally.fault()
+    with _OneAnswer(_bomb(8 << 20), {"Content-Encoding": "gzip",
+                                     "Content-Type": "application/json"}) as server:
+        client = mini_client(mini_spec_path, base_url=server.url, retries=0,
+                             max_response_bytes=1 << 20)
+        with pytest.raises(InvalidResponseError, match=r"larger than 1048576 bytes .*"
+                                                       r"max_response_bytes"):
+            client.things.get(1)
+
+
+def test_response_limit_from_the_environment(mini_spec_path, requests_mock, monkeypatch, tally):
+    tally.fault()
+    monkeypatch.setenv("CIVIS_DYN_MAX_RESPONSE_BYTES", "1k")
+    requests_mock.get(BASE + "things/1", json={"id": 1, "name": "x" * 2000})
+    client = mini_client(mini_spec_path)
+    with pytest.raises(InvalidResponseError, match="CIVIS_DYN_MAX_RESPONSE_BYTES"):
+        client.things.get(1)
+    monkeypatch.setenv("CIVIS_DYN_MAX_RESPONSE_BYTES", "1M")
+    assert mini_client(mini_spec_path).things.get(1).id == 1
+
+
+def test_a_gzipped_local_schema_is_read_up_to_the_limit(tmp_path, monkeypatch, tally):
+    tally.fault()
+    path = tmp_path / "bomb.json.gz"
+    path.write_bytes(_bomb(4 << 20))
+    monkeypatch.setenv("CIVIS_DYN_MAX_SCHEMA_BYTES", "1M")
+    with pytest.raises(SpecError, match=r"larger than 1048576 bytes .*CIVIS_DYN_MAX_SCHEMA_BYTES"):
+        civis_dyn.APIClient(api_key=KEY, local_api_spec=str(path), base_url=BASE)
+
+
+def test_an_oversized_schema_download_falls_back(mini_spec_path, tally):
+    tally.fault()
+    bundle = civis_dyn.APIClient(api_key=None)   # what the fallback gives
+    with _OneAnswer(_bomb(8 << 20), {"Content-Encoding": "gzip"}) as server:
+        with pytest.warns(RuntimeWarning, match=r"larger than 1048576 bytes.*bundled"):
+            client = civis_dyn.APIClient(api_key=KEY, base_url=server.url, retries=0,
+                                         max_schema_bytes=1 << 20)
+    assert client.spec_info.source == "bundle"
+    assert client.spec_info.sha256 == bundle.spec_info.sha256
+
+
+@pytest.mark.parametrize("value", ["lots", "-5", "0", "1.5G"])
+def test_a_bad_limit_setting_names_the_variable(mini_spec_path, monkeypatch, value, tally):
+    tally.bad_input()
+    monkeypatch.setenv("CIVIS_DYN_MAX_SCHEMA_BYTES", value)
+    with pytest.raises(ValueError, match="CIVIS_DYN_MAX_SCHEMA_BYTES"):
+        mini_client(mini_spec_path)
+
+
+# -- 15. bad settings and arguments are refused at once, naming them ------------------------
+def _deep(levels):
+    root = node = {}
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return root
+
+
+def _circular():
+    d = {"a": 1}
+    d["self"] = d
+    return d
+
+
+BAD_SETTINGS = [
+    ({"timeout": "10"}, TypeError, "timeout"),
+    ({"timeout": 0}, ValueError, "timeout"),
+    ({"timeout": -1}, ValueError, "timeout"),
+    ({"timeout": math.nan}, ValueError, "timeout"),
+    ({"timeout": math.inf}, ValueError, "timeout"),
+    ({"timeout": (5, "30")}, TypeError, "timeout (read)"),
+    ({"timeout": (1, 2, 3)}, ValueError, "timeout"),
+    ({"user_agent": "caf\u00e9 \u2603"}, ValueError, "user_agent"),
+    ({"user_agent": "ok\r\nX-Injected: 1"}, ValueError, "user_agent"),
+    ({"user_agent": 7}, TypeError, "user_agent"),
+    ({"base_url": 123}, TypeError, "base_url"),
+    ({"base_url": "ftp://api.example.test/"}, ValueError, "base_url"),
+    ({"base_url": "api.example.test"}, ValueError, "base_url"),
+    ({"base_url": "https://api.example.test:99999/"}, ValueError, "base_url"),
+    ({"force_refresh_api_spec": "no"}, TypeError, "force_refresh_api_spec"),
+    ({"allow_insecure_http": 1}, TypeError, "allow_insecure_http"),
+    ({"max_schema_bytes": "64M"}, TypeError, "max_schema_bytes"),
+    ({"max_response_bytes": 0}, ValueError, "max_response_bytes"),
+    ({"api_key": 12345}, TypeError, "api_key"),
+]
+
+
+@pytest.mark.parametrize("settings,kind,name", BAD_SETTINGS,
+                         ids=[f"{next(iter(s))}={next(iter(s.values()))!r}"[:40]
+                              for s, _, _ in BAD_SETTINGS])
+def test_bad_client_settings_are_refused_naming_them(mini_spec_path, settings, kind, name,
+                                                     tally):
+    tally.bad_input()
+    with pytest.raises(kind) as info:
+        mini_client(mini_spec_path, **settings)
+    assert not isinstance(info.value, RecursionError)
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize("env", ["CIVIS_JOB_ID", "CIVIS_RUN_ID"])
+@pytest.mark.parametrize("value", ["j\u00f6b-\u2603", "1\r\nX-Injected: yes"])
+def test_header_environment_variables_that_cannot_travel_are_refused(mini_spec_path, monkeypatch,
+                                                                      env, value, tally):
+    tally.bad_input()
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ValueError, match=env):
+        mini_client(mini_spec_path)
+
+
+BAD_POLICIES = [
+    ({"max_attempts": "3"}, TypeError, "max_attempts"),
+    ({"max_attempts": 0}, ValueError, "max_attempts"),
+    ({"max_attempts": 2.0}, TypeError, "max_attempts"),
+    ({"max_elapsed": math.nan}, ValueError, "max_elapsed"),
+    ({"backoff_base": -1}, ValueError, "backoff_base"),
+    ({"backoff_max": "60"}, TypeError, "backoff_max"),
+    ({"idempotent_statuses": "503"}, TypeError, "idempotent_statuses"),
+    ({"other_statuses": {429, "503"}}, TypeError, "other_statuses"),
+]
+
+
+@pytest.mark.parametrize("fields,kind,name", BAD_POLICIES)
+def test_bad_retry_policies_are_refused_naming_the_field(fields, kind, name, tally):
+    tally.bad_input()
+    with pytest.raises(kind, match=name):
+        civis_dyn.RetryPolicy(**fields)
+
+
+def test_retry_policy_statuses_may_be_any_collection_of_ints():
+    policy = civis_dyn.RetryPolicy(idempotent_statuses=[502, 503], other_statuses=(429,))
+    assert policy.idempotent_statuses == frozenset({502, 503})
+    assert policy.retries_status("POST", 429) and not policy.retries_status("POST", 503)
+
+
+BAD_ARGUMENTS = [
+    (lambda c: c.things.get(10 ** 5000), "things.get()", "id"),
+    (lambda c: c.things.get("9" * 5000), "things.get()", "id"),
+    (lambda c: c.things.get(2 ** 63), "things.get()", "id"),
+    (lambda c: c.things.list(limit=-(2 ** 64)), "things.list()", "limit"),
+    (lambda c: c.things.post("n", 1, arguments=_deep(200_000)), "things.post()", "arguments"),
+    (lambda c: c.things.post("n", 1, arguments=_circular()), "things.post()", "arguments"),
+    (lambda c: c.things.post("n", 1, arguments={"big": 10 ** 5000}), "things.post()",
+     "arguments"),
+]
+
+
+@pytest.mark.parametrize("call,label,name", BAD_ARGUMENTS)
+def test_bad_arguments_are_refused_before_sending(mini_spec_path, requests_mock, call, label,
+                                                  name, tally):
+    tally.bad_input()
+    client = mini_client(mini_spec_path)
+    with pytest.raises((TypeError, ValueError)) as info:
+        call(client)
+    assert isinstance(info.value, civis_dyn.CivisDynError), repr(info.value)
+    assert label in str(info.value) and f"'{name}" in str(info.value)
+    assert requests_mock.call_count == 0
+
+
+def test_shared_but_not_circular_values_are_accepted(mini_spec_path, requests_mock):
+    requests_mock.post(BASE + "things/", json={"id": 1})
+    shared = {"k": [1, 2]}
+    mini_client(mini_spec_path).things.post("n", 1, arguments={"a": shared, "b": shared,
+                                                               "deep": _deep(90)})
+    assert requests_mock.last_request.json()["arguments"]["b"] == {"k": [1, 2]}
