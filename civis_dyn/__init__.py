@@ -19,9 +19,11 @@ from ._errors import (
     CivisConnectionError,
     CivisDynError,
     CivisImmutableResponseError,
+    CivisImportError,
     CivisJobFailure,
     CivisRunTimeoutError,
     CivisTimeoutError,
+    EmptyResultError,
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -46,11 +48,16 @@ _LAZY = {
     "CivisFuture": ".futures",
     "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
+    "civis_logger": ".loggers",
     "follow_logs": ".futures",
     "job_logs": ".futures",
     "run_job": ".futures",
     "run_template": ".futures",
 }
+
+# Submodules reachable as attributes without an import, as civis-python's are
+# (``civis.utils.run_job``, ``civis.response.Response``).
+_SUBMODULES = ("base", "futures", "io", "loggers", "response", "testing", "tests", "utils")
 
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods, or a
@@ -86,10 +93,12 @@ __all__ = [
     "CivisDynError",
     "CivisFuture",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
     "ContainerFuture",
+    "EmptyResultError",
     "HTTPRequest",
     "HTTPResponse",
     "HTTPTransport",
@@ -109,13 +118,16 @@ __all__ = [
     "UsageError",
     "__version__",
     "cache_api_spec",
+    "civis_logger",
     "find",
     "find_one",
     "follow_logs",
+    "futures",
     "job_logs",
     "run_job",
     "run_template",
+    "utils",
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), _SUBMODULES)

@@ -161,7 +161,8 @@ class RetryPolicy:
 
     @classmethod
     def coerce(cls, retries):
-        """Return a policy from ``None``, an int, a :class:`RetryPolicy` or urllib3 ``Retry``."""
+        """Return a policy from ``None``, an int, a :class:`RetryPolicy`, urllib3 ``Retry``
+        or ``tenacity.Retrying`` (duck-typed, see :mod:`civis_dyn._tenacity`)."""
         if retries is None:
             return cls()
         if isinstance(retries, cls):
@@ -178,8 +179,12 @@ class RetryPolicy:
 
             if isinstance(retries, urllib3.util.Retry):
                 return cls._from_urllib3(retries)
+        from ._tenacity import TenacityRetryPolicy, is_tenacity_retrying
+
+        if is_tenacity_retrying(retries):  # civis-python's retries=tenacity.Retrying(...)
+            return TenacityRetryPolicy.from_retrying(retries)
         raise ArgumentTypeError(f"retries must be a civis_dyn.RetryPolicy, a urllib3 Retry or "
-                                f"an int, not {type(retries).__name__}")
+                                f"an int (or a tenacity.Retrying), not {type(retries).__name__}")
 
     @classmethod
     def _from_urllib3(cls, retry):
@@ -196,6 +201,10 @@ class RetryPolicy:
     def replace(self, **changes):
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+    def allows(self, attempt, elapsed, wait):
+        """True when attempt ``attempt``, ``elapsed`` seconds in, may be followed after ``wait``."""
+        return attempt < self.max_attempts and elapsed + wait <= self.max_elapsed
 
     def retries_status(self, method, status):
         """True when ``status`` is retryable for ``method``."""
@@ -276,7 +285,7 @@ def retry_wait(policy, request, attempt, elapsed, response=None, error=None):
         if status < 400 or not policy.retries_status(method, status):
             return None
         wait = policy.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
-    if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed:
+    if not policy.allows(attempt, elapsed, wait):
         return None
     return wait
 

@@ -21,7 +21,14 @@ from functools import cached_property
 from typing import List
 
 from .._errors import SpecError
-from ._naming import ARRAY_DESPITE_SCHEMA, camel_to_snake, method_name, path_shape, resource_name
+from ._naming import (
+    ARRAY_DESPITE_SCHEMA,
+    camel_to_snake,
+    method_name,
+    path_escape,
+    path_shape,
+    resource_name,
+)
 
 __all__ = ["ApiSpec", "Operation", "Parameter", "SpecInfo"]
 
@@ -547,6 +554,10 @@ class ApiSpec:
         for path, item in paths.items():
             if not isinstance(item, dict):
                 raise SpecError(f"paths.{path}: a path item must be an object")
+            escape = path_escape(path)
+            if escape is not None:
+                raise SpecError(f"paths.{path}: refused, it could leave the API's base URL "
+                                f"({escape})")
             resource = resource_name(path)
             if not resource:
                 continue
