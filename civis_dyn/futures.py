@@ -31,7 +31,8 @@ Resources with several kinds of runs (``scripts``: ``sql``, ``python3``,
     client.jobs.run(id, *, kind=None, polling_interval=None, on_state_change=None,
                     **start_arguments)                           -> CivisFuture
     client.jobs.run_and_wait(id, *, kind=None, timeout=None, callback=None,
-                             polling_interval=None, **start_arguments) -> Response
+                             polling_interval=None, progress=None,
+                             **start_arguments)                  -> Response
     client.jobs.watch_run(id, run_id, *, kind=None, polling_interval=None,
                           on_state_change=None)                  -> CivisFuture
     client.jobs.follow_logs(id, run_id=None, *, kind=None, polling_interval=None)
@@ -99,6 +100,7 @@ from ._errors import (
 )
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
+from ._progress import progress_bar
 from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
@@ -774,12 +776,22 @@ class ContainerFuture(CivisFuture):
 
 # -- blocking wait, log following --------------------------------------------------
 def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
-                  clock=time.monotonic, sleep=time.sleep):
+                  clock=time.monotonic, sleep=time.sleep, progress=False):
     """Poll a run in the calling thread until it is final; see :func:`run_and_wait`."""
     get = kind.bound(client, "get")
     watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
-    step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
-                            on_change=callback, clock=clock, sleep=sleep)
+    with progress_bar(desc=f"run {run_id}", unit="poll", progress=progress) as bar:
+        def on_change(run):
+            bar.set_description_str(f"run {run_id}: {field_of(run, 'state')}")
+            if callback is not None:
+                callback(run)
+
+        def counted_sleep(seconds):
+            bar.update(1)
+            sleep(seconds)
+
+        step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                on_change=on_change, clock=clock, sleep=counted_sleep)
     if step.outcome == SUCCEEDED:
         return step.run
     if step.outcome == FAILED:
@@ -1049,7 +1061,7 @@ def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  # noqa
 
 
 def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noqa: A002
-                 polling_interval=None, **start_arguments):
+                 polling_interval=None, progress=None, **start_arguments):
     """Start a run and block until it is final (``client.<resource>.run_and_wait``).
 
     Polls in the calling thread.
@@ -1067,6 +1079,10 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noq
         what it raises propagates.
     polling_interval : float, optional
         Seconds between polls; default 1 s growing by 1.2x up to 15 s.
+    progress : bool, optional
+        A progress bar (the run's state, polls so far, time waited): by default in a
+        terminal or notebook with tqdm installed; False turns it off (see
+        ``CIVIS_DYN_PROGRESS``).
     **start_arguments
         Passed to the start method.
 
@@ -1093,7 +1109,7 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noq
     run_kind = _select_kind(resource, kind, label, need=("start", "get"))
     run_id = _start(resource, run_kind, id, start_arguments)
     return _wait_for_run(client_of(resource), run_kind, id, run_id, timeout=timeout,
-                         callback=callback, polling_interval=polling_interval)
+                         callback=callback, polling_interval=polling_interval, progress=progress)
 
 
 def follow_resource_logs(resource, id, run_id=None, *, kind=None,  # noqa: A002
