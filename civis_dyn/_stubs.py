@@ -453,6 +453,7 @@ _RESPONSE_MEMBERS = {
     ("Response", "__contains__"): "def __contains__(self, key: builtins.object) -> builtins.bool: ...",
     ("Response", "__iter__"): "def __iter__(self) -> typing.Iterator[builtins.str]: ...",
     ("Response", "__len__"): "def __len__(self) -> builtins.int: ...",
+    ("Response", "__hash__"): "def __hash__(self) -> builtins.int: ...",
     ("Response", "get"): "def get(self, key: builtins.str, default: typing.Any = None) -> typing.Any: ...",
     ("Response", "items"): "def items(self) -> typing.ItemsView[builtins.str, typing.Any]: ...",
     ("Response", "keys"): "def keys(self) -> typing.Iterable[builtins.str]: ...",
@@ -478,7 +479,7 @@ _INSTANCE_ATTRIBUTES = {
 }
 _RESPONSE_BASES = {"Response": "", "ListResponse": "(builtins.list[_T])",
                    "PaginatedResponse": "(typing.Iterator[_T])"}
-_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__"}
+_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__", "__hash__"}
 _RESPONSE_TAIL = '''
 
 class UntypedResponse(Response):
