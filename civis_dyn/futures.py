@@ -94,6 +94,8 @@ from ._errors import (
     CivisDynError,
     CivisJobFailure,
     CivisRunTimeoutError,
+    UnsupportedOperationError,
+    UsageError,
 )
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
@@ -564,7 +566,7 @@ class CivisFuture(concurrent.futures.Future):
         if endpoint is None:
             if (kind is not None and kind.collection != "runs") or self.run_id is None \
                     or self.client is None:
-                raise NotImplementedError(f"{self!r}: this kind of run has no outputs endpoint")
+                raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
             endpoint = jobs_run_kind(_spec_of(self.client)).outputs
         return _list(self.client, endpoint, self.job_id, self.run_id)
 
@@ -572,8 +574,8 @@ class CivisFuture(concurrent.futures.Future):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
             return
         if in_poller_thread():
-            raise RuntimeError(f"{self!r}: waiting for a run from a callback in a poller thread "
-                               f"would stall the poller; wait from another thread")
+            raise UsageError(f"{self!r}: waiting for a run from a callback in a poller thread "
+                             f"would stall the poller; wait from another thread")
         if not self._settled.wait(timeout):
             raise CivisRunTimeoutError(
                 f"job {self.job_id} run {self.run_id} not done after {timeout} s "
