@@ -100,7 +100,7 @@ from ._errors import (
 )
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
-from ._progress import progress_bar
+from ._progress import progress_bar, progress_enabled
 from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
@@ -376,6 +376,9 @@ def _as_dict(entry):
 
 
 # -- the future -----------------------------------------------------------------
+_PROGRESS_STEP = 0.5  # seconds between updates of a result() progress bar
+
+
 class CivisFuture(concurrent.futures.Future):
     """A :class:`concurrent.futures.Future` of a Civis run, polled in the background.
 
@@ -533,9 +536,14 @@ class CivisFuture(concurrent.futures.Future):
         return FAILED if failed else SUCCEEDED
 
     # -- results ------------------------------------------------------------
-    def result(self, timeout=None):
-        """The final run; see the class notes for what is raised instead."""
-        self._wait_settled(timeout)
+    def result(self, timeout=None, progress=None):
+        """The final run; see the class notes for what is raised instead.
+
+        ``progress``: a progress bar with the run's state while waiting (by default
+        in a terminal or notebook with tqdm installed; False turns it off, as does
+        ``CIVIS_DYN_PROGRESS=0``).
+        """
+        self._wait_settled(timeout, progress)
         error = self._reported_error()
         if error is not None:
             raise error
@@ -572,17 +580,34 @@ class CivisFuture(concurrent.futures.Future):
             endpoint = jobs_run_kind(_spec_of(self.client)).outputs
         return _list(self.client, endpoint, self.job_id, self.run_id)
 
-    def _wait_settled(self, timeout):
+    def _wait_settled(self, timeout, progress=False):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
             return
         if in_poller_thread():
             raise UsageError(f"{self!r}: waiting for a run from a callback in a poller thread "
                              f"would stall the poller; wait from another thread")
-        if not self._settled.wait(timeout):
+        if progress_enabled(progress):
+            settled = self._wait_with_progress(timeout, progress)
+        else:
+            settled = self._settled.wait(timeout)
+        if not settled:
             raise CivisRunTimeoutError(
                 f"job {self.job_id} run {self.run_id} not done after {timeout} s "
                 f"(last known state: {self.state!r})", response=self.last_response,
                 job_id=self.job_id, run_id=self.run_id, timeout=timeout)
+
+    def _wait_with_progress(self, timeout, progress):
+        """Wait like ``_settled.wait(timeout)``, showing the run's state and the time waited."""
+        started = time.monotonic()
+        with progress_bar(desc=f"run {self.run_id}", unit="s", progress=progress) as bar:
+            while True:
+                waited = time.monotonic() - started
+                step = _PROGRESS_STEP if timeout is None else min(_PROGRESS_STEP, timeout - waited)
+                settled = step > 0 and self._settled.wait(step)
+                bar.set_description_str(f"run {self.run_id}: {self.state or 'starting'}")
+                bar.update(max(0.0, round(time.monotonic() - started - bar.n, 1)))
+                if settled or step <= 0:
+                    return settled
 
     def _reported_error(self):
         if self.cancelled():
