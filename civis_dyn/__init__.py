@@ -19,56 +19,65 @@ from ._errors import (
     CivisConnectionError,
     CivisDynError,
     CivisImmutableResponseError,
+    CivisImportError,
     CivisJobFailure,
     CivisRunTimeoutError,
     CivisTimeoutError,
+    EmptyResultError,
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
     NotFoundError,
+    RedirectError,
     SpecError,
+    UnsupportedOperationError,
+    UsageError,
 )
+from ._http import HTTPRequest, HTTPResponse, Transport
 from ._lazy import lazy_exports as _lazy_exports
 from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
-from ._transport import RetryPolicy
+from ._pipeline import RetryPolicy
+from ._transport import HTTPTransport
+from .spec._runs import offers_runs as _offers_runs
 from ._version import __version__
+from .spec._validate import SchemaDriftWarning
 
 # name -> module of the features loaded on first use
 _LAZY = {
     "CivisFuture": ".futures",
+    "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
+    "civis_logger": ".loggers",
     "follow_logs": ".futures",
+    "job_logs": ".futures",
     "run_job": ".futures",
+    "run_template": ".futures",
 }
 
+# Submodules reachable as attributes without an import, as civis-python's are
+# (``civis.utils.run_job``, ``civis.response.Response``).
+_SUBMODULES = ("base", "futures", "io", "loggers", "response", "testing", "tests", "utils")
+
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
-# first use: (name, "module:function", alternatives of required API methods).
+# first use: (name, "module:function", alternatives of required API methods, or a
+# predicate on the schema's run model).
 _EXTENSIONS = (
     # civis_dyn.conveniences: find by name, create-or-update, export/import, housekeeping
     ("archive_stale", "civis_dyn.conveniences:archive_stale",
      (("list", "put_archive"), ("list", "put_*_archive"))),
-    ("cancel_runs", "civis_dyn.conveniences:cancel_runs",
-     (("list_runs", "delete_runs"), ("list_*_runs", "delete_*_runs"),
-      ("list_executions", "post_executions_cancel"))),
-    ("count_runs_by_state", "civis_dyn.conveniences:count_runs_by_state",
-     (("list_runs",), ("list_*_runs",), ("list_executions",))),
+    ("cancel_runs", "civis_dyn.conveniences:cancel_runs", _offers_runs("list", "cancel")),
+    ("count_runs_by_state", "civis_dyn.conveniences:count_runs_by_state", _offers_runs("list")),
     ("create_or_update", "civis_dyn.conveniences:create_or_update", (("list", "post"),)),
     ("export_definition", "civis_dyn.conveniences:export_definition", (("get",),)),
     ("find_by_name", "civis_dyn.conveniences:find_by_name", (("list",),)),
     ("get_id", "civis_dyn.conveniences:get_id", (("list",),)),
     ("import_definition", "civis_dyn.conveniences:import_definition", (("post",),)),
     # civis_dyn.futures: start, wait for, watch and follow runs of every runnable kind
-    ("follow_logs", "civis_dyn.futures:follow_resource_logs",
-     (("list_*runs_logs",), ("list_*builds_logs",), ("list_deployments_logs",))),
-    ("run", "civis_dyn.futures:run",
-     (("post_*runs", "get_*runs"), ("post_executions", "get_executions"),
-      ("post_deployments", "get_deployments"))),
-    ("run_and_wait", "civis_dyn.futures:run_and_wait",
-     (("post_*runs", "get_*runs"), ("post_executions", "get_executions"),
-      ("post_deployments", "get_deployments"))),
-    ("watch_run", "civis_dyn.futures:watch_run",
-     (("get_*runs",), ("get_*builds",), ("get_executions",), ("get_deployments",))),
+    ("follow_logs", "civis_dyn.futures:follow_resource_logs", _offers_runs("get", "logs")),
+    ("run", "civis_dyn.futures:run", _offers_runs("start", "get")),
+    ("run_and_wait", "civis_dyn.futures:run_and_wait", _offers_runs("start", "get")),
+    ("watch_run", "civis_dyn.futures:watch_run", _offers_runs("get")),
 )
 for _name, _target, _requires in _EXTENSIONS:
     _register_extension(_name, _target, _requires)
@@ -84,25 +93,41 @@ __all__ = [
     "CivisDynError",
     "CivisFuture",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
+    "ContainerFuture",
+    "EmptyResultError",
+    "HTTPRequest",
+    "HTTPResponse",
+    "HTTPTransport",
     "InsecureTransportError",
     "InvalidResponseError",
     "ListResponse",
     "MissingAPIKeyError",
     "NotFoundError",
     "PaginatedResponse",
+    "RedirectError",
     "Response",
     "RetryPolicy",
+    "SchemaDriftWarning",
     "SpecError",
+    "Transport",
+    "UnsupportedOperationError",
+    "UsageError",
     "__version__",
     "cache_api_spec",
+    "civis_logger",
     "find",
     "find_one",
     "follow_logs",
+    "futures",
+    "job_logs",
     "run_job",
+    "run_template",
+    "utils",
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), _SUBMODULES)

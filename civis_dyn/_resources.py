@@ -12,19 +12,26 @@ function for :func:`help`, :func:`inspect.signature` and IPython, with a
 docstring rendered only when first read.
 """
 
-import datetime
 import difflib
 import fnmatch
-import math
-import re
 import types
-import warnings
+from typing import NamedTuple
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
-from .spec._naming import camel_to_snake
+from ._warnings import warn_user
+from .spec._validate import (
+    ARGUMENTS,
+    Mismatch,
+    SchemaDriftWarning,
+    argument_rules,
+    check,
+    check_shape,
+    format_path,
+)
 
 __all__ = [
+    "BoundArguments",
     "OperationMethod",
     "Resource",
     "ResourceType",
@@ -48,10 +55,11 @@ class Extension:
     target : str
         ``"module:function"``; the function takes the resource as its first
         argument.
-    requires : tuple of tuple of str
+    requires : tuple of tuple of str, or callable
         Alternatives: the extension applies when the resource has every
         method of at least one tuple (empty: every resource). A name with
         ``*`` is a pattern matched against the method names (``list_*_runs``).
+        Or a predicate ``requires(spec, resource) -> bool``.
     """
 
     __slots__ = ("name", "target", "requires")
@@ -59,10 +67,13 @@ class Extension:
     def __init__(self, name, target, requires=()):
         self.name = name
         self.target = target
-        self.requires = tuple(tuple(group) for group in requires)
+        self.requires = requires if callable(requires) else tuple(tuple(g) for g in requires)
 
-    def applies(self, methods):
-        """True when a resource with these method names gets this extension."""
+    def applies(self, spec, resource):
+        """True when ``resource`` of ``spec`` gets this extension."""
+        if callable(self.requires):
+            return bool(self.requires(spec, resource))
+        methods = spec.index.get(resource, ())
         return not self.requires or any(all(_has_method(methods, m) for m in group)
                                         for group in self.requires)
 
@@ -93,7 +104,7 @@ def register_extension(name, target, requires=()):
 
 def _extension(spec, resource, name):
     extension = _EXTENSIONS.get(name)
-    if extension is None or not extension.applies(spec.index.get(resource, ())):
+    if extension is None or not extension.applies(spec, resource):
         return None
     return extension
 
@@ -133,7 +144,8 @@ class ResourceType(type):
         """API method names plus the extensions that apply to this resource."""
         spec = cls._spec
         methods = spec.index.get(cls._resource, {})
-        extra = [e.name for e in _EXTENSIONS.values() if e.name not in methods and e.applies(methods)]
+        extra = [e.name for e in _EXTENSIONS.values()
+                 if e.name not in methods and e.applies(spec, cls._resource)]
         return sorted([*methods, *extra])
 
     def __dir__(cls):
@@ -144,9 +156,14 @@ class ResourceType(type):
 
 
 class Resource(metaclass=ResourceType):
-    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``)."""
+    """Base class of the synthesized resources (``client.jobs`` is a ``Jobs``).
 
-    __slots__ = ("_client",)
+    A method can be replaced on one resource instance (``client.tables.list =
+    Mock()``, ``mock.patch.object(client.jobs, "get")``): the instance's own
+    attribute wins over the synthesized method, for that client only.
+    """
+
+    __slots__ = ("_client", "__dict__")
 
     def __init__(self, client):
         self._client = client
@@ -159,7 +176,12 @@ class Resource(metaclass=ResourceType):
         return dir(type(self))
 
     def __repr__(self):
-        return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
+        methods = [n for n in dir(self) if not n.startswith("_")]
+        return f"<civis_dyn resource {self._resource!r}: {len(methods)} methods>"
+
+    def __reduce__(self):
+        # the class is made at run time from the schema: rebuild through the client
+        return (getattr, (self._client, self._resource))
 
 
 def client_of(resource):
@@ -172,7 +194,8 @@ def name_of(resource):
     return resource._resource
 
 
-_CLASS_REGISTRY_ATTR = "_resource_classes"
+_CLASS_REGISTRY = ("resource_classes",)  # key of ApiSpec.derived: {resource: class}
+_CLASSES_MODULE = "civis_dyn.resources"  # the public module that names the generated classes
 
 
 def resource_class(spec, resource):
@@ -183,7 +206,7 @@ def resource_class(spec, resource):
     AttributeError
         When the schema has no such resource (with close-name suggestions).
     """
-    registry = spec.__dict__.setdefault(_CLASS_REGISTRY_ATTR, {})
+    registry = spec.derived(_CLASS_REGISTRY, dict)
     try:
         return registry[resource]
     except KeyError:
@@ -191,7 +214,7 @@ def resource_class(spec, resource):
     if resource not in spec.index:
         raise AttributeError(f"The API has no resource {resource!r}.{suggest(resource, spec.index)}")
     cls = ResourceType(resource.title(), (Resource,), {
-        "__slots__": (), "__module__": "civis_dyn.resources",
+        "__slots__": (), "__module__": _CLASSES_MODULE,
         "__doc__": f"The ``{resource}`` resource of the Civis API.",
         "_spec": spec, "_resource": resource,
     })
@@ -200,7 +223,7 @@ def resource_class(spec, resource):
 
 def synthesized_methods(spec):
     """Count the methods synthesized so far for ``spec`` (over all its resources)."""
-    registry = spec.__dict__.get(_CLASS_REGISTRY_ATTR, {})
+    registry = spec.derived(_CLASS_REGISTRY, dict)
     return sum(isinstance(v, OperationMethod) for cls in registry.values() for v in vars(cls).values())
 
 
@@ -216,7 +239,7 @@ class OperationMethod:
         self.operation = operation
         self.__name__ = operation.name
         self.__qualname__ = f"{class_name}.{operation.name}"
-        self.__module__ = "civis_dyn.resources"
+        self.__module__ = _CLASSES_MODULE
         self._label = f"{operation.resource}.{operation.name}()"
         self._binder = None
 
@@ -244,24 +267,57 @@ class OperationMethod:
     def __call__(self, resource, *args, **kwargs):
         op = self.operation
         if op.alias_of:
-            warnings.warn(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead",
-                          FutureWarning, stacklevel=3)
+            warn_user(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead")
         elif op.deprecation:
-            warnings.warn(f"{self._label} is deprecated: {op.deprecation}",
-                          FutureWarning, stacklevel=3)
-        path, query, body, iterator = self.bind(args, kwargs)
-        return resource._client._call(op, path, query, body, iterator)
+            warn_user(f"{self._label} is deprecated: {op.deprecation}")
+        client = resource._client
+        return client.meta.invoke(op, self.bind(args, kwargs, client_rules(client)))
 
-    def bind(self, args, kwargs):
-        """Check a call's arguments: ``(path, query, body, iterator)``, see :meth:`Binder.bind`."""
+    @property
+    def binder(self):
+        """The :class:`Binder` of this operation (made on first use)."""
         binder = self._binder
         if binder is None:
             binder = self._binder = Binder(self.operation, self._label)
-        return binder.bind(args, kwargs)
+        return binder
+
+    def bind(self, args, kwargs, rules=ARGUMENTS):
+        """Check a call's arguments: a :class:`BoundArguments`, see :meth:`Binder.bind`."""
+        return self.binder.bind(args, kwargs, rules)
+
+
+def client_rules(client):
+    """The argument-check :class:`~civis_dyn.spec._validate.Rules` of ``client``.
+
+    From its ``parameter_validation`` setting and where its schema came from
+    (the bundled or a stale schema turns unknown names into warnings).
+    """
+    meta = client.meta
+    return argument_rules(getattr(meta.config, "parameter_validation", True),
+                          meta.spec_info.source)
+
+
+class BoundArguments(NamedTuple):
+    """One call's checked arguments, split by where they go in the request."""
+
+    path: str
+    """The API path with its values quoted (``/jobs/1``)."""
+    query: dict
+    """Query parameters by wire name (list values under ``name[]``)."""
+    body: dict | None
+    """The JSON body, or None when the operation takes none."""
+    iterator: bool
+    """True for ``iterator=True``: iterate every page."""
 
 
 class Binder:
-    """Checks a call's arguments against an operation and splits them by location."""
+    """Binds a call's arguments to an operation, checks them and splits them by location.
+
+    The first step (:meth:`arguments`) is Python's calling convention and is
+    shared with :func:`~civis_dyn.testing.create_client_mock`; the second
+    (:meth:`bind`) checks values with the package's one validator
+    (:mod:`civis_dyn.spec._validate`) under the client's rules.
+    """
 
     def __init__(self, op, label):
         self.label = label
@@ -270,49 +326,86 @@ class Binder:
         self.paginated = op.paginated
         self.path_template = op.path
         self.spec = op.spec
+        self.verb = op.verb
         self.has_body = any(p.location == "body" for p in op.parameters)
 
-    def bind(self, args, kwargs):
-        """Return ``(path, query, body, iterator)`` for one call.
+    def arguments(self, args, kwargs, unknown="refuse"):
+        """Bind ``args`` and ``kwargs`` to the parameters: ``(values, iterator, extra)``.
+
+        ``values`` maps Python names to the given values; ``extra`` holds the
+        keyword arguments the schema does not know, kept (in the order given)
+        when ``unknown`` is not ``"refuse"``.
 
         Raises
         ------
-        TypeError
-            For a missing, unexpected or duplicated argument, or a wrong type.
-        ValueError
-            For a value outside an ``enum``.
+        ArgumentTypeError
+            (A :class:`TypeError`.) For too many positional arguments, an unexpected keyword (with
+            close-name suggestions), a duplicate or a missing required one.
         """
         label = self.label
         if len(args) > len(self.positional):
-            raise TypeError(f"{label} takes {len(self.positional)} positional argument(s) but "
-                            f"{len(args)} were given (optional arguments are keyword-only)")
+            raise ArgumentTypeError(f"{label} takes {len(self.positional)} positional argument(s) "
+                                    f"but {len(args)} were given (optional arguments are "
+                                    f"keyword-only)")
         values = dict(zip(self.positional, args))
         iterator = None
+        extra = {}
         for name, value in kwargs.items():
             if name == "iterator" and self.paginated:
                 iterator = value
                 continue
             if name not in self.params:
+                if unknown != "refuse":
+                    extra[name] = value
+                    continue
                 hint = suggest(name, list(self.params) + (["iterator"] if self.paginated else []))
-                raise TypeError(f"{label} got an unexpected keyword argument {name!r}.{hint}")
+                raise ArgumentTypeError(f"{label} got an unexpected keyword argument "
+                                        f"{name!r}.{hint}")
             if name in values:
-                raise TypeError(f"{label} got multiple values for argument {name!r}")
+                raise ArgumentTypeError(f"{label} got multiple values for argument {name!r}")
             values[name] = value
         missing = [n for n in self.positional if values.get(n) is None]
         if missing:
             names = ", ".join(repr(n) for n in missing)
-            raise TypeError(f"{label} missing required argument(s): {names}")
+            raise ArgumentTypeError(f"{label} missing required argument(s): {names}")
+        return values, iterator, extra
+
+    def bind(self, args, kwargs, rules=ARGUMENTS):
+        """Return the :class:`BoundArguments` of one call.
+
+        Parameters
+        ----------
+        args, kwargs
+            The call's arguments.
+        rules : civis_dyn.spec._validate.Rules, optional
+            How strict the checks are (see :func:`argument_rules`).
+
+        Raises
+        ------
+        ArgumentTypeError
+            For a missing, unexpected or duplicated argument, or a wrong type
+            (a :class:`TypeError`).
+        ArgumentValueError
+            (A :class:`ValueError`.) For a value outside an ``enum`` or a field the schema does not know.
+
+        Warns
+        -----
+        SchemaDriftWarning
+            Under drifting rules, for each keyword, field or enum value the
+            schema does not know (sent as given).
+        """
+        label = self.label
+        values, iterator, extra = self.arguments(args, kwargs, rules.drift)
         if iterator is not None and not isinstance(iterator, bool):
             raise ArgumentTypeError(f"{label} argument 'iterator' must be a bool, "
                                     f"not {type(iterator).__name__}")
-
+        drift = []
         query, body, path_values = {}, {}, {}
         for name, value in values.items():
             if value is None:
                 continue
             param = self.params[name]
-            check_shape(value, label, name)
-            value = check_value(value, param.schema, self.spec, label, name)
+            value = self._check(value, param.schema, name, rules, drift)
             if param.location == "path":
                 text = str(value)
                 if text in ("", ".", ".."):  # would change the URL: /a//b, /a/./b, /a/../b
@@ -320,16 +413,69 @@ class Binder:
                                              f"it is a segment of the URL path")
                 path_values[param.wire_name] = quote(text, safe="")
             elif param.location == "query":
-                if isinstance(value, list):
-                    query[param.wire_name + "[]"] = [_query_text(v) for v in value]
-                else:
-                    query[param.wire_name] = _query_text(value)
+                query.update(query_items(param.wire_name, value))
             else:
                 body[param.wire_name] = value
+        for name, value in extra.items():
+            if value is None:
+                continue
+            if rules.drift == "warn":
+                drift.append(Mismatch((), f"is not a parameter of {label} in the schema in use",
+                                      "unknown", name))
+            value = self._check(value, None, name, rules, drift)
+            if self.verb in ("get", "delete", "head"):
+                query.update(query_items(name, value))
+            else:
+                body[name] = value
+        if drift:
+            _warn_drift(label, drift)
         path = self.path_template
         for wire, text in path_values.items():
             path = path.replace("{" + wire + "}", text)
-        return path, query, (body if body or self.has_body else None), bool(iterator)
+        return BoundArguments(path, query, body if body or self.has_body else None, bool(iterator))
+
+    def _check(self, value, schema, name, rules, drift):
+        try:
+            check_shape(value, (name,))
+            return check(value, schema, self.spec, rules, (name,), drift, f"{self.label} argument")
+        except Mismatch as exc:
+            raise argument_error(self.label, exc) from None
+
+
+def argument_error(label, mismatch):
+    """The client's exception for a :class:`~civis_dyn.spec._validate.Mismatch` of an argument.
+
+    :class:`~civis_dyn.ArgumentTypeError` for a wrong type or key,
+    :class:`~civis_dyn.ArgumentValueError` for a wrong value or unknown field;
+    the message names the method and where in the argument the problem is.
+    """
+    where = format_path(mismatch.path)
+    if mismatch.kind == "unknown":
+        close = mismatch.suggestion(snake=True)
+        hint = (" Did you mean " + " or ".join(map(repr, close)) + "?") if close else ""
+        return ArgumentValueError(f"{label} argument {where!r} has an unknown field "
+                                  f"{mismatch.field!r}.{hint}")
+    error = ArgumentTypeError if mismatch.kind in ("type", "key") else ArgumentValueError
+    return error(f"{label} argument {where!r} {mismatch.problem}")
+
+
+def _warn_drift(label, drift):
+    lines = []
+    for mismatch in drift:
+        if mismatch.kind == "unknown":
+            where = format_path((*mismatch.path, mismatch.field))
+            lines.append(f"{'field' if mismatch.path else 'parameter'} {where!r}")
+        else:
+            lines.append(f"{format_path(mismatch.path)!r} {mismatch.problem}")
+    warn_user(f"{label}: the schema in use (the bundled or a stale one) does not know "
+              f"{'; '.join(lines)}. Sent as given: the API may know it", SchemaDriftWarning)
+
+
+def query_items(wire, value):
+    """A checked query value as the request sends it: ``{name: text}`` or ``{name[]: [text]}``."""
+    if isinstance(value, list):
+        return {wire + "[]": [_query_text(v) for v in value]}
+    return {wire: _query_text(value)}
 
 
 def _query_text(value):
@@ -338,172 +484,3 @@ def _query_text(value):
     if value is False:
         return "false"
     return value
-
-
-_INTEGER_TEXT = re.compile(r"-?[0-9]+")
-_TYPE_NAMES = {"integer": "an int", "number": "a number", "boolean": "a bool",
-               "string": "a str", "array": "a list", "object": "a dict"}
-
-
-def check_value(value, schema, spec, label, where):
-    """Check ``value`` against a (resolved) schema and return the value to send.
-
-    Integers accept ``int`` and strings of ASCII digits with an optional
-    minus sign (converted); numbers accept ``int`` and finite ``float``;
-    strings accept ``str`` that UTF-8 can carry (and ``date``/``datetime``,
-    sent as ISO 8601); arrays accept lists and tuples; objects accept dicts,
-    whose snake_case keys are mapped to the schema's wire names. Nested
-    fields the schema does not list are refused when the schema lists any.
-    Free-form objects and untyped values accept any JSON value (see
-    :func:`_check_json`).
-    """
-    kind = schema.get("type")
-    enum = schema.get("enum")
-    if kind == "integer":
-        _check_int64(value, label, where)
-    if enum is not None and value not in enum:
-        raise ArgumentValueError(f"{label} argument {where!r} must be one of "
-                                 f"{', '.join(map(repr, enum))}; got {value!r}")
-    if kind == "integer":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
-            return int(value)
-    elif kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ArgumentValueError(f"{label} argument {where!r} must be a finite number "
-                                         f"(JSON has no {value!r}); got {value!r}")
-            return value
-    elif kind == "boolean":
-        if isinstance(value, bool):
-            return value
-    elif kind == "string":
-        if isinstance(value, str):
-            return _check_text(value, label, where)
-        if isinstance(value, (datetime.date, datetime.time)):
-            return value.isoformat()
-    elif kind == "array":
-        if isinstance(value, (list, tuple)):
-            items = spec.resolve(schema.get("items") or {}, f"{label} argument {where!r}")
-            return [check_value(v, items, spec, label, f"{where}[{i}]") for i, v in enumerate(value)]
-    elif kind == "object" or (kind is None and "properties" in schema):
-        if isinstance(value, dict):
-            return _check_object(value, schema, spec, label, where)
-    else:  # untyped: any JSON value
-        return _check_json(value, label, where)
-    raise ArgumentTypeError(f"{label} argument {where!r} must be {_TYPE_NAMES.get(kind, kind)}, "
-                            f"not {type(value).__name__}")
-
-
-MAX_DEPTH = 100          # nesting levels an argument may have (JSON parsers commonly stop there)
-_MAX_INT_BITS = 13_000   # about 3,900 digits: below Python's int <-> str limit (4,300)
-_INT64 = 1 << 63
-
-
-def check_shape(value, label, where):
-    """Refuse an argument that cannot become JSON: too deep, circular, or with a huge int.
-
-    Walks ``value`` without recursion, so a deep or circular argument fails with
-    :class:`ArgumentValueError` naming the method and parameter, never with a
-    RecursionError.
-    """
-    stack = [(value, 0, ())]
-    while stack:
-        node, depth, parents = stack.pop()
-        if isinstance(node, int) and not isinstance(node, bool):
-            if node.bit_length() > _MAX_INT_BITS:
-                raise ArgumentValueError(f"{label} argument {where!r} holds an int of "
-                                         f"{node.bit_length()} bits, too large to send")
-            continue
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, (list, tuple)):
-            children = node
-        else:
-            continue
-        if id(node) in parents:
-            raise ArgumentValueError(f"{label} argument {where!r} is circular: it contains itself")
-        if depth >= MAX_DEPTH:
-            raise ArgumentValueError(f"{label} argument {where!r} is nested more than "
-                                     f"{MAX_DEPTH} levels deep")
-        inner = parents + (id(node),)
-        stack.extend((child, depth + 1, inner) for child in children
-                     if isinstance(child, (dict, list, tuple, int)))
-
-
-def _check_int64(value, label, where):
-    """Refuse an integer (or integer text) outside the signed 64-bit range the API stores."""
-    if isinstance(value, str):
-        text = value.strip().lstrip("-")
-        if len(text) > 19 and text.isdigit() and text.isascii():
-            raise ArgumentValueError(f"{label} argument {where!r} is out of range "
-                                     f"(a 64-bit integer); got {len(text)} digits")
-    elif isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
-        raise ArgumentValueError(f"{label} argument {where!r} is out of range (a 64-bit "
-                                 f"integer); got an int of {value.bit_length()} bits")
-
-
-def _check_object(value, schema, spec, label, where):
-    properties = schema.get("properties")
-    if not properties:
-        return _check_json(value, label, where)  # free-form object (e.g. arguments)
-    by_snake = {camel_to_snake(k): k for k in properties}
-    out = {}
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise ArgumentTypeError(f"{label} argument {where!r} has a non-string key {key!r}")
-        wire = key if key in properties else by_snake.get(key)
-        if wire is None:
-            hint = suggest(camel_to_snake(key), list(by_snake))
-            raise ArgumentValueError(f"{label} argument {where!r} has an unknown field "
-                                     f"{key!r}.{hint}")
-        if item is None:
-            out[wire] = None
-            continue
-        prop = spec.resolve(properties[wire], f"{label} argument '{where}.{key}'")
-        out[wire] = check_value(item, prop, spec, label, f"{where}.{key}")
-    return out
-
-
-def _check_text(value, label, where):
-    """Return ``value`` if UTF-8 can carry it (it has no lone surrogate)."""
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ArgumentValueError(f"{label} argument {where!r} is not valid Unicode text "
-                                     f"(a lone surrogate at position {exc.start})") from None
-    return value
-
-
-def _check_json(value, label, where):
-    """Return ``value`` as JSON can carry it, for free-form objects and untyped values.
-
-    Accepts dicts with str keys, lists, tuples (sent as arrays), str, int,
-    finite float, bool and None, at any depth; dates and times are sent as
-    ISO 8601 text. Anything else (sets, bytes, NaN, other objects) raises an
-    error naming the method and where in the argument it is.
-    """
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, str):
-        return _check_text(value, label, where)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ArgumentValueError(f"{label} argument {where!r} must be a finite number "
-                                     f"(JSON has no {value!r}); got {value!r}")
-        return value
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ArgumentTypeError(f"{label} argument {where!r} has a non-string key {key!r}")
-            out[_check_text(key, label, where)] = _check_json(item, label, f"{where}.{key}")
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_check_json(v, label, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    raise ArgumentTypeError(f"{label} argument {where!r} must hold only JSON values (dict, list, "
-                            f"str, int, float, bool or None), not {type(value).__name__}")

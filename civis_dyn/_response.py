@@ -5,25 +5,33 @@ A :class:`Response` wraps the decoded JSON object as it came off the wire
 first key access and nested objects are wrapped on first access, so wrapping
 a page costs little more than ``json.loads`` of it.
 
-Conversion rules (as civis-python's):
+The observable behaviour is civis-python 2.10.1's:
 
-* keys become snake_case at every level, except inside the values of
-  ``arguments`` and ``environmentVariables``, which keep their original case;
-* in a JSON value object (``objectType == "JSONValue"``, or any response of a
-  ``json_values`` call) ``value`` stays plain parsed JSON.
+* keys are read in snake_case or in the API's case, as attributes or items;
+* the object under ``arguments`` or ``environmentVariables`` keeps its keys'
+  case (objects nested inside it are converted again, as in civis-python);
+* in a JSON value object (``objectType == "JSONValue"``, or a response of a
+  ``json_values`` call) ``value`` stays plain parsed JSON;
+* the public names of a response are only civis-python's (``json``, ``get``,
+  ``items``, ``json_data``, ``headers``, ``calls_remaining``, ``rate_limit``),
+  so no other method can hide an API field of the same name.
 """
 
 import copy
 import hashlib
 import json
+import pprint
 
-from ._errors import CivisImmutableResponseError, InvalidResponseError
+from . import _display, _frames
+from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
+from ._progress import progress_bar
 from .spec._naming import camel_to_snake
 
-__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one"]
+__all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", "wrap_json"]
 
-_KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables", "environment_variables"})
+_KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables"})
 _MISSING = object()
+_set = object.__setattr__
 
 
 def _header_int(headers, name):
@@ -36,33 +44,41 @@ def _header_int(headers, name):
         return None
 
 
-def _wrap(value, keep_case=False, json_value=False):
+def _wrap(value):
+    """Wrap a value nested in a response: objects become (snake_case) responses."""
     if isinstance(value, dict):
-        return Response(value, keep_case=keep_case, json_value=json_value)
+        return Response(value)
     if isinstance(value, list):
-        return [_wrap(v, keep_case, json_value) for v in value]
+        return [_wrap(v) for v in value]
     return value
 
 
-def _snake_json(value, keep_case=False, json_value=False):
-    """Deep-convert decoded JSON to snake_case keys, honouring the keep-case rules."""
-    if isinstance(value, dict):
-        is_json_value = json_value or value.get("objectType") == "JSONValue"
-        out = {}
-        for key, item in value.items():
-            name = key if keep_case else camel_to_snake(key)
-            if is_json_value and key == "value":
-                out[name] = copy.deepcopy(item)
-            else:
-                out[name] = _snake_json(item, keep_case or key in _KEEP_CASE_KEYS, json_value)
-        return out
+def _plain(value, snake_case):
+    """A wrapped value as plain JSON (dicts and lists)."""
+    if isinstance(value, Response):
+        return value.json(snake_case)
     if isinstance(value, list):
-        return [_snake_json(v, keep_case, json_value) for v in value]
+        return [_plain(v, snake_case) for v in value]
     return value
+
+
+def wrap_json(data, headers=None, json_value=False, item_schema=None):
+    """What an API method returns for decoded JSON ``data`` (``return_type="snake"``).
+
+    A :class:`ListResponse` for an array, a :class:`Response` for an object
+    or no content (None), the value itself for a bare JSON scalar.
+    ``json_value``: the answer of a ``json_values`` call (its ``value`` stays plain JSON).
+    ``item_schema``: the schema of one item of an array (for ``to_pandas()``).
+    """
+    if isinstance(data, list):
+        return ListResponse(data, headers=headers, json_value=json_value, item_schema=item_schema)
+    if data is None or isinstance(data, dict):
+        return Response(data, headers=headers, json_value=json_value)
+    return data
 
 
 def _rebuild(raw, headers, keep_case, json_value):
-    return Response(raw, headers=headers, keep_case=keep_case, json_value=json_value)
+    return Response(raw, headers=headers, snake_case=not keep_case, from_json_values=json_value)
 
 
 class Response:
@@ -70,10 +86,26 @@ class Response:
 
     Parameters
     ----------
-    json_data : dict
-        The decoded JSON object, with the API's (camelCase) keys.
+    json_data : dict or None
+        The decoded JSON object, with the API's (camelCase) keys; None for
+        an empty (204) answer.
     headers : Mapping, optional
         The HTTP response headers.
+    snake_case : bool, optional
+        True (default): keys are also readable in snake_case. False: only
+        the keys as given (used for ``arguments``).
+    from_json_values : bool, optional
+        The object comes from a ``json_values`` call: its ``value`` is kept
+        as plain parsed JSON.
+
+    Attributes
+    ----------
+    json_data : dict or None
+        The object as received (API's key case).
+    headers : Mapping or None
+        The HTTP response headers (None for nested objects).
+    calls_remaining, rate_limit : int or None
+        ``X-RateLimit-Remaining`` and ``X-RateLimit-Limit``.
 
     Examples
     --------
@@ -84,12 +116,15 @@ class Response:
 
     __slots__ = ("_raw", "_headers", "_keys", "_cache", "_keep_case", "_json_value")
 
-    def __init__(self, json_data=None, *, headers=None, keep_case=False, json_value=False):
-        if json_data is None:
-            json_data = {}
-        elif not isinstance(json_data, dict):
-            raise TypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
-        set_ = object.__setattr__
+    def __init__(self, json_data=None, *, headers=None, snake_case=True, from_json_values=False,
+                 keep_case=None, json_value=None):
+        if json_data is not None and type(json_data) is not dict and not isinstance(json_data, dict):
+            raise ArgumentTypeError(f"Response wraps a JSON object (dict), not {type(json_data).__name__}")
+        if keep_case is None:
+            keep_case = not snake_case
+        if json_value is None:
+            json_value = from_json_values
+        set_ = _set
         set_(self, "_raw", json_data)
         set_(self, "_headers", headers)
         set_(self, "_keys", None)
@@ -101,7 +136,7 @@ class Response:
     def _key_map(self):
         keys = self._keys
         if keys is None:
-            raw = self._raw
+            raw = self._raw or {}
             if self._keep_case:
                 keys = {k: k for k in raw}
             else:
@@ -111,12 +146,22 @@ class Response:
             object.__setattr__(self, "_keys", keys)
         return keys
 
+    def _snake_keys(self):
+        """``(key as shown, wire key)`` pairs in order, one per distinct shown key."""
+        raw = self._raw or {}
+        if self._keep_case:
+            return {k: k for k in raw}
+        return {camel_to_snake(k): k for k in raw}
+
     def _value(self, key, default=_MISSING):
         wire = self._key_map().get(key)
         if wire is None:
             if default is _MISSING:
                 raise KeyError(key)
             return default
+        return self._wrapped(wire)
+
+    def _wrapped(self, wire):
         cache = self._cache
         if cache is None:
             cache = {}
@@ -128,10 +173,16 @@ class Response:
         value = self._raw[wire]
         if wire == "value" and (self._json_value or self._raw.get("objectType") == "JSONValue"):
             wrapped = value
+        elif wire in _KEEP_CASE_KEYS and isinstance(value, dict):
+            wrapped = Response(value, snake_case=False)
         else:
-            wrapped = _wrap(value, self._keep_case or wire in _KEEP_CASE_KEYS, self._json_value)
+            wrapped = _wrap(value)
         cache[wire] = wrapped
         return wrapped
+
+    def _data(self):
+        """The shown keys mapped to the wrapped values (civis-python's view of the object)."""
+        return {key: self._wrapped(wire) for key, wire in self._snake_keys().items()}
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -139,40 +190,35 @@ class Response:
         try:
             return self._value(name)
         except KeyError:
-            raise AttributeError(f"Response has no attribute {name!r}; keys: "
-                                 f"{', '.join(self.keys()) or '(none)'}") from None
+            raise AttributeError(f"Response object has no attribute {name!r}; keys: "
+                                 f"{', '.join(self._snake_keys()) or '(none)'}") from None
 
     def __getitem__(self, key):
         return self._value(key)
 
     def get(self, key, default=None):
-        """Return the value for ``key`` (snake_case or camelCase), else ``default``."""
+        """Return the value for ``key`` (snake_case or the API's case), else ``default``."""
         return self._value(key, default)
+
+    def items(self):
+        """The ``(snake_case key, value)`` pairs, as a dict's items view."""
+        return self._data().items()
 
     def __contains__(self, key):
         return key in self._key_map()
 
-    def keys(self):
-        """The snake_case keys (original keys where the case is kept)."""
-        if self._keep_case:
-            return list(self._raw)
-        return [camel_to_snake(k) for k in self._raw]
-
-    def values(self):
-        """The (wrapped) values, in key order."""
-        return [self._value(k) for k in self.keys()]
-
-    def items(self):
-        """``(snake_case key, wrapped value)`` pairs."""
-        return [(k, self._value(k)) for k in self.keys()]
-
     def __iter__(self):
-        return iter(self.keys())
+        return iter(self._snake_keys())
 
     def __len__(self):
-        return len(self._raw)
+        return len(self._snake_keys())
 
     # -- whole-object views -----------------------------------------------
+    @property
+    def json_data(self):
+        """The object as received, with the API's keys (None for an empty answer)."""
+        return self._raw
+
     def json(self, snake_case=True):
         """Return the object as a new plain dict.
 
@@ -182,11 +228,12 @@ class Response:
             True (default): snake_case keys, as attribute access shows them.
             False: the API's keys, exactly as received.
         """
+        raw = self._raw
+        if raw is None:
+            return {}
         if not snake_case:
-            return copy.deepcopy(self._raw)
-        if self._keep_case:
-            return copy.deepcopy(self._raw)
-        return _snake_json(self._raw, False, self._json_value)
+            return copy.deepcopy(raw)
+        return _snake_json(raw, self._keep_case, self._json_value)
 
     @property
     def headers(self):
@@ -211,36 +258,112 @@ class Response:
 
     __setattr__ = __delattr__ = __setitem__ = __delitem__ = _read_only
 
-    # -- comparison, display, pickling ------------------------------------
+    # -- comparison, hashing, display, pickling ---------------------------
     def __eq__(self, other):
         if isinstance(other, Response):
-            return self._raw == other._raw
+            return self._raw == other._raw or self._data() == other._data()
         if isinstance(other, dict):
-            return other == self._raw or other == self.json()
-        return NotImplemented
+            return self._data() == other or other == self._raw
+        return False
 
-    __hash__ = None
+    def __hash__(self):
+        return hash(json.dumps(self._raw, sort_keys=True, default=repr))
 
     def __repr__(self):
-        return f"Response({self.json()!r})"
+        return f"Response({self._data()!r})"
 
     def _repr_pretty_(self, printer, cycle):
         if cycle:
             printer.text("Response(...)")
-            return
-        with printer.group(9, "Response(", ")"):
-            printer.pretty(self.json())
+        else:
+            printer.text(pprint.pformat(self))
+
+    def _repr_html_(self):
+        return _display.object_html(self.json())
+
+    def _ipython_key_completions_(self):
+        """The keys ``r["..."]`` completes in IPython and Jupyter (snake_case)."""
+        return list(self._snake_keys())
 
     def __dir__(self):
-        return sorted(set(object.__dir__(self)) | {k for k in self.keys() if k.isidentifier()})
+        return sorted(set(object.__dir__(self)) | {k for k in self._snake_keys() if k.isidentifier()})
 
     def __reduce__(self):
         headers = dict(self._headers) if self._headers is not None else None
         return (_rebuild, (self._raw, headers, self._keep_case, self._json_value))
 
 
+def _snake_json(raw, keep_case=False, json_value=False):
+    """A new dict of ``raw`` with the keys :meth:`Response.json` shows (the same rules as access)."""
+    plain_value = json_value or raw.get("objectType") == "JSONValue"
+    out = {}
+    for key, value in raw.items():
+        name = key if keep_case else camel_to_snake(key)
+        if key == "value" and plain_value:
+            out[name] = copy.deepcopy(value)
+        elif isinstance(value, dict):
+            out[name] = _snake_json(value, key in _KEEP_CASE_KEYS)
+        elif isinstance(value, list):
+            out[name] = _snake_list(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _snake_list(values):
+    return [_snake_json(v) if isinstance(v, dict) else _snake_list(v) if isinstance(v, list)
+            else v for v in values]
+
+
+def _pprint_response(printer, obj, stream, indent, allowance, context, level):
+    """Lay out a long :class:`Response` as :mod:`pprint` lays out a dict, inside ``Response(...)``."""
+    data = obj._data()
+    stream.write("Response({")
+    if printer._indent_per_level > 1:
+        stream.write(" " * (printer._indent_per_level - 1))
+    if data:
+        items = data.items()
+        if printer._sort_dicts:
+            items = sorted(items, key=_safe_pair)
+        printer._format_dict_items(items, stream, indent + len("Response("), allowance + 1,
+                                   context, level)
+    stream.write("})")
+
+
+def _safe_pair(pair):
+    """Sort key for ``(key, value)`` pairs of mixed, maybe unorderable types (as pprint sorts)."""
+    return tuple(_Orderable(x) for x in pair)
+
+
+class _Orderable:
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __lt__(self, other):
+        try:
+            return self.obj < other.obj
+        except TypeError:
+            return (str(type(self.obj)), id(self.obj)) < (str(type(other.obj)), id(other.obj))
+
+
+# pprint dispatches on the type's __repr__: long responses wrap like dicts (as civis-python's)
+pprint.PrettyPrinter._dispatch[Response.__repr__] = _pprint_response
+
+
 class ListResponse(list):
     """A list of :class:`Response` (or plain values) returned for a JSON array.
+
+    Parameters
+    ----------
+    responses : iterable
+        The items: :class:`Response` objects (kept as they are) or decoded
+        JSON (objects are wrapped as :class:`Response`).
+    headers : Mapping, optional
+        The HTTP response headers.
+    json_value : bool, optional
+        The items come from a ``json_values`` call.
 
     Attributes
     ----------
@@ -248,16 +371,25 @@ class ListResponse(list):
         The HTTP response headers.
     """
 
-    def __init__(self, items=(), *, headers=None, json_value=False):
-        super().__init__(_wrap(v, False, json_value) for v in items)
-        self._raw = items
+    def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
+        super().__init__([
+            Response(v, headers=headers, json_value=json_value) if type(v) is dict
+            else _wrap(v) for v in responses])
         self.headers = headers
+        self._json_value = json_value
+        self.item_schema = item_schema
+
+    def to_pandas(self, flatten=False):
+        """Return the items as a ``pandas.DataFrame`` (pandas imported on use).
+
+        Columns are in the schema's order with its types (integers, floats, booleans,
+        datetimes); ``flatten=True`` turns nested objects into dotted columns.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def json(self, snake_case=True):
         """Return the items as plain dicts (snake_case keys by default)."""
-        if not snake_case:
-            return copy.deepcopy(list(self._raw))
-        return [_snake_json(v) for v in self._raw]
+        return [_plain(item, snake_case) for item in self]
 
     @property
     def calls_remaining(self):
@@ -269,13 +401,16 @@ class ListResponse(list):
         """``X-RateLimit-Limit`` as an int, or None."""
         return _header_int(self.headers, "X-RateLimit-Limit")
 
+    def _repr_html_(self):
+        return _display.table_html([v.json() if isinstance(v, Response) else v for v in self])
+
     def __reduce__(self):
         headers = dict(self.headers) if self.headers is not None else None
-        return (_rebuild_list, (list(self._raw), headers))
+        return (_rebuild_list, (list(self), headers, self._json_value))
 
 
-def _rebuild_list(raw, headers):
-    return ListResponse(raw, headers=headers)
+def _rebuild_list(items, headers, json_value=False):
+    return ListResponse(items, headers, json_value=json_value)
 
 
 class PaginatedResponse:
@@ -295,22 +430,43 @@ class PaginatedResponse:
 
     Parameters
     ----------
-    fetch_page : callable
+    fetch_page : callable or str
         ``fetch_page(page_num) -> (items, headers)`` for one page, where
-        ``items`` is the decoded JSON list.
-    start_page : int, optional
-        The first page (default 1).
+        ``items`` is the decoded JSON list. civis-python's form,
+        ``PaginatedResponse(path, initial_params, endpoint)``, is accepted
+        too: pages are then ``endpoint._make_request("GET", path, params)``.
+    start_page : int or dict, optional
+        The first page (default 1); in civis-python's form, the query
+        parameters.
+    endpoint : object, optional
+        civis-python's form only (see ``fetch_page``).
+    json_value : bool, optional
+        The items come from a ``json_values`` call (their ``value`` stays plain JSON).
+    progress : bool, optional
+        A progress bar while pages load when the total is known and there is more than
+        one page (None: in a terminal or notebook with tqdm installed; see
+        ``CIVIS_DYN_PROGRESS``).
+    item_schema : dict, optional
+        The schema of one item, for :meth:`to_pandas`.
     """
 
-    def __init__(self, fetch_page, start_page=1):
+    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False,
+                 progress=None, item_schema=None):
+        if endpoint is not None:
+            fetch_page, start_page = _endpoint_pages(fetch_page, start_page, endpoint), 1
         self._fetch_page = fetch_page
+        self.item_schema = item_schema
+        self._progress = progress
+        self._bar = None
         self._page = start_page
         self._items = iter(())
+        self._page_items = []
         self._done = False
         self._last_page = None     # the bound from the first answer that stated a total
         self._seen_pages = {}      # fingerprint of a page's items -> its page number
         self.headers = None
         self.pages_fetched = 0
+        self._json_value = json_value
 
     def __iter__(self):
         return self
@@ -342,8 +498,38 @@ class PaginatedResponse:
             self._done = self._page >= total_pages
         elif per_page is not None and len(items) < per_page:
             self._done = True
+        self._track(items, headers, total_pages)
         self._page += 1
-        self._items = iter([_wrap(v) for v in items])
+        self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
+                            else [Response(v, json_value=self._json_value) if type(v) is dict
+                                  else _wrap(v) for v in items])
+        self._items = iter(self._page_items)
+
+    def _track(self, items, headers, total_pages):
+        if self._bar is None and total_pages is not None and total_pages > self._page:
+            total = _header_int(headers, "X-Pagination-Total-Entries")
+            self._bar = progress_bar(total=total, desc="pages", unit="item",
+                                     progress=self._progress)
+        if self._bar is not None:
+            self._bar.update(len(items))
+            if self._done:
+                self._bar.close()
+
+    def _repr_html_(self):
+        """The page fetched last, as a table; never fetches (pages load as you iterate)."""
+        rows = [v.json() if isinstance(v, Response) else v for v in self._page_items]
+        if not self.pages_fetched:
+            return "<p><b>PaginatedResponse</b>: nothing fetched yet (iterate to load pages)</p>"
+        total = _header_int(self.headers, "X-Pagination-Total-Entries")
+        return _display.table_html(rows, total=total,
+                                   title=f"PaginatedResponse, page {self._page - 1}")
+
+    def to_pandas(self, flatten=False):
+        """Consume the remaining items and return them as a ``pandas.DataFrame``.
+
+        See :meth:`ListResponse.to_pandas`.
+        """
+        return _frames.to_frame(self.json(), self.item_schema, flatten)
 
     def _check_new(self, items):
         """Raise when ``items`` repeat a page already returned (same ids, else same JSON)."""
@@ -360,7 +546,26 @@ class PaginatedResponse:
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
-        return [item.json(snake_case) if isinstance(item, Response) else item for item in self]
+        return [_plain(item, snake_case) for item in self]
+
+
+def _endpoint_pages(path, initial_params, endpoint):
+    """``fetch_page`` for civis-python's ``PaginatedResponse(path, params, endpoint)``."""
+    params = dict(initial_params or {})
+    raw = getattr(endpoint, "_return_type", "snake") == "raw"
+    json_value = (path or "").lstrip("/").startswith("json_values")
+
+    def fetch_page(page_num):
+        params["page_num"] = page_num
+        response = endpoint._make_request("GET", path, dict(params))
+        items = response.json() if response.content != b"" else []
+        if raw:
+            return items, response.headers
+        return [Response(v, headers=response.headers, from_json_values=json_value)
+                if isinstance(v, dict) else v for v in items], response.headers
+
+    fetch_page.raw_items = True
+    return fetch_page
 
 
 def _page_fingerprint(items):
@@ -380,41 +585,42 @@ def _page_fingerprint(items):
 
 
 def find(object_list, filter_func=None, **kwargs):
-    """Filter :class:`Response` objects by attribute values.
+    """Filter objects (typically :class:`Response`) by attribute values, as civis-python does.
 
     Parameters
     ----------
-    object_list : iterable of Response
+    object_list : iterable
+        The objects to filter.
     filter_func : callable, optional
-        Keep the objects for which ``filter_func(obj)`` is true.
+        Keep the objects for which ``bool(filter_func(obj))`` is true. When
+        given, ``kwargs`` are ignored.
     **kwargs
-        ``name=value``: keep objects whose ``name`` equals ``value``; a value
-        of ``True`` keeps objects that have the attribute at all; a callable
-        value is called with the attribute's value.
+        ``name=value``: keep the objects that have attribute ``name`` and for
+        which: ``value(obj.name)`` is true when ``value`` is callable;
+        ``obj.name is value`` when ``value`` is True or False; else
+        ``obj.name == value``.
 
     Returns
     -------
-    list of Response
+    list
     """
-    absent = object()
-
-    def matches(obj):
-        if filter_func is not None and not filter_func(obj):
-            return False
-        for key, expected in kwargs.items():
-            value = obj.get(key, absent) if hasattr(obj, "get") else getattr(obj, key, absent)
-            if value is absent:
-                return False
-            if expected is True:
-                continue
-            if callable(expected):
-                if not expected(value):
+    if filter_func is None:
+        def filter_func(obj):
+            for key, expected in kwargs.items():
+                if not hasattr(obj, key):
                     return False
-            elif value != expected:
-                return False
-        return True
+                actual = getattr(obj, key)
+                if callable(expected):
+                    if not expected(actual):
+                        return False
+                elif isinstance(expected, bool):
+                    if actual is not expected:
+                        return False
+                elif actual != expected:
+                    return False
+            return True
 
-    return [obj for obj in object_list if matches(obj)]
+    return [obj for obj in object_list if filter_func(obj)]
 
 
 def find_one(object_list, filter_func=None, **kwargs):

@@ -29,9 +29,9 @@ method                    API methods it calls
 ``create_or_update``      the above, then ``patch`` (``put`` without one) or ``post``
 ``export_definition``     ``get``
 ``import_definition``     ``post``
-``count_runs_by_state``   ``list_runs`` (workflows: ``list_executions``)
-``cancel_runs``           ``list_runs`` and ``delete_runs``
-                          (workflows: ``post_executions_cancel``)
+``count_runs_by_state``   the run model's list (``list_runs``, ``list_executions``…)
+``cancel_runs``           its list and cancel (``delete_runs``,
+                          ``post_executions_cancel``…)
 ``archive_stale``         ``list`` and ``put_archive``
 ========================  ====================================================
 
@@ -70,6 +70,7 @@ from ._errors import (
 from ._resources import Resource, client_of, name_of, suggest
 from ._response import ListResponse, Response
 from .spec._naming import camel_to_snake
+from .spec._runs import ACTIVE_STATES, run_kinds
 
 __all__ = [
     "ACTIVE_RUN_STATES",
@@ -93,12 +94,7 @@ log = logging.getLogger("civis_dyn.conveniences")
 DEFINITION_FORMAT = "civis_dyn.definition/1"
 
 #: Run states that :func:`cancel_runs` cancels unless told otherwise.
-ACTIVE_RUN_STATES = ("queued", "running")
-
-# Resources whose runs the API does not call ``runs``: (list method, cancel method).
-_RUN_METHODS = {
-    "workflows": ("list_executions", "post_executions_cancel"),  # a workflow's runs are executions
-}
+ACTIVE_RUN_STATES = ACTIVE_STATES
 
 _KIND = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 _LIMIT_MAX = re.compile(r"[Mm]aximum (?:allowed )?(?:is |of )?(\d+)")
@@ -164,8 +160,10 @@ class _Call:
         return self.spec.operation(self.name, name)
 
     def call(self, method, /, *args, **kwargs):
-        """Call API method ``method``; the result is a Response whatever the return type."""
-        return self.client.meta.call(self.name, method, *args, **kwargs)
+        """Call API method ``method`` (a name, or ``(resource, name)``); a Response whatever
+        the return type."""
+        resource, method = (self.name, method) if isinstance(method, str) else method
+        return self.client.meta.call(resource, method, *args, **kwargs)
 
     def iterate(self, method, /, *args, **query):
         """Every item of list method ``method`` (all pages of a paginated one)."""
@@ -527,8 +525,8 @@ def import_definition(resource, path, *, kind=None, dry_run=False, **overrides):
     for key, value in overrides.items():
         name = key if key in accepted else by_wire.get(key)
         if name is None:
-            raise TypeError(f"{call.label} got an unexpected keyword argument {key!r}: "
-                            f"{call.name}.{post}() does not accept it.{suggest(key, accepted)}")
+            raise ArgumentTypeError(f"{call.label} got an unexpected keyword argument {key!r}: "
+                                    f"{call.name}.{post}() does not accept it.{suggest(key, accepted)}")
         if value is None:
             fields.pop(name, None)
         else:
@@ -750,14 +748,18 @@ def _timestamp(text):
 
 
 def _run_methods(call, *, cancel):
-    """``(list method, cancel method or None)`` for the runs of the resource (and kind)."""
-    if call.kind is None and call.name in _RUN_METHODS:
-        list_name, cancel_name = _RUN_METHODS[call.name]
-        return list_name, cancel_name
-    list_name = call.require("list", "_runs", path_params=1, purpose="list runs")
-    if not cancel:
-        return list_name, None
-    return list_name, call.require("delete", "_runs", path_params=2, purpose="cancel runs")
+    """``(list method, cancel endpoint or None)`` of the resource's runs (of ``call.kind``)."""
+    roles = ("list", "cancel") if cancel else ("list",)
+    kind = run_kinds(call.spec, call.name).get(call.kind)
+    if kind is not None and kind.has(*roles):
+        return kind.list.method, kind.cancel
+    missing = "delete" if kind is not None and kind.list is not None else "list"
+    purpose = "cancel runs" if missing == "delete" else "list runs"
+    usable = sorted(repr(k) for k, v in run_kinds(call.spec, call.name).items()
+                    if k is not None and v.has(*roles))
+    hint = f"; kinds that have one: {', '.join(usable)} (pass kind=...)" if usable else ""
+    raise ArgumentValueError(f"{call.label}: the {call.name!r} resource has no method "
+                             f"{call.method_name(missing, '_runs')!r} to {purpose}{hint}")
 
 
 def count_runs_by_state(resource, id, *, kind=None, created_before=None):

@@ -1,86 +1,83 @@
 """Runs: start them, wait for them, follow their logs, cancel them.
 
-Everything here is generic over what the schema lets us run, found in the
-client's index rather than listed by hand:
+What can be run is the schema's run model (:mod:`civis_dyn.spec._runs`): every
+resource with a run collection (``POST …/{id}/runs``, ``…/executions``,
+``…/deployments``; ``GET …/{id}/builds/{build_id}`` can be watched only),
+each kind with its start, get, cancel, logs and outputs methods and what its
+states mean. Polling is one shared step (:mod:`civis_dyn._polling`).
 
-* every resource with ``POST …/{id}/runs`` and ``GET …/{id}/runs/{run_id}``
-  (jobs, scripts of every kind, imports, exports, enhancements, queries…),
-  cancelled with ``DELETE …/runs/{run_id}``; a start path without its own GET
-  (``POST /imports/{id}/runs``) is polled through ``/jobs/{id}/runs/{run_id}``,
-  since every Civis run belongs to a job;
-* workflow executions (``post_executions``/``get_executions``, cancelled with
-  ``post_executions_cancel``);
-* deployments of services, notebooks and the like (``post_deployments``/
-  ``get_deployments``, cancelled with ``delete_deployments``);
-* runs that can be watched but not started here, such as model builds
-  (``GET /models/{id}/builds/{build_id}``): ``watch_run`` and ``follow_logs``.
-
-Module functions
-----------------
+Module functions (as civis-python's ``civis.futures`` and ``civis.utils``)
+-------------------------------------------------------------------------
 :class:`CivisFuture`
     A :class:`concurrent.futures.Future` of one run.
+:class:`ContainerFuture`
+    civis-python's deprecated future of a container script run.
 :func:`run_job`\\ ``(job_id, client=None, polling_interval=None)``
     Start a job (``client.jobs.post_runs``) and return its :class:`CivisFuture`.
-:func:`follow_logs`\\ ``(job_id, run_id, client=None, *, polling_interval=None)``
-    A generator of the run's new log entries until the run is final.
+:func:`run_template`\\ ``(id, arguments, JSONValue=…, client=None, return_as="files", **kwargs)``
+    Run a custom script from a template; its output files, JSON value or future.
+:func:`job_logs`\\ ``(job_id, run_id=None, finished_timeout=None, client=None)``
+    A generator of a run's log entries (dicts); the latest run by default.
+:func:`follow_logs`\\ ``(job_id, run_id=None, client=None, *, polling_interval=None)``
+    The same as :class:`~civis_dyn.Response` objects.
 
 Methods on resources
 --------------------
-Offered on every resource that has a runs pair (``dir(client.jobs)`` lists
-them). Resources with several kinds of runs (``scripts``: ``sql``,
-``python3``, ``containers``…; ``enhancements``; ``imports``) take ``kind=``,
-the part of the API method name between ``post_`` and ``_runs``::
+Offered on every resource that has runs (``dir(client.jobs)`` lists them).
+Resources with several kinds of runs (``scripts``: ``sql``, ``python3``,
+``containers``…) take ``kind=``, the part of the API method name between
+``post_`` and ``_runs``::
 
     client.jobs.run(id, *, kind=None, polling_interval=None, on_state_change=None,
                     **start_arguments)                           -> CivisFuture
     client.jobs.run_and_wait(id, *, kind=None, timeout=None, callback=None,
-                             polling_interval=None, **start_arguments) -> Response
+                             polling_interval=None, progress=None,
+                             **start_arguments)                  -> Response
     client.jobs.watch_run(id, run_id, *, kind=None, polling_interval=None,
                           on_state_change=None)                  -> CivisFuture
-    client.jobs.follow_logs(id, run_id, *, kind=None, polling_interval=None)
+    client.jobs.follow_logs(id, run_id=None, *, kind=None, polling_interval=None)
                                                                  -> iterator of Response
 
-    client.scripts.run_and_wait(17, kind="python3", timeout=600)
-    client.workflows.run(5, target_task="load").result()
-    client.services.run_and_wait(3)        # waits until the deployment is up
-
-``run_and_wait`` polls in the calling thread (no background thread): it calls
-``callback(run)`` on every change of state, returns the final run on success,
-raises :class:`~civis_dyn.CivisJobFailure` on failure,
+``run_and_wait`` polls in the calling thread: it calls ``callback(run)`` on
+every change of state, returns the final run on success, raises
+:class:`~civis_dyn.CivisJobFailure` on failure,
 :class:`concurrent.futures.CancelledError` when the run was cancelled and
 :class:`~civis_dyn.CivisRunTimeoutError` (a :class:`TimeoutError` carrying the
-last known state in ``.response``) after ``timeout`` seconds; the run itself
-goes on (cancel it with ``client.jobs.delete_runs(id, run_id)`` if you wish).
+last known state in ``.response``) after ``timeout`` seconds; the run goes on.
 
 States
 ------
 Runs and workflow executions end ``succeeded`` (or ``success``), ``failed``
 (or ``error``) or ``cancelled``. A deployment is done when it is ``running``
-or ``sleeping`` (it is up), failed when ``failed``, and cancelled when
-``terminated``. Any other state (``queued``, ``running``, ``pending``, None…)
-means "keep polling".
+or ``sleeping`` (it is up), failed when ``failed``, cancelled when
+``terminated``. Any other state means "keep polling".
 
 Polling
 -------
-A future is polled immediately (unless ``poll_on_creation=False``), then
-after 1 s, 1.2 s, 1.44 s … (times 1.2) up to 15 s between polls, or every
-``polling_interval`` seconds when one is given. All futures of the process are
-polled by one shared background poller (see :mod:`civis_dyn._poller`): one
-scheduling thread and a fixed pool of at most 8 HTTP worker threads (env
-``CIVIS_DYN_POLL_WORKERS``; ``0`` polls sequentially from the scheduling
-thread), however many futures exist. No lock is held across a network call.
+A future polls once when it is made, in the calling thread (unless
+``poll_on_creation=False``, as :func:`run_job` does), then after 1 s, 1.2 s,
+1.44 s … up to 15 s, or every ``polling_interval`` seconds. All futures share
+one background poller (:mod:`civis_dyn._poller`): one scheduling thread and at
+most 8 HTTP worker threads (env ``CIVIS_DYN_POLL_WORKERS``). A poll that gets
+a transient fault (a truncated body, a dropped connection, a 5xx) polls again,
+up to 3 faults in a row. With ``max_retries=n`` a failed run (or a poll that
+failed for good) is started again, up to ``n`` more runs.
+
+Cancelling
+----------
+:meth:`CivisFuture.cancel` asks the server and reports what it did: True when
+the run is cancelled; False when the server answered 404 (the run most likely
+ended), when the run had already ended (the future then gives that outcome),
+or when the request failed (a :class:`UserWarning` says why).
 
 Callbacks
 ---------
-Done-callbacks (:meth:`CivisFuture.add_done_callback`) and ``on_state_change``
-hooks run in a poller thread (or in the calling thread when the future is
-already done); keep them short. An exception raised by one is logged, kept in
-:attr:`CivisFuture.callback_errors`, and **surfaced** rather than swallowed:
-when the run itself succeeded, :meth:`~CivisFuture.result` raises the first
-such exception and :meth:`~CivisFuture.exception` returns it. A failed run's
-own exception and a cancelled run's :class:`~concurrent.futures.CancelledError`
-take precedence. ``result()`` and ``exception()`` return only after every
-done-callback has run, so what they report does not depend on timing.
+Done-callbacks and ``on_state_change`` hooks run in a poller thread (or in
+the calling thread for the first poll and when the future is already done).
+An exception raised by one is logged, kept in
+:attr:`CivisFuture.callback_errors`, and surfaced: when the run succeeded,
+:meth:`~CivisFuture.result` raises the first one. ``result()`` returns only
+after every done-callback has run.
 """
 
 import concurrent.futures
@@ -89,13 +86,7 @@ import re
 import threading
 import time
 import types
-from concurrent.futures._base import (
-    CANCELLED,
-    CANCELLED_AND_NOTIFIED,
-    FINISHED,
-    PENDING,
-    RUNNING,
-)
+import warnings
 from urllib.parse import urlsplit
 
 from ._errors import (
@@ -104,194 +95,111 @@ from ._errors import (
     CivisDynError,
     CivisJobFailure,
     CivisRunTimeoutError,
+    UnsupportedOperationError,
+    UsageError,
 )
+from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
+from ._progress import progress_bar
+from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
-from .spec._naming import path_shape
+from .spec._model import ApiSpec
+from .spec._runs import (
+    CANCELLED,
+    FAILED,
+    RUN_COLLECTIONS,
+    SUCCEEDED,
+    Endpoint,
+    RunKind,
+    jobs_run_kind,
+    run_kinds,
+)
 
 __all__ = [
     "CivisFuture",
+    "ContainerFuture",
     "follow_logs",
     "follow_resource_logs",
+    "job_logs",
+    "latest_run_id",
     "run",
     "run_and_wait",
     "run_job",
+    "run_template",
     "watch_run",
 ]
 
 log = logging.getLogger("civis_dyn.futures")
 
-#: Backoff of the default polling schedule: first delay, factor, ceiling (seconds).
-FIRST_INTERVAL = 1.0
-BACKOFF_FACTOR = 1.2
-MAX_INTERVAL = 15.0
 #: Log lines kept in a :class:`~civis_dyn.CivisJobFailure`.
 FAILURE_LOG_LINES = 20
 #: The logs endpoints' documented default page size.
 LOG_PAGE_SIZE = 10_000
-
-SUCCEEDED, FAILED, CANCELLED_RUN = "succeeded", "failed", "cancelled"
-_RUN_OUTCOMES = {"succeeded": SUCCEEDED, "success": SUCCEEDED, "failed": FAILED,
-                 "error": FAILED, "cancelled": CANCELLED_RUN}
-_DEPLOYMENT_OUTCOMES = {"running": SUCCEEDED, "sleeping": SUCCEEDED, "failed": FAILED,
-                        "terminated": CANCELLED_RUN}
-# Run-like sub-collections: the last path segment of a start path -> final states.
-COLLECTIONS = {"runs": _RUN_OUTCOMES, "builds": _RUN_OUTCOMES, "executions": _RUN_OUTCOMES,
-               "deployments": _DEPLOYMENT_OUTCOMES}
+#: Where civis-python points a run's page when the API is Civis's own.
+CIVIS_PLATFORM = "https://platform.civisanalytics.com"
 # Fields holding a run's error, in order of preference.
 _ERROR_FIELDS = ("error", "state_message", "mistral_state_info", "error_message")
-_START_PATH = re.compile(r"^(?P<owner>.*/\{[^}/]+\})/(?P<collection>[^/{}]+)/?$")
-_ITEM_PATH = re.compile(
-    r"^(?P<owner>.*/\{[^}/]+\})/(?P<collection>[^/{}]+)/\{(?P<param>[^}/]+)\}/?$")
-_DONE_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
 
 
-# -- what can be run: derived from the schema's index -------------------------
-class RunEndpoints:
-    """The API methods that start, poll, cancel and read one kind of run.
-
-    Each endpoint is a ``(resource, method name)`` pair or None.
-
-    Attributes
-    ----------
-    resource : str
-        The resource offering the start method (``"scripts"``).
-    kind : str or None
-        ``"python3"`` for ``post_python3_runs``; None for ``post_runs``.
-    collection : str
-        ``"runs"``, ``"executions"`` or ``"deployments"``.
-    start, get, cancel, logs, outputs : tuple or None
-    owner_path : str
-        The path of the object being run, e.g. ``/scripts/python3/{id}``.
-    outcomes : dict
-        Final state -> ``"succeeded"``, ``"failed"`` or ``"cancelled"``.
-    """
-
-    __slots__ = ("resource", "kind", "collection", "start", "get", "cancel", "logs", "outputs",
-                 "owner_path", "outcomes", "run_id_param")
-
-    def __init__(self, resource, kind, collection, start, get, cancel=None, logs=None,
-                 outputs=None, owner_path="", run_id_param="run_id"):
-        self.resource = resource
-        self.kind = kind
-        self.collection = collection
-        self.start = start
-        self.get = get
-        self.cancel = cancel
-        self.logs = logs
-        self.outputs = outputs
-        self.owner_path = owner_path
-        self.outcomes = COLLECTIONS.get(collection, _RUN_OUTCOMES)
-        self.run_id_param = run_id_param
-
-    def bound(self, client, which):
-        """The bound API method for endpoint ``which`` of ``client``, or None."""
-        endpoint = getattr(self, which)
-        if endpoint is None or client is None:
-            return None
-        resource, name = endpoint
-        return getattr(getattr(client, resource), name)
-
-    def __repr__(self):
-        return (f"<RunEndpoints {self.resource} kind={self.kind!r} start={self.start} "
-                f"get={self.get} cancel={self.cancel} logs={self.logs}>")
+# -- the client, through its public seams ----------------------------------------
+def _spec_of(client):
+    """The client's schema model (``client.meta.spec``), or None (no client, a plain mock)."""
+    spec = getattr(getattr(client, "meta", None), "spec", None)
+    return spec if isinstance(spec, ApiSpec) else None
 
 
-def _find(methods, verb, shape):
-    """The name of the (non-alias) method ``verb`` whose path has ``shape``."""
-    found = None
-    for name, (method_verb, path, alias_of) in methods.items():
-        if method_verb == verb and path_shape(path) == shape:
-            if not alias_of:
-                return name
-            found = found or name
-    return found
+def _call(client, endpoint, /, *args, **kwargs):
+    """Call ``endpoint`` of ``client``; civis_dyn responses whatever the client's return type."""
+    meta = getattr(client, "meta", None)
+    if isinstance(meta, ClientMeta):
+        return meta.call(endpoint.resource, endpoint.method, *args, **kwargs)
+    return as_response(getattr(getattr(client, endpoint.resource), endpoint.method)(*args,
+                                                                                   **kwargs))
 
 
-def _kind(name, prefix, collection):
-    """``python3`` for ``post_python3_runs``; None for ``post_runs``."""
-    if name.startswith(prefix) and name.endswith(collection):
-        return name[len(prefix):-len(collection)].rstrip("_") or None
-    return name
+def _items(value):
+    if value is None:
+        return []
+    return [as_response(v) for v in value]
 
 
-def _derive_endpoints(spec, resource):
-    methods = spec.index.get(resource) or {}
-    table = {}
-    for name, (verb, path, alias_of) in methods.items():  # GET …/{id}/runs/{run_id}
-        match = _ITEM_PATH.match(path)
-        if verb != "get" or alias_of or match is None or match["collection"] not in COLLECTIONS:
-            continue
-        collection = match["collection"]
-        item = path_shape(path)
-        start = _find(methods, "post", item[:-len("/{}")])
-        kind = _kind(start, "post_", collection) if start else _kind(name, "get_", collection)
-        cancel = _find(methods, "delete", item) or _find(methods, "post", item + "/cancel")
-        logs = _find(methods, "get", item + "/logs")
-        outputs = _find(methods, "get", item + "/outputs")
-        table[kind] = RunEndpoints(
-            resource, kind, collection, start and (resource, start), (resource, name),
-            cancel and (resource, cancel), logs and (resource, logs),
-            outputs and (resource, outputs), match["owner"], match["param"])
-    jobs = None
-    for name, (verb, path, alias_of) in methods.items():  # a start without its own GET
-        match = _START_PATH.match(path)
-        if verb != "post" or alias_of or match is None or match["collection"] != "runs":
-            continue
-        kind = _kind(name, "post_", "runs")
-        if kind in table or resource == "jobs":
-            continue
-        jobs = jobs or _jobs_runs(spec)
-        if jobs is None:
-            continue
-        logs = _find(methods, "get", path_shape(path) + "/{}/logs")
-        table[kind] = RunEndpoints(
-            resource, kind, "runs", (resource, name), jobs.get, jobs.cancel,
-            (resource, logs) if logs else jobs.logs, jobs.outputs, match["owner"],
-            jobs.run_id_param)
-    return table
+def _list(client, endpoint, *args, **kwargs):
+    """Every item ``endpoint`` lists (all pages of a paginated one)."""
+    spec = _spec_of(client)
+    if spec is not None and spec.operation(*endpoint).paginated:
+        return _items(getattr(getattr(client, endpoint.resource), endpoint.method)(
+            *args, iterator=True, **kwargs))
+    return _items(_call(client, endpoint, *args, **kwargs))
 
 
-def _jobs_runs(spec):
-    """The plain ``jobs`` runs endpoints (every Civis run belongs to a job), or None."""
-    if "jobs" not in spec.index:
-        return None
-    return run_endpoints(spec, "jobs").get(None)
+def _default_client(client):
+    if client is not None:
+        return client
+    from ._client import APIClient
+
+    return APIClient()
 
 
-def run_endpoints(spec, resource):
-    """Return ``{kind: RunEndpoints}`` for ``resource`` of ``spec`` (cached per spec)."""
-    cache = spec.__dict__.setdefault("_run_endpoints", {})
-    try:
-        return cache[resource]
-    except KeyError:
-        pass
-    return cache.setdefault(resource, _derive_endpoints(spec, resource))
-
-
-def _endpoints_of_poller(poller):
-    """``(RunEndpoints or None, client or None)`` for a bound API method."""
-    function = getattr(poller, "__func__", None)
-    operation = getattr(function, "operation", None)
+def _kind_of_poller(poller):
+    """``(RunKind or None, client or None)`` of a bound API method (``client.jobs.get_runs``)."""
+    operation = getattr(getattr(poller, "__func__", None), "operation", None)
     resource = getattr(poller, "__self__", None)
     client = client_of(resource) if isinstance(resource, Resource) else None
     if operation is None or client is None or not isinstance(poller, types.MethodType):
         return None, client
-    spec = operation.spec
     wanted = (operation.resource, operation.alias_of or operation.name)
-    for endpoints in run_endpoints(spec, operation.resource).values():
-        if endpoints.get == wanted:
-            return endpoints, client
+    for kind in run_kinds(operation.spec, operation.resource).values():
+        if kind.get == wanted:
+            return kind, client
     return None, client
 
 
-def _select_endpoints(resource, kind, label, need=None):
-    """The :class:`RunEndpoints` of a resource instance for ``kind``."""
+def _select_kind(resource, kind, label, need=()):
+    """The :class:`~civis_dyn.spec._runs.RunKind` of a resource instance for ``kind``."""
     name = name_of(resource)
-    table = run_endpoints(client_of(resource).meta.spec, name)
-    if need:
-        table = {k: e for k, e in table.items() if getattr(e, need) is not None}
+    table = {k: v for k, v in run_kinds(client_of(resource).meta.spec, name).items()
+             if v.has(*need)}
     if kind is not None:
         if not isinstance(kind, str):
             raise ArgumentTypeError(f"{label} argument 'kind' must be a str, not "
@@ -306,9 +214,9 @@ def _select_endpoints(resource, kind, label, need=None):
     if len(table) == 1:
         return next(iter(table.values()))
     if not table:
-        raise TypeError(f"{label}: {name!r} has no runs this method can use")
-    raise TypeError(f"{label} needs kind=: {name!r} runs several kinds: "
-                    f"{_kinds_text(table)}")
+        raise ArgumentTypeError(f"{label}: {name!r} has no runs this method can use")
+    raise ArgumentTypeError(f"{label} needs kind=: {name!r} runs several kinds: "
+                            f"{_kinds_text(table)}")
 
 
 def _kinds_text(table):
@@ -316,48 +224,7 @@ def _kinds_text(table):
     return ", ".join(kinds) if kinds else "(none)"
 
 
-# -- small helpers --------------------------------------------------------------
-def _as_response(value):
-    """A :class:`Response` from what an API method returned (any return_type)."""
-    if isinstance(value, Response) or value is None:
-        return value
-    if isinstance(value, dict):
-        return Response(value)
-    json_method = getattr(value, "json", None)
-    if callable(json_method) and hasattr(value, "status_code"):  # return_type="raw"
-        data = json_method() if getattr(value, "content", b"") else {}
-        return Response(data if isinstance(data, dict) else {}, headers=value.headers)
-    return value
-
-
-def _as_items(value):
-    if value is None:
-        return []
-    if hasattr(value, "status_code") and callable(getattr(value, "json", None)):
-        value = value.json() if value.content else []
-    return [_as_response(v) for v in value]
-
-
-def _field(run, name):
-    if run is None:
-        return None
-    getter = getattr(run, "get", None)
-    return getter(name) if getter is not None else getattr(run, name, None)
-
-
-def _state_of(run):
-    state = _field(run, "state")
-    return state.lower() if isinstance(state, str) else state
-
-
-def _error_message(run, state):
-    for name in _ERROR_FIELDS:
-        value = _field(run, name)
-        if value:
-            return str(value)
-    return f"the run ended in state {state!r}"
-
-
+# -- argument checks ------------------------------------------------------------------
 def _check_interval(value, label, name="polling_interval"):
     if value is None:
         return None
@@ -369,14 +236,14 @@ def _check_interval(value, label, name="polling_interval"):
     return float(value)
 
 
-def _check_timeout(value, label):
+def _check_timeout(value, label, name="timeout"):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentTypeError(f"{label} argument 'timeout' must be a number of seconds, "
+        raise ArgumentTypeError(f"{label} argument {name!r} must be a number of seconds, "
                                 f"not {type(value).__name__}")
     if not value >= 0:
-        raise ArgumentValueError(f"{label} argument 'timeout' must be >= 0; got {value!r}")
+        raise ArgumentValueError(f"{label} argument {name!r} must be >= 0; got {value!r}")
     return float(value)
 
 
@@ -396,72 +263,116 @@ def _check_id(value, label, name):
                             f"not {type(value).__name__}")
 
 
-class _Backoff:
-    """Delays between polls: fixed, or 1 s growing by 1.2x up to 15 s."""
-
-    __slots__ = ("fixed", "current")
-
-    def __init__(self, fixed=None):
-        self.fixed = fixed
-        self.current = FIRST_INTERVAL
-
-    def next(self):
-        if self.fixed is not None:
-            return self.fixed
-        delay = self.current
-        self.current = min(MAX_INTERVAL, self.current * BACKOFF_FACTOR)
-        return delay
-
-    def reset(self):
-        self.current = FIRST_INTERVAL
+def _check_retries(value, poller_args, label):
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"{label} argument 'max_retries' must be an int, "
+                                f"not {type(value).__name__}")
+    if value < 0:
+        raise ArgumentValueError(f"{label} argument 'max_retries' must not be negative; "
+                                 f"got {value}")
+    if value and len(poller_args) < 2:
+        raise ArgumentValueError(f"{label} argument 'max_retries' needs a poller of one run: "
+                                 f"'poller_args' must hold the job id and the run id")
+    return value
 
 
-def _run_id_from(run, endpoints):
+# -- runs: ids, failures, logs, pages ------------------------------------------------
+def _run_id_from(run, kind):
     """The id of a run just started, from the start method's answer."""
-    for name in (endpoints.run_id_param, "id"):
-        value = _field(run, name)
+    for name in (kind.run_id_param, "id"):
+        value = field_of(run, name)
         if value is not None:
             return value
-    raise CivisDynError(f"{endpoints.resource}.{endpoints.start[1]}() answered without a run id")
+    raise CivisDynError(f"{kind.start!r}() answered without a run id")
 
 
-def _platform_url(client, path):
-    """The Civis Platform page mirroring API ``path``, or None."""
-    base = getattr(client, "base_url", None)
-    if not base:
-        return None
-    host = urlsplit(base).hostname or ""
-    if not host.startswith("api."):
-        return None
-    return f"https://platform.{host[len('api.'):]}/spa/#{path}"
+def _error_message(run, state):
+    for name in _ERROR_FIELDS:
+        value = field_of(run, name)
+        if value:
+            return str(value)
+    return f"the run ended in state {state!r}"
 
 
-def _read_logs(logs_method, job_id, run_id, last_id=None):
+def _read_logs(client, endpoint, job_id, run_id, last_id=None):
     """Log entries newer than ``last_id``, oldest first."""
     kwargs = {} if last_id is None else {"last_id": last_id}
-    entries = _as_items(logs_method(job_id, run_id, **kwargs))
-    entries = [e for e in entries if _field(e, "id") is not None]
-    entries.sort(key=lambda e: _field(e, "id"))
+    entries = [e for e in _items(_call(client, endpoint, job_id, run_id, **kwargs))
+               if field_of(e, "id") is not None]
+    entries.sort(key=lambda e: field_of(e, "id"))
     if last_id is not None:
-        entries = [e for e in entries if _field(e, "id") > last_id]
+        entries = [e for e in entries if field_of(e, "id") > last_id]
     return entries
 
 
-def _tail_logs(logs_method, job_id, run_id, count=FAILURE_LOG_LINES):
+def _tail_logs(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
     """The last ``count`` log messages of a run ([] when they cannot be read)."""
-    if logs_method is None:
+    if endpoint is None or client is None:
         return []
     try:
-        entries = _read_logs(logs_method, job_id, run_id)
+        entries = _read_logs(client, endpoint, job_id, run_id)
     except Exception as exc:  # the failure matters more than its logs
         log.debug("could not read the logs of job %s run %s: %s", job_id, run_id, exc)
         return []
-    return [str(_field(e, "message") or "") for e in entries[-count:]]
+    return [str(field_of(e, "message") or "") for e in entries[-count:]]
 
 
-def _failure(run, state, job_id, run_id, logs_method):
+def _failure(client, kind, run, state, job_id, run_id):
+    logs = kind.logs if kind is not None else None
     return CivisJobFailure(_error_message(run, state), response=run, job_id=job_id,
-                           run_id=run_id, log_lines=_tail_logs(logs_method, job_id, run_id))
+                           run_id=run_id, log_lines=_tail_logs(client, logs, job_id, run_id))
+
+
+def _platform_url(client, path):
+    """The Civis Platform page of API ``path``: ``api.X`` -> ``platform.X``, else the API's host."""
+    config = getattr(getattr(client, "meta", None), "config", None)
+    base = getattr(config, "base_url", None) if client is not None else None
+    if not isinstance(base, str):
+        return f"{CIVIS_PLATFORM}/spa/#{path}"
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    if host.startswith("api."):
+        return f"https://platform.{host[len('api.'):]}/spa/#{path}"
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/spa/#{path}"
+
+
+def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
+    """The id of a job's most recent run.
+
+    Parameters
+    ----------
+    job_id : int
+    client : APIClient, optional
+        Default: ``civis_dyn.APIClient()``.
+    kind : civis_dyn.spec._runs.RunKind, optional
+        Whose runs (default: the plain ``jobs`` runs).
+
+    Raises
+    ------
+    CivisDynError
+        When the job has no runs yet.
+    """
+    client = _default_client(client)
+    kind = kind or jobs_run_kind(_spec_of(client))
+    lister = kind.list
+    if lister is None:
+        raise CivisDynError(f"{label}: {kind.label} cannot be listed; pass run_id=")
+    order = {"limit": 1, "order": "id", "order_dir": "desc"}
+    spec = _spec_of(client)
+    if spec is not None:
+        known = {p.name for p in spec.operation(*lister).parameters}
+        order = {k: v for k, v in order.items() if k in known}
+    runs = _items(_call(client, lister, job_id, **order))
+    if not runs:
+        raise CivisDynError(f"{label}: job {job_id} has no runs yet")
+    return field_of(max(runs, key=lambda r: field_of(r, "id") or 0), "id")
+
+
+def _as_dict(entry):
+    """A log entry as a plain dict with snake_case keys."""
+    return entry.json() if isinstance(entry, Response) else dict(entry)
 
 
 # -- the future -----------------------------------------------------------------
@@ -479,10 +390,14 @@ class CivisFuture(concurrent.futures.Future):
     client : APIClient, optional
         Default: the client ``poller`` belongs to.
     poll_on_creation : bool, optional
-        Poll at once (default) or only after the first interval.
+        Poll once now, in the calling thread (default, as civis-python), or
+        only after the first interval.
+    max_retries : int, optional
+        When the run fails (or polling it fails for good), start a new run of
+        the job, up to this many times (default 0). Only for idempotent jobs.
     on_state_change : callable, optional
         Called as ``on_state_change(run)`` whenever the run's state changes
-        (the first state seen included), in a poller thread.
+        (the first state seen included).
 
     Notes
     -----
@@ -490,20 +405,21 @@ class CivisFuture(concurrent.futures.Future):
     succeeded, raises :class:`~civis_dyn.CivisJobFailure` (with the error
     message, ``job_id``, ``run_id`` and the last log lines) when it failed,
     :class:`concurrent.futures.CancelledError` when it was cancelled, and the
-    API error when polling itself failed (after the transport's retries). A
-    timeout raises :class:`~civis_dyn.CivisRunTimeoutError`, a
-    :class:`TimeoutError` carrying the last known state. See the module
-    documentation for callbacks and polling.
+    API error when polling itself failed. A timeout raises
+    :class:`~civis_dyn.CivisRunTimeoutError`, a :class:`TimeoutError` carrying
+    the last known state. See the module documentation for polling,
+    cancelling and callbacks.
 
     When ``poller`` is an API method of a run kind the schema describes
     (``client.scripts.get_python3_runs``…), :meth:`cancel`, :meth:`outputs`,
-    the failure's log lines and :attr:`job_url` use the matching endpoints.
+    the failure's log lines and retries use that kind's endpoints; otherwise
+    the plain ``jobs`` runs, as civis-python does.
     """
 
     def __init__(self, poller, poller_args, polling_interval=None, client=None,
-                 poll_on_creation=True, *, on_state_change=None):
+                 poll_on_creation=True, max_retries=None, *, on_state_change=None):
         super().__init__()
-        label = "CivisFuture()"
+        label = f"{type(self).__name__}()"
         if not callable(poller):
             raise ArgumentTypeError(f"{label} argument 'poller' must be callable, "
                                     f"not {type(poller).__name__}")
@@ -514,20 +430,21 @@ class CivisFuture(concurrent.futures.Future):
         self.poller_args = tuple(poller_args)
         self.polling_interval = _check_interval(polling_interval, label)
         self.poll_on_creation = bool(poll_on_creation)
+        self.max_retries = _check_retries(max_retries, self.poller_args, label)
+        self._retries_left = self.max_retries
         self._on_state_change = _check_callable(on_state_change, label, "on_state_change")
-        endpoints, poller_client = _endpoints_of_poller(poller)
+        kind, poller_client = _kind_of_poller(poller)
         self.client = client if client is not None else poller_client
-        self._endpoints = endpoints
-        self._outcomes = endpoints.outcomes if endpoints else _RUN_OUTCOMES
-        self._backoff = _Backoff(self.polling_interval)
-        self._last_run = None
-        self._last_state = _NEVER
+        self._run_kind = kind
+        self._watch = RunWatch(self._read_run, kind.states if kind else RUN_COLLECTIONS["runs"],
+                               self.polling_interval)
         self._settled = threading.Event()
-        self._callback_thread = None
+        self._completing_thread = None
         self._callback_errors = []
-        self._poller_instance = shared_poller()
-        first = 0.0 if self.poll_on_creation else self._backoff.next()
-        self._poller_instance.schedule(self, first)
+        self._errors_lock = threading.Lock()
+        delay = self.poll_once() if self.poll_on_creation else self._watch.backoff.next()
+        if delay is not None:
+            shared_poller().schedule(self, delay)
 
     # -- identity -----------------------------------------------------------
     @property
@@ -542,58 +459,56 @@ class CivisFuture(concurrent.futures.Future):
 
     @property
     def job_url(self):
-        """The job's page on Civis Platform, or None when it cannot be derived.
+        """The job's page on Civis Platform.
 
-        The Platform's host comes from the client's base URL (``api.X`` ->
-        ``platform.X``; None for other hosts, such as a local test server).
-        Runs of jobs and scripts link to ``/spa/#/jobs/{job_id}``, as
-        civis-python does; workflows, services and the like to the page
-        mirroring their API path (``/spa/#/workflows/{id}``).
+        The Platform is found from the client's base URL: ``api.X`` ->
+        ``platform.X``; any other host (a local API) gets pages on itself;
+        with no client, civis-python's ``platform.civisanalytics.com``. Runs
+        of jobs and scripts link to ``/spa/#/jobs/{job_id}``, as civis-python
+        does; workflows, services and the like to the page mirroring their
+        API path (``/spa/#/workflows/{id}``).
         """
         if self.job_id is None:
             return None
-        endpoints = self._endpoints
-        if endpoints is None or endpoints.collection == "runs":
+        kind = self._run_kind
+        if kind is None or kind.collection == "runs":
             path = f"/jobs/{self.job_id}"
         else:
-            path = re.sub(r"\{[^}]+\}", str(self.job_id), endpoints.owner_path, count=1)
+            path = re.sub(r"\{[^}]+\}", str(self.job_id), kind.owner_path, count=1)
         return _platform_url(self.client, path)
 
     @property
     def job_run_url(self):
-        """The run's page on Civis Platform (``…/jobs/{job_id}?runId={run_id}``), or None.
+        """The run's page (``…/jobs/{job_id}?runId={run_id}``), or None.
 
-        None when :attr:`job_url` is, and for workflow executions and
-        deployments, which have no page of their own.
+        None without a run id, and for workflow executions and deployments,
+        which have no page of their own.
         """
-        job_url = self.job_url
-        if job_url is None or self.run_id is None:
+        if self.job_id is None or self.run_id is None:
             return None
-        endpoints = self._endpoints
-        if endpoints is not None and endpoints.collection != "runs":
+        if self._run_kind is not None and self._run_kind.collection != "runs":
             return None
-        return f"{job_url}?runId={self.run_id}"
+        return f"{self.job_url}?runId={self.run_id}"
 
     @property
     def last_response(self):
         """The run as last polled (a :class:`~civis_dyn.Response`), or None."""
-        return self._last_run
+        return self._watch.last_run
 
     @property
     def state(self):
         """The run's last known state (``"running"``…), or None before the first poll."""
-        return None if self._last_state is _NEVER else self._last_state
+        return self._watch.state
 
     @property
     def callback_errors(self):
         """Exceptions raised by done-callbacks and ``on_state_change`` (a list copy)."""
-        with self._condition:
+        with self._errors_lock:
             return list(self._callback_errors)
 
     def __repr__(self):
-        with self._condition:
-            status = self._state.lower()
-        return (f"<CivisFuture at {id(self):#x} {status} job_id={self.job_id} "
+        status = ("cancelled" if self.cancelled() else "finished" if self.done() else "pending")
+        return (f"<{type(self).__name__} at {id(self):#x} {status} job_id={self.job_id} "
                 f"run_id={self.run_id} state={self.state!r}>")
 
     # -- status -------------------------------------------------------------
@@ -603,13 +518,19 @@ class CivisFuture(concurrent.futures.Future):
 
     def succeeded(self):
         """True when the run finished successfully."""
-        with self._condition:
-            return self._state == FINISHED and self._exception is None
+        return self._outcome() == SUCCEEDED
 
     def failed(self):
         """True when the run failed (or polling it failed)."""
-        with self._condition:
-            return self._state == FINISHED and self._exception is not None
+        return self._outcome() == FAILED
+
+    def _outcome(self):
+        if not self.done():
+            return None
+        if self.cancelled():
+            return CANCELLED
+        failed = concurrent.futures.Future.exception(self, 0) is not None
+        return FAILED if failed else SUCCEEDED
 
     # -- results ------------------------------------------------------------
     def result(self, timeout=None):
@@ -618,7 +539,7 @@ class CivisFuture(concurrent.futures.Future):
         error = self._reported_error()
         if error is not None:
             raise error
-        return self._result
+        return concurrent.futures.Future.result(self, 0)
 
     def exception(self, timeout=None):
         """The exception :meth:`result` would raise, or None.
@@ -642,81 +563,94 @@ class CivisFuture(concurrent.futures.Future):
             When this kind of run has no outputs endpoint.
         """
         self.result()
-        endpoints = self._endpoints
-        method = endpoints.bound(self.client, "outputs") if endpoints else None
-        if method is None:
-            jobs = _jobs_runs(self.client.meta.spec) if self.client is not None else None
-            not_a_job = endpoints is not None and endpoints.collection != "runs"
-            if jobs is None or self.run_id is None or not_a_job:
-                raise NotImplementedError(f"{self!r}: this kind of run has no outputs endpoint")
-            method = jobs.bound(self.client, "outputs")
-        operation = method.__func__.operation if hasattr(method, "__func__") else None
-        if operation is not None and operation.paginated:
-            return list(method(self.job_id, self.run_id, iterator=True))
-        return _as_items(method(self.job_id, self.run_id))
+        kind = self._run_kind
+        endpoint = kind.outputs if kind is not None else None
+        if endpoint is None:
+            if (kind is not None and kind.collection != "runs") or self.run_id is None \
+                    or self.client is None:
+                raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
+            endpoint = jobs_run_kind(_spec_of(self.client)).outputs
+        return _list(self.client, endpoint, self.job_id, self.run_id)
 
     def _wait_settled(self, timeout):
-        if self._settled.is_set() or self._callback_thread == threading.get_ident():
+        if self._settled.is_set() or self._completing_thread == threading.get_ident():
             return
         if in_poller_thread():
-            raise RuntimeError(f"{self!r}: waiting for a run from a callback in a poller thread "
-                               f"would stall the poller; wait from another thread")
+            raise UsageError(f"{self!r}: waiting for a run from a callback in a poller thread "
+                             f"would stall the poller; wait from another thread")
         if not self._settled.wait(timeout):
             raise CivisRunTimeoutError(
                 f"job {self.job_id} run {self.run_id} not done after {timeout} s "
-                f"(last known state: {self.state!r})", response=self._last_run,
+                f"(last known state: {self.state!r})", response=self.last_response,
                 job_id=self.job_id, run_id=self.run_id, timeout=timeout)
 
     def _reported_error(self):
-        with self._condition:
-            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
-                raise concurrent.futures.CancelledError(
-                    f"job {self.job_id} run {self.run_id} was cancelled")
-            if self._exception is not None:
-                return self._exception
-            # Callbacks reading the result see the run, not each other's errors.
+        if self.cancelled():
+            raise concurrent.futures.CancelledError(
+                f"job {self.job_id} run {self.run_id} was cancelled")
+        error = concurrent.futures.Future.exception(self, 0)
+        if error is not None:
+            return error
+        with self._errors_lock:  # callbacks reading the result see the run, not each other
             if self._callback_errors and self._settled.is_set():
                 return self._callback_errors[0]
-            return None
+        return None
 
     # -- cancelling ---------------------------------------------------------
     def cancel(self):
-        """Cancel the run on the server, then mark this future cancelled.
+        """Cancel the run on the server; report what the server did.
 
         Returns
         -------
         bool
-            True when the future is (now) cancelled; False when the run was
-            already done, when this kind of run cannot be cancelled, or when
-            the API refused (the error is logged).
+            True when the run is (now) cancelled. False when it had already
+            ended (the future then gives its outcome), when the server
+            answered 404 (as civis-python: the run most likely ended), when
+            this kind of run cannot be cancelled, or when the request failed
+            (a :class:`UserWarning` says why).
         """
-        with self._condition:
-            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
-                return True
-            if self._state == FINISHED:
-                return False
-        endpoints = self._endpoints
-        canceller = endpoints.bound(self.client, "cancel") if endpoints else None
-        if canceller is None or self.run_id is None:
+        if self.cancelled():
+            return True
+        if self.done() or self.run_id is None or self.client is None:
             return False
         try:
-            canceller(self.job_id, self.run_id)
+            answer = self._send_cancel()
+        except NotImplementedError:
+            return False
         except CivisDynError as exc:
-            log.warning("could not cancel job %s run %s: %s", self.job_id, self.run_id, exc)
+            if getattr(exc, "status_code", None) != 404:  # 404: the run most likely ended
+                warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
+                              f"run {self.run_id}: {exc}", UserWarning, stacklevel=2)
+            return False
+        run = answer
+        if state_of(run) is None:  # the real API answers 202 without a body: read the run
+            try:
+                run = as_response(self._read_run())
+            except Exception as exc:  # the cancel was accepted; what followed is not known
+                log.debug("could not read %r after cancelling it: %s", self, exc)
+        outcome = self._watch.states.outcome(state_of(run))
+        if outcome == SUCCEEDED:  # it ended before the cancel reached it
+            self._finish(result=run)
+            return False
+        if outcome == FAILED:  # (and no retry: the caller wants it to stop)
+            self._finish(exception=_failure(self.client, self._run_kind, run, state_of(run),
+                                            self.job_id, self.run_id))
             return False
         return self._mark_cancelled()
 
+    def _send_cancel(self):
+        """Ask the server to cancel the run; return its answer."""
+        kind = self._run_kind or jobs_run_kind(_spec_of(self.client))
+        if kind.cancel is None:
+            raise NotImplementedError
+        return _call(self.client, kind.cancel, self.job_id, self.run_id)
+
     def _mark_cancelled(self):
-        with self._condition:
-            if self._state in (CANCELLED, CANCELLED_AND_NOTIFIED):
-                return True
-            if self._state not in (PENDING, RUNNING):
-                return False
-            self._state = CANCELLED_AND_NOTIFIED
-            for waiter in self._waiters:
-                waiter.add_cancelled(self)
-            self._condition.notify_all()
-        self._invoke_callbacks()
+        self._completing_thread = threading.get_ident()
+        if not concurrent.futures.Future.cancel(self):
+            return self.cancelled()  # finished meanwhile
+        self.set_running_or_notify_cancel()  # wakes wait() and as_completed()
+        self._settled.set()
         return True
 
     # -- callbacks ----------------------------------------------------------
@@ -727,19 +661,7 @@ class CivisFuture(concurrent.futures.Future):
         :meth:`exception` (see the module documentation).
         """
         _check_callable(fn, "CivisFuture.add_done_callback()", "fn")
-        with self._condition:
-            if self._state not in _DONE_STATES:
-                self._done_callbacks.append(fn)
-                return
-        self._call_hook(fn, self, "done-callback")
-
-    def _invoke_callbacks(self):
-        self._callback_thread = threading.get_ident()
-        try:
-            for callback in self._done_callbacks:
-                self._call_hook(callback, self, "done-callback")
-        finally:
-            self._settled.set()
+        super().add_done_callback(lambda future: self._call_hook(fn, future, "done-callback"))
 
     def _call_hook(self, fn, argument, what):
         try:
@@ -747,109 +669,161 @@ class CivisFuture(concurrent.futures.Future):
         except Exception as exc:
             log.warning("%s %r of %r raised %s: %s", what, fn, self, type(exc).__name__, exc,
                         exc_info=True)
-            with self._condition:
+            with self._errors_lock:
                 if not any(exc is known for known in self._callback_errors):
                     self._callback_errors.append(exc)
 
+    def _state_changed(self, run):
+        if self._on_state_change is not None:
+            self._call_hook(self._on_state_change, run, "on_state_change")
+
     # -- polling (called by the shared poller) ------------------------------
+    def _read_run(self):
+        return self.poller(*self.poller_args)
+
     def poll_once(self):
         """Poll the run once; return the delay until the next poll, or None when done."""
         if self.done():
             return None
         try:
-            run = _as_response(self.poller(*self.poller_args))
+            step = self._watch.step(self._state_changed)
         except Exception as exc:
-            self._finish(exception=exc)
-            return None
-        self._last_run = run
-        state = _state_of(run)
-        if state != self._last_state:
-            self._last_state = state
-            if self._on_state_change is not None:
-                self._call_hook(self._on_state_change, run, "on_state_change")
+            return self._retry_or_finish(exception=exc)
         if self.done():  # cancelled meanwhile
             return None
-        outcome = self._outcomes.get(state)
-        if outcome is None:
-            return self._backoff.next()
+        if step.outcome is None:
+            return step.delay
+        return self._settle(step.run, step.outcome)
+
+    def _settle(self, run, outcome):
+        """End the future with a final run's outcome (or start a retry); the next delay or None."""
         if outcome == SUCCEEDED:
             self._finish(result=run)
         elif outcome == FAILED:
-            logs = self._endpoints.bound(self.client, "logs") if self._endpoints else None
-            self._finish(exception=_failure(run, state, self.job_id, self.run_id, logs))
+            return self._retry_or_finish(run=run)
         else:
             self._mark_cancelled()
         return None
 
+    def _retry_or_finish(self, run=None, exception=None):
+        if self._retries_left > 0 and self._start_again():
+            return self._watch.backoff.next()
+        if exception is None:
+            exception = _failure(self.client, self._run_kind, run, state_of(run), self.job_id,
+                                 self.run_id)
+        self._finish(exception=exception)
+        return None
+
+    def _start_again(self):
+        """Start a new run of the job for ``max_retries``; True when one started."""
+        kind = self._run_kind
+        if kind is None or kind.start is None:
+            kind = jobs_run_kind(_spec_of(self.client))
+        try:
+            new_id = _run_id_from(_call(self.client, kind.start, self.job_id), kind)
+        except Exception as exc:
+            log.warning("could not start job %s again: %s", self.job_id, exc)
+            return False
+        self._retries_left -= 1
+        log.info("job %s run %s failed; retrying with run %s (%d retries left)", self.job_id,
+                 self.run_id, new_id, self._retries_left)
+        self.poller_args = (self.job_id, new_id, *self.poller_args[2:])
+        self._watch.restart(self._read_run)
+        return True
+
     def _finish(self, result=None, exception=None):
+        self._completing_thread = threading.get_ident()
         try:
             if exception is not None:
                 self.set_exception(exception)
             else:
                 self.set_result(result)
         except concurrent.futures.InvalidStateError:
-            pass  # cancelled while the last poll was in flight
+            return  # cancelled while the last poll was in flight
+        self._settled.set()
 
 
-_NEVER = object()
+class ContainerFuture(CivisFuture):
+    """civis-python's future of a container script run (deprecated there since 2.10).
+
+    Parameters
+    ----------
+    job_id, run_id : int
+        The container script and its run.
+    max_n_retries : int, optional
+        Start the script again when a run fails, up to this many times.
+    polling_interval, client, poll_on_creation
+        As for :class:`CivisFuture`.
+
+    Notes
+    -----
+    :meth:`cancel` cancels the script's run with ``client.scripts.post_cancel``.
+    """
+
+    def __init__(self, job_id, run_id, max_n_retries=0, polling_interval=None, client=None,
+                 poll_on_creation=True):
+        warnings.warn("ContainerFuture is deprecated (as in civis-python 2.10); use "
+                      "CivisFuture(client.scripts.get_containers_runs, (job_id, run_id), "
+                      "max_retries=...) instead", FutureWarning, stacklevel=2)
+        client = _default_client(client)
+        super().__init__(client.scripts.get_containers_runs, (int(job_id), int(run_id)),
+                         polling_interval, client, poll_on_creation,
+                         max_retries=max_n_retries or None)
+
+    def _send_cancel(self):
+        return _call(self.client, Endpoint("scripts", "post_cancel"), self.job_id)
 
 
 # -- blocking wait, log following --------------------------------------------------
-def _wait_for_run(client, endpoints, job_id, run_id, *, timeout, callback, polling_interval,
-                  clock=time.monotonic, sleep=time.sleep):
+def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
+                  clock=time.monotonic, sleep=time.sleep, progress=False):
     """Poll a run in the calling thread until it is final; see :func:`run_and_wait`."""
-    get = endpoints.bound(client, "get")
-    deadline = None if timeout is None else clock() + timeout
-    backoff = _Backoff(polling_interval)
-    last_state = _NEVER
-    while True:
-        run = _as_response(get(job_id, run_id))
-        state = _state_of(run)
-        if state != last_state:
-            last_state = state
+    get = kind.bound(client, "get")
+    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+    with progress_bar(desc=f"run {run_id}", unit="poll", progress=progress) as bar:
+        def on_change(run):
+            bar.set_description_str(f"run {run_id}: {field_of(run, 'state')}")
             if callback is not None:
                 callback(run)
-        outcome = endpoints.outcomes.get(state)
-        if outcome == SUCCEEDED:
-            return run
-        if outcome == FAILED:
-            raise _failure(run, state, job_id, run_id, endpoints.bound(client, "logs"))
-        if outcome == CANCELLED_RUN:
-            raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
-        delay = backoff.next()
-        if deadline is not None:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                raise CivisRunTimeoutError(
-                    f"job {job_id} run {run_id} not done after {timeout} s "
-                    f"(last known state: {state!r})", response=run, job_id=job_id,
-                    run_id=run_id, timeout=timeout)
-            delay = min(delay, remaining)
-        sleep(delay)
+
+        def counted_sleep(seconds):
+            bar.update(1)
+            sleep(seconds)
+
+        step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                on_change=on_change, clock=clock, sleep=counted_sleep)
+    if step.outcome == SUCCEEDED:
+        return step.run
+    if step.outcome == FAILED:
+        raise _failure(client, kind, step.run, step.state, job_id, run_id)
+    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
 
 
-def _follow(client, endpoints, job_id, run_id, polling_interval, sleep=time.sleep):
-    get = endpoints.bound(client, "get")
-    logs = endpoints.bound(client, "logs")
-    backoff = _Backoff(polling_interval)
+def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
+            clock=time.monotonic):
+    get = kind.bound(client, "get")
+    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
     last_id = None
+    final_since = None
     while True:
-        final = endpoints.outcomes.get(_state_of(_as_response(get(job_id, run_id)))) is not None
+        step = watch.step()
+        if step.outcome is not None and final_since is None:
+            final_since = clock()
         while True:  # read until the log has nothing newer
-            entries = _read_logs(logs, job_id, run_id, last_id)
+            entries = _read_logs(client, kind.logs, job_id, run_id, last_id)
             for entry in entries:
-                last_id = _field(entry, "id")
+                last_id = field_of(entry, "id")
                 yield entry
             if len(entries) < LOG_PAGE_SIZE:
                 break
-        if final:
+        if final_since is not None and clock() - final_since >= linger:
             return
         if entries:
-            backoff.reset()
-        sleep(backoff.next())
+            watch.backoff.reset()
+        sleep(step.delay if step.delay is not None else watch.backoff.next())
 
 
-def follow_logs(job_id, run_id, client=None, *, polling_interval=None):
+def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
     """Yield a run's log entries as they appear, each once and in order.
 
     Reads ``GET /jobs/{job_id}/runs/{run_id}/logs`` with ``last_id`` and stops
@@ -857,7 +831,9 @@ def follow_logs(job_id, run_id, client=None, *, polling_interval=None):
 
     Parameters
     ----------
-    job_id, run_id : int
+    job_id : int
+    run_id : int, optional
+        Default: the job's latest run.
     client : APIClient, optional
         Default: ``civis_dyn.APIClient()``.
     polling_interval : float, optional
@@ -871,25 +847,54 @@ def follow_logs(job_id, run_id, client=None, *, polling_interval=None):
     """
     label = "follow_logs()"
     job_id = _check_id(job_id, label, "job_id")
-    run_id = _check_id(run_id, label, "run_id")
+    if run_id is not None:
+        run_id = _check_id(run_id, label, "run_id")
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
-    endpoints = _jobs_runs(client.meta.spec)
-    if endpoints is None or endpoints.logs is None:
-        raise NotImplementedError(f"{label}: the API schema has no jobs runs logs endpoint")
-    return _follow(client, endpoints, job_id, run_id, polling_interval)
+    kind = jobs_run_kind(_spec_of(client))
+    if run_id is None:
+        run_id = latest_run_id(job_id, client, kind=kind, label=label)
+    return _follow(client, kind, job_id, run_id, polling_interval)
 
 
-def _default_client(client):
-    if client is not None:
-        return client
-    from ._client import APIClient
+def job_logs(job_id, run_id=None, finished_timeout=None, client=None):
+    """Yield a run's log entries as dicts (civis-python's ``civis.utils.job_logs``).
 
-    return APIClient()
+    Parameters
+    ----------
+    job_id : int
+    run_id : int, optional
+        Default: the job's latest run.
+    finished_timeout : float, optional
+        Seconds to keep reading after the run ended, for lines that arrive
+        late (default: stop as soon as the ended run's log was read).
+    client : APIClient, optional
+        Default: ``civis_dyn.APIClient()``.
+
+    Returns
+    -------
+    iterator of dict
+        Each entry once, oldest first, with snake_case keys (``id``,
+        ``created_at``, ``message``, ``level``).
+    """
+    label = "job_logs()"
+    job_id = _check_id(job_id, label, "job_id")
+    if run_id is not None:
+        run_id = _check_id(run_id, label, "run_id")
+    linger = _check_timeout(finished_timeout, label, "finished_timeout") or 0.0
+    client = _default_client(client)
+    kind = jobs_run_kind(_spec_of(client))
+    if run_id is None:
+        run_id = latest_run_id(job_id, client, kind=kind, label=label)
+    for entry in _follow(client, kind, job_id, run_id, None, linger=linger):
+        yield _as_dict(entry)
 
 
 def run_job(job_id, client=None, polling_interval=None):
     """Start a run of job ``job_id`` and return its :class:`CivisFuture`.
+
+    As civis-python's, the future first polls after one interval
+    (``poll_on_creation=False``).
 
     Parameters
     ----------
@@ -907,7 +912,83 @@ def run_job(job_id, client=None, polling_interval=None):
     job_id = _check_id(job_id, label, "job_id")
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
-    return run(client.jobs, job_id, polling_interval=polling_interval)
+    kind = jobs_run_kind(_spec_of(client))
+    run_id = _run_id_from(_call(client, kind.start, job_id), kind)
+    return CivisFuture(kind.bound(client, "get"), (job_id, run_id), polling_interval, client,
+                       poll_on_creation=False)
+
+
+_NOT_GIVEN = object()
+_RETURN_AS = ("files", "JSONValue", "future")
+
+
+def run_template(id, arguments, JSONValue=_NOT_GIVEN, client=None, return_as="files",  # noqa: A002
+                 **kwargs):
+    """Run a template script: make a custom script from it, run it, return what it made.
+
+    civis-python's ``civis.utils.run_template``.
+
+    Parameters
+    ----------
+    id : int
+        The template's id.
+    arguments : dict
+        The script's arguments.
+    JSONValue : bool, optional
+        Deprecated (as in civis-python 2.8): use ``return_as``. True means
+        ``return_as="JSONValue"``; a value that contradicts ``return_as`` is
+        refused.
+    client : APIClient, optional
+        Default: ``civis_dyn.APIClient()``.
+    return_as : {"files", "JSONValue", "future"}, optional
+        ``"files"`` (default): ``{output name: file id}`` of the run's
+        outputs; ``"JSONValue"``: the value of its JSON output (None when it
+        has none; the first when it has several); ``"future"``: the run's
+        :class:`CivisFuture`, without waiting.
+    **kwargs
+        More arguments of ``client.scripts.post_custom``.
+    """
+    label = "run_template()"
+    if return_as not in _RETURN_AS:
+        raise ArgumentValueError(f"{label} argument 'return_as' must be one of "
+                                 f"{', '.join(map(repr, _RETURN_AS))}; got {return_as!r}")
+    if JSONValue is not _NOT_GIVEN:
+        if bool(JSONValue) != (return_as == "JSONValue"):
+            raise ArgumentValueError(f"{label}: JSONValue={bool(JSONValue)} contradicts "
+                                     f"return_as={return_as!r}; drop JSONValue (deprecated) and "
+                                     f"pass only return_as")
+        warnings.warn(f"{label} argument 'JSONValue' is deprecated (as in civis-python 2.8); "
+                      f"pass return_as={return_as!r} instead", FutureWarning, stacklevel=2)
+    client = _default_client(client)
+    kind = _custom_scripts(client)
+    script = _call(client, Endpoint("scripts", "post_custom"), id, arguments=arguments, **kwargs)
+    run_id = _run_id_from(_call(client, kind.start, script.id), kind)
+    future = CivisFuture(kind.bound(client, "get"), (script.id, run_id), client=client)
+    if return_as == "future":
+        return future
+    future.result()
+    outputs = _list(client, kind.outputs, script.id, run_id)
+    if return_as == "files":
+        return {field_of(o, "name"): field_of(o, "object_id") for o in outputs}
+    values = [field_of(o, "value") for o in outputs if field_of(o, "object_type") == "JSONValue"]
+    if not values:
+        log.warning("template %s: its run has no JSON output", id)
+        return None
+    if len(values) > 1:
+        log.warning("template %s: its run has %d JSON outputs; returning the first",
+                    id, len(values))
+    return values[0]
+
+
+def _custom_scripts(client):
+    """The runs of custom scripts (scripts made from templates)."""
+    spec = _spec_of(client)
+    kind = run_kinds(spec, "scripts").get("custom") if spec is not None else None
+    if kind is not None and kind.has("start", "get", "outputs"):
+        return kind
+    return RunKind("scripts", "custom", "runs", "/scripts/custom/{id}",
+                   start=("scripts", "post_custom_runs"), get=("scripts", "get_custom_runs"),
+                   outputs=("scripts", "list_custom_runs_outputs"))
 
 
 # -- methods offered on resources (registered in civis_dyn/__init__.py) ----------
@@ -915,12 +996,12 @@ def _label(resource, name):
     return f"{name_of(resource)}.{name}()"
 
 
-def _start(resource, endpoints, job_id, start_arguments):
-    run_ = _as_response(endpoints.bound(client_of(resource), "start")(job_id, **start_arguments))
-    return run_, _run_id_from(run_, endpoints)
+def _start(resource, kind, job_id, start_arguments):
+    answer = _call(client_of(resource), kind.start, job_id, **start_arguments)
+    return _run_id_from(answer, kind)
 
 
-def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,
+def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002
         **start_arguments):
     """Start a run and return its :class:`CivisFuture` (``client.<resource>.run``).
 
@@ -934,7 +1015,7 @@ def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,
     polling_interval : float, optional
         Seconds between polls; default 1 s growing by 1.2x up to 15 s.
     on_state_change : callable, optional
-        ``on_state_change(run)`` on every change of state (in a poller thread).
+        ``on_state_change(run)`` on every change of state.
     **start_arguments
         Passed to the start method (e.g. ``target_task=`` of a workflow).
 
@@ -943,16 +1024,17 @@ def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,
     CivisFuture
     """
     label = _label(resource, "run")
-    id = _check_id(id, label, "id")
+    id = _check_id(id, label, "id")  # noqa: A001
     polling_interval = _check_interval(polling_interval, label)
     _check_callable(on_state_change, label, "on_state_change")
-    endpoints = _select_endpoints(resource, kind, label, need="start")
-    _, run_id = _start(resource, endpoints, id, start_arguments)
-    return CivisFuture(endpoints.bound(client_of(resource), "get"), (id, run_id), polling_interval,
-                       client_of(resource), on_state_change=on_state_change)
+    run_kind = _select_kind(resource, kind, label, need=("start", "get"))
+    run_id = _start(resource, run_kind, id, start_arguments)
+    client = client_of(resource)
+    return CivisFuture(run_kind.bound(client, "get"), (id, run_id), polling_interval, client,
+                       on_state_change=on_state_change)
 
 
-def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,
+def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  # noqa: A002
               on_state_change=None):
     """A :class:`CivisFuture` for a run already started (``client.<resource>.watch_run``).
 
@@ -968,17 +1050,18 @@ def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,
     CivisFuture
     """
     label = _label(resource, "watch_run")
-    id = _check_id(id, label, "id")
+    id = _check_id(id, label, "id")  # noqa: A001
     run_id = _check_id(run_id, label, "run_id")
     polling_interval = _check_interval(polling_interval, label)
     _check_callable(on_state_change, label, "on_state_change")
-    endpoints = _select_endpoints(resource, kind, label)
-    return CivisFuture(endpoints.bound(client_of(resource), "get"), (id, run_id), polling_interval,
-                       client_of(resource), on_state_change=on_state_change)
+    run_kind = _select_kind(resource, kind, label, need=("get",))
+    client = client_of(resource)
+    return CivisFuture(run_kind.bound(client, "get"), (id, run_id), polling_interval, client,
+                       on_state_change=on_state_change)
 
 
-def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,
-                 polling_interval=None, **start_arguments):
+def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noqa: A002
+                 polling_interval=None, progress=None, **start_arguments):
     """Start a run and block until it is final (``client.<resource>.run_and_wait``).
 
     Polls in the calling thread.
@@ -996,6 +1079,10 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,
         what it raises propagates.
     polling_interval : float, optional
         Seconds between polls; default 1 s growing by 1.2x up to 15 s.
+    progress : bool, optional
+        A progress bar (the run's state, polls so far, time waited): by default in a
+        terminal or notebook with tqdm installed; False turns it off (see
+        ``CIVIS_DYN_PROGRESS``).
     **start_arguments
         Passed to the start method.
 
@@ -1015,23 +1102,25 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,
         state. The run goes on.
     """
     label = _label(resource, "run_and_wait")
-    id = _check_id(id, label, "id")
+    id = _check_id(id, label, "id")  # noqa: A001
     timeout = _check_timeout(timeout, label)
     _check_callable(callback, label, "callback")
     polling_interval = _check_interval(polling_interval, label)
-    endpoints = _select_endpoints(resource, kind, label, need="start")
-    _, run_id = _start(resource, endpoints, id, start_arguments)
-    return _wait_for_run(client_of(resource), endpoints, id, run_id, timeout=timeout,
-                         callback=callback, polling_interval=polling_interval)
+    run_kind = _select_kind(resource, kind, label, need=("start", "get"))
+    run_id = _start(resource, run_kind, id, start_arguments)
+    return _wait_for_run(client_of(resource), run_kind, id, run_id, timeout=timeout,
+                         callback=callback, polling_interval=polling_interval, progress=progress)
 
 
-def follow_resource_logs(resource, id, run_id, *, kind=None,
+def follow_resource_logs(resource, id, run_id=None, *, kind=None,  # noqa: A002
                          polling_interval=None):
     """Yield a run's new log entries until it is final (``client.<resource>.follow_logs``).
 
     Parameters
     ----------
-    id, run_id : int
+    id : int
+    run_id : int, optional
+        Default: the latest run.
     kind, polling_interval
         As for :func:`run`.
 
@@ -1042,9 +1131,12 @@ def follow_resource_logs(resource, id, run_id, *, kind=None,
         once, oldest first.
     """
     label = _label(resource, "follow_logs")
-    id = _check_id(id, label, "id")
-    run_id = _check_id(run_id, label, "run_id")
+    id = _check_id(id, label, "id")  # noqa: A001
+    if run_id is not None:
+        run_id = _check_id(run_id, label, "run_id")
     polling_interval = _check_interval(polling_interval, label)
-    endpoints = _select_endpoints(resource, kind, label, need="logs")
-    return _follow(client_of(resource), endpoints, id, run_id, polling_interval)
-
+    run_kind = _select_kind(resource, kind, label, need=("get", "logs"))
+    client = client_of(resource)
+    if run_id is None:
+        run_id = latest_run_id(id, client, kind=run_kind, label=label)
+    return _follow(client, run_kind, id, run_id, polling_interval)

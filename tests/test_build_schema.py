@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from civis_dyn.spec import _naming as naming
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tools import build_schema as bs  # noqa: E402
 from tools import reference_parser as rp  # noqa: E402
+from civis_dyn.spec._model import ApiSpec  # noqa: E402
+
+
+def _resolve(spec, schema):
+    """The package's resolver (the one the client uses)."""
+    return ApiSpec.from_dict(spec).resolve(schema)
+
 
 TOOL = REPO / "tools" / "build_schema.py"
 COMMITTED = REPO / "schemas" / "civis_api_spec.json"
@@ -52,36 +61,48 @@ def _op(spec, verb, path):
 def _body(spec, op):
     bodies = [p for p in op["parameters"] if p["in"] == "body"]
     assert len(bodies) <= 1
-    return bs._resolve(spec, bodies[0]["schema"]) if bodies else None
+    return _resolve(spec, bodies[0]["schema"]) if bodies else None
 
 
 # -- fidelity against the real schema ---------------------------------------
 
 
 def test_fidelity_verb_and_path(built, real_spec):
+    """Every documented method has the real schema's verb and path, exactly."""
     spec, index = built
     rep = bs.fidelity(spec, real_spec, index)
     assert rep["common"] >= 700, "too few documented methods matched the real schema"
-    ratio = rep["path_ok"] / rep["common"]
-    message = (
-        f"verb+path {rep['path_ok']}/{rep['common']} = {ratio:.2%}; mismatches:\n"
-        + "\n".join(rep["path_mismatches"])
-    )
-    print(message)
-    assert ratio >= 0.99, message
+    assert rep["path_ok"] == rep["common"], (
+        f"verb+path {rep['path_ok']}/{rep['common']}; mismatches:\n"
+        + "\n".join(rep["path_mismatches"]))
+
+
+# Body fields the published reference documents but the real schema does not have: the
+# reference is ahead of (or wrong about) the API here, so the builder cannot match. Any
+# other mismatch is a builder error; a listed one that disappears must be removed here.
+REFERENCE_ONLY_BODY_FIELDS = {
+    "groups.patch: body 'mustAgreeToEula'",
+    "groups.post: body 'mustAgreeToEula'",
+    "groups.put: body 'mustAgreeToEula'",
+    "projects.put: body 'autoShare'",
+}
 
 
 def test_fidelity_body_wire_names(built, real_spec):
+    """Body wire names match the real schema, except the reference's known extra fields."""
     spec, index = built
     rep = bs.fidelity(spec, real_spec, index)
     assert rep["wire_total"] >= 1000
-    ratio = rep["wire_ok"] / rep["wire_total"]
-    message = (
-        f"body wire names {rep['wire_ok']}/{rep['wire_total']} = {ratio:.2%}; mismatches:\n"
-        + "\n".join(rep["wire_mismatches"])
-    )
-    print(message)
-    assert ratio >= 0.99, message
+    found = {m.split(" not in real")[0] for m in rep["wire_mismatches"]}
+    unexpected = sorted(m for m in rep["wire_mismatches"]
+                        if m.split(" not in real")[0] not in REFERENCE_ONLY_BODY_FIELDS)
+    assert not unexpected, (
+        f"body wire names {rep['wire_ok']}/{rep['wire_total']}; unexpected mismatches:\n"
+        + "\n".join(unexpected))
+    assert found == REFERENCE_ONLY_BODY_FIELDS, (
+        f"known reference-only fields now match (remove them from the list): "
+        f"{sorted(REFERENCE_ONLY_BODY_FIELDS - found)}")
+    assert rep["wire_ok"] == rep["wire_total"] - len(REFERENCE_ONLY_BODY_FIELDS)
 
 
 def test_fidelity_catches_a_wrong_path(built, real_spec):
@@ -102,7 +123,7 @@ def test_cli_check_fidelity(reference_dir, real_spec_path, tmp_path):
     res = _run("--reference", reference_dir, "--output", tmp_path / "s.json",
                "--check-fidelity", real_spec_path)
     assert res.returncode == 0, res.stderr
-    assert re.search(r"verb\+path: \d+/\d+ \((99\.\d\d|100\.00)%\)", res.stdout), res.stdout
+    assert re.search(r"verb\+path: (\d+)/\1 \(100\.00%\)", res.stdout), res.stdout
     assert not (tmp_path / "s.json").exists()  # comparing writes nothing
 
 
@@ -123,16 +144,18 @@ def test_cli_check_fidelity(reference_dir, real_spec_path, tmp_path):
     ],
 )
 def test_method_name(verb, path, name):
-    assert bs.method_name(verb, path) == name
+    """The tool names an operation as the client does (the client's rule is the reference)."""
+    assert naming.method_name(verb, path) == name
+    assert bs.method_name is naming.method_name and bs.resource_name is naming.resource_name
 
 
 def test_paths_invert_the_naming_rules(built):
     """Every documented method gets a path the client names the same way."""
     spec, index = built
     bad = [
-        f"{r}.{m} -> {v.upper()} {p} ({bs.method_name(v, p)})"
+        f"{r}.{m} -> {v.upper()} {p} ({naming.method_name(v, p)})"
         for (r, m), (v, p) in index.items()
-        if bs.method_name(v, p) != m or bs.resource_name(p) != r
+        if naming.method_name(v, p) != m or naming.resource_name(p) != r
     ]
     assert not bad, bad
 
@@ -245,7 +268,7 @@ def test_nested_body_schema(built):
     body = _body(spec, _op(spec, "post", "/workflows/"))
     assert list(body["properties"])[:3] == ["name", "description", "fromJobChain"]
     assert body["required"] == ["name"]
-    schedule = bs._resolve(spec, body["properties"]["schedule"])
+    schedule = _resolve(spec, body["properties"]["schedule"])
     assert schedule["type"] == "object"
     days = schedule["properties"]["scheduledDays"]
     assert days == {"type": "array", "items": {"type": "integer"},
@@ -260,14 +283,14 @@ def test_responses(built):
     listed = _op(spec, "get", "/jobs/")["responses"]["200"]
     assert listed["description"] == "success"
     assert listed["schema"]["type"] == "array"
-    item = bs._resolve(spec, listed["schema"]["items"])
+    item = _resolve(spec, listed["schema"]["items"])
     assert item["properties"]["fromTemplateId"] == {"type": "integer"}
-    got = bs._resolve(spec, _op(spec, "get", "/jobs/{id}")["responses"]["200"]["schema"])
+    got = _resolve(spec, _op(spec, "get", "/jobs/{id}")["responses"]["200"]["schema"])
     assert got["type"] == "object"
     assert got["properties"]["createdAt"] == {"type": "string", "format": "date-time"}
     runs = got["properties"]["runs"]
     assert runs["type"] == "array"
-    assert bs._resolve(spec, runs["items"])["properties"]["createdAt"]["format"] == "time"
+    assert _resolve(spec, runs["items"])["properties"]["createdAt"]["format"] == "time"
 
 
 def test_deprecation(built):
@@ -308,9 +331,9 @@ def _client_signature(spec, verb, op):
              "number": "float", "object": "dict"}
 
     def pytype(s):
-        s = bs._resolve(spec, s)
+        s = _resolve(spec, s)
         if s.get("type") == "array":
-            return "List[%s]" % types.get(bs._resolve(spec, s.get("items", {})).get("type"), "dict")
+            return "List[%s]" % types.get(_resolve(spec, s.get("items", {})).get("type"), "dict")
         return types.get(s.get("type"), "dict")
 
     path, req_q, req_b, opt = [], [], [], []
@@ -320,7 +343,7 @@ def _client_signature(spec, verb, op):
         elif p["in"] == "query":
             (req_q if p["required"] else opt).append((p["name"], pytype(p)))
         else:
-            body = bs._resolve(spec, p["schema"])
+            body = _resolve(spec, p["schema"])
             for k, v in body.get("properties", {}).items():
                 item = (_snake(k), pytype(v))
                 (req_b if k in body.get("required", []) else opt).append(item)
@@ -338,7 +361,7 @@ def _client_signature(spec, verb, op):
 def test_client_reproduces_documented_signatures(built, docs):
     """Parameters are emitted in documented order, so signatures round-trip."""
     spec, index = built
-    total = ok = 0
+    total = 0
     bad = []
     for (r, m), (verb, path) in sorted(index.items()):
         method = docs[r].methods[m]
@@ -347,10 +370,10 @@ def test_client_reproduces_documented_signatures(built, docs):
         if method.style == "old":  # the old reference has no list item types
             ours, want = (re.sub(r"List\[\w+\]", "List", s) for s in (ours, want))
         total += 1
-        ok += ours == want
         if ours != want:
             bad.append(f"{r}.{m}: {ours} != {want}")
-    assert ok / total >= 0.99, "\n".join(bad)
+    assert total > 780
+    assert not bad, f"{len(bad)}/{total} signatures differ:\n" + "\n".join(bad)
     current = [k for k in index if docs[k[0]].methods[k[1]].style == "current"]
     assert len(current) > 70
 
@@ -413,7 +436,7 @@ def test_output_key_order(built):
     op = data["paths"]["/jobs/{id}/transfer"]["put"]
     assert list(op) == sorted(op)
     body = next(p for p in op["parameters"] if p["in"] == "body")["schema"]
-    body = bs._resolve(data, body)
+    body = _resolve(data, body)
     assert list(body["properties"]) == ["userId", "includeDependencies", "emailBody", "sendEmail"]
 
 

@@ -57,7 +57,7 @@ def test_every_documented_method_round_trips(client, documented):
             if ours != want:
                 problems.append(f"{resource}.{name} docstring parameters: {ours} != {want}")
             kind = bound.__doc__.split("\nReturns\n-------\n", 1)[1].splitlines()[0]
-            kind = kind.replace(":class:`civis_dyn.", "").rstrip("`").replace("ListResponse", "Response")
+            kind = kind.split(" or ")[-1].replace(":class:`civis_dyn.", "").rstrip("`").replace("ListResponse", "Response")
             if kind != method.returns:
                 problems.append(f"{resource}.{name} returns {kind}, documented {method.returns}")
     print(f"\n{checked} documented methods checked on the bundled schema")

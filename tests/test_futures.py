@@ -16,7 +16,8 @@ import pytest
 import civis_dyn
 from civis_dyn import CivisFuture, CivisJobFailure, CivisRunTimeoutError
 from civis_dyn._poller import SharedPoller, in_poller_thread, shared_poller
-from civis_dyn.futures import _Backoff, run_endpoints
+from civis_dyn._polling import Backoff
+from civis_dyn.spec._runs import run_kinds
 
 BASE = "https://api.example.test/"
 RUN_URL = re.compile(r"https://api\.example\.test/things/(\d+)/runs/(\d+)$")
@@ -33,14 +34,14 @@ def states(*names):
 
 # -- backoff ---------------------------------------------------------------------
 def test_default_backoff_is_geometric_from_one_second_capped_at_fifteen():
-    backoff = _Backoff()
+    backoff = Backoff()
     delays = [backoff.next() for _ in range(30)]
     assert delays[:3] == pytest.approx([1.0, 1.2, 1.44])
     assert max(delays) == 15.0 and delays[-1] == 15.0
     assert all(b >= a for a, b in zip(delays, delays[1:]))
     backoff.reset()
     assert backoff.next() == 1.0
-    fixed = _Backoff(0.5)
+    fixed = Backoff(0.5)
     assert [fixed.next() for _ in range(3)] == [0.5, 0.5, 0.5]
 
 
@@ -72,7 +73,9 @@ def test_failure_raises_civis_job_failure_with_the_error_and_ids(mini_client, re
     with pytest.raises(CivisJobFailure) as info:
         future.result(timeout=5)
     error = info.value
-    assert error.error_message == "Out of memory" and (error.job_id, error.run_id) == (5, 9)
+    # error_message reads as civis-python's: the ids, then the run's message
+    assert error.error_message == "(From job 5 / run 9) Out of memory"
+    assert (error.job_id, error.run_id) == (5, 9)
     assert error.response.state == "failed"
     assert future.failed() and not future.succeeded() and future.exception() is error
 
@@ -127,7 +130,8 @@ def test_any_callable_can_be_the_poller():
     future = CivisFuture(lambda job_id: {"id": job_id, "state": next(answers)}, (4,),
                          polling_interval=FAST)
     assert future.result(timeout=5).id == 4
-    assert future.run_id is None and future.job_url is None
+    assert future.run_id is None and future.job_run_url is None
+    assert future.job_url == "https://platform.civisanalytics.com/spa/#/jobs/4"  # no client
     assert future.cancel() is False  # already done
     with pytest.raises(NotImplementedError):
         future.outputs()
@@ -251,7 +255,8 @@ def test_cancel_returns_false_when_done_or_refused(mini_client, requests_mock):
     requests_mock.delete(f"{BASE}things/6/runs/1", status_code=403,
                          json={"errorDescription": "forbidden"})
     refused = CivisFuture(client.things.get_runs, (6, 1), polling_interval=FAST)
-    assert refused.cancel() is False and not refused.done()
+    with pytest.warns(UserWarning, match="Unexpected error when attempting to cancel job 6 run 1"):
+        assert refused.cancel() is False and not refused.done()
     requests_mock.get(f"{BASE}things/6/runs/1", json=run_json("cancelled", run_id=1))
     with pytest.raises(cf.CancelledError):  # cancelled by someone else: the future follows
         refused.result(timeout=5)
@@ -377,22 +382,22 @@ def real_client(real_spec_path):
 
 
 def test_runnable_kinds_are_derived_from_the_schema(real_client):
-    spec = real_client._spec
-    scripts = run_endpoints(spec, "scripts")
+    spec = real_client.meta.spec
+    scripts = run_kinds(spec, "scripts")
     assert {"sql", "python3", "containers", "r", "javascript", "custom"} <= set(scripts)
     assert scripts["python3"].cancel == ("scripts", "delete_python3_runs")
     assert scripts["python3"].logs == ("scripts", "list_python3_runs_logs")
-    workflows = run_endpoints(spec, "workflows")[None]
+    workflows = run_kinds(spec, "workflows")[None]
     assert (workflows.start, workflows.get, workflows.cancel) == (
         ("workflows", "post_executions"), ("workflows", "get_executions"),
         ("workflows", "post_executions_cancel"))
-    services = run_endpoints(spec, "services")[None]
+    services = run_kinds(spec, "services")[None]
     assert services.cancel == ("services", "delete_deployments")
-    assert services.outcomes["running"] == "succeeded"  # a deployment is done when up
-    assert run_endpoints(spec, "models")[None].start is None  # builds: watch only
-    assert run_endpoints(spec, "users") == {}
+    assert services.states.outcome("running") == "succeeded"  # a deployment is done when up
+    assert run_kinds(spec, "models")[None].start is None  # builds: watch only
+    assert run_kinds(spec, "users") == {}
     for resource in ("jobs", "imports", "exports", "enhancements", "queries", "media"):
-        assert run_endpoints(spec, resource), resource
+        assert run_kinds(spec, resource), resource
 
 
 def test_run_methods_appear_only_where_runs_exist(real_client):
@@ -484,7 +489,7 @@ def test_run_job_succeeds_against_the_local_api(client):
     run = future.result(timeout=10)
     assert run.state == "succeeded" and future.succeeded()
     assert future.job_id == job_id and future.run_id == run.id
-    assert future.job_url is None  # 127.0.0.1: no platform to point at
+    assert future.job_url == f"{client.meta.config.base_url.rstrip('/')}/spa/#/jobs/{job_id}"
     assert client.jobs.get_runs(job_id, run.id).state == "succeeded"
 
 
@@ -497,7 +502,7 @@ def test_failure_carries_the_error_message_and_the_last_log_lines(client):
     assert "fail" in error.error_message and error.job_id == job_id
     assert error.run_id == future.run_id
     assert error.log_lines[0] == "Run queued"
-    assert error.log_lines[-1] == f"Run failed: {error.error_message}"
+    assert error.log_lines[-1] == f"Run failed: {error._original_err_msg}"
     assert error.error_message in str(error) and "Last log lines" in str(error)
 
 

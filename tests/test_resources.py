@@ -2,6 +2,8 @@
 import inspect
 import pickle
 import pydoc
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -123,8 +125,17 @@ def test_unknown_names_suggest_close_ones(mini_client):
     client = mini_client()
     with pytest.raises(AttributeError, match=r"'things' has no method 'lst'. Did you mean 'list'\?"):
         client.things.lst
-    with pytest.raises(AttributeError, match=r"no resource 'thing'. Did you mean 'things'\?"):
-        client.thing
+    with pytest.raises(AttributeError, match=r"no attribute 'thing'") as info:
+        client.thing  # a plain AttributeError: resources are class attributes (completion)
+    assert info.value.name == "thing" and info.value.obj is client  # what Python's hint reads
+
+
+def test_the_interpreter_suggests_a_close_resource_name(mini_spec_path):
+    """Python prints "Did you mean" for an unknown attribute from dir(): resources are in it."""
+    code = ("import civis_dyn; c = civis_dyn.APIClient(api_key='k', "
+            f"base_url='https://api.example.test/', local_api_spec={str(mini_spec_path)!r}); c.thing")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "no attribute 'thing'. Did you mean: 'things'?" in result.stderr
 
 
 @pytest.mark.parametrize("call, message", [
@@ -137,8 +148,7 @@ def test_unknown_names_suggest_close_ones(mini_client):
     (lambda c: c.things.get(None), r"things\.get\(\) missing required argument\(s\): 'id'"),
     (lambda c: c.things.get("abc"), r"things\.get\(\) argument 'id' must be an int, not str"),
     (lambda c: c.things.list(archived="yes"), r"argument 'archived' must be a bool, not str"),
-    (lambda c: c.things.list(tags="a"), r"argument 'tags' must be a list, not str"),
-    (lambda c: c.things.list(tags=[1]), r"argument 'tags\[0\]' must be a str, not int"),
+    (lambda c: c.things.list(tags=[{}]), r"argument 'tags\[0\]' must be a str, not dict"),
     (lambda c: c.things.post("n", 1, weight=True), r"argument 'weight' must be a number, not bool"),
     (lambda c: c.things.post("n", 1, schedule=[1]), r"argument 'schedule' must be a dict, not list"),
     (lambda c: c.things.list_runs(1, iterator="yes"), r"argument 'iterator' must be a bool"),
@@ -160,6 +170,15 @@ def test_bad_values_raise_value_error_before_sending(mini_client, requests_mock,
     with pytest.raises(ValueError, match=message):
         call(mini_client())
     assert requests_mock.call_count == 0
+
+
+def test_values_the_api_coerces_are_sent_as_given(mini_client, requests_mock):
+    # the API wraps a single value where the schema says array and keeps numbers as text
+    requests_mock.get("https://api.example.test/things/", json=[])
+    mini_client().things.list(tags="a")
+    assert requests_mock.last_request.qs == {"tags": ["a"]}
+    mini_client().things.list(tags=[1, True])
+    assert requests_mock.last_request.qs == {"tags[]": ["1", "true"]}
 
 
 def test_numeric_strings_are_accepted_for_integers(mini_client, requests_mock):
@@ -217,7 +236,8 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     assert b"sekrit" not in data
     monkeypatch.setenv("CIVIS_API_KEY", "from-env")
     clone = pickle.loads(data)
-    assert clone.meta.transport.session.headers["Authorization"] == "Bearer from-env"
+    assert clone.meta.config.api_key == "from-env"
+    assert "Authorization" not in clone.meta.transport.session.headers  # sent per request
     assert dir(clone.things) == dir(client.things)
 
 
@@ -228,3 +248,20 @@ def test_help_of_a_resource_lists_every_method(mini_client):
                  "list(self, *, name: str = None"):
         assert line in text
     assert "Start a run" in text and "Cancel a run" in text
+
+
+def test_resources_and_their_methods_pickle_through_the_client(mini_client):
+    import civis_dyn.resources
+
+    client = mini_client(api_key="pickled-key")
+    things = client.things
+    assert type(things).__module__ == "civis_dyn.resources"
+    assert isinstance(things, civis_dyn.resources.Resource)
+    data = pickle.dumps(things)
+    assert b"pickled-key" not in data
+    clone = pickle.loads(data)
+    assert type(clone).__name__ == "Things" and dir(clone) == dir(things)
+    method = pickle.loads(pickle.dumps(client.things.get))
+    assert method.__name__ == "get" and type(method.__self__).__name__ == "Things"
+    with pytest.raises(AttributeError, match=r"type\(client.jobs\)"):
+        civis_dyn.resources.Jobs

@@ -19,17 +19,22 @@ its signatures from it), JSON is minified and ends with a newline, and the
 file is replaced atomically. ``--check`` exits 1 when the committed file is
 not what the tool would write.
 
-Only the standard library is used.
+Besides the standard library it uses civis_dyn's own naming rules
+(``spec._naming``), ``$ref`` resolver (``ApiSpec.resolve``) and atomic writer, so
+the tool and the client can never disagree on them.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
+
+from civis_dyn._files import write_atomically
+from civis_dyn.spec._model import ApiSpec
+from civis_dyn.spec._naming import method_name, resource_name
+from civis_dyn.spec._source import BUNDLE_NAME
 
 try:  # imported as tools.build_schema
     from . import reference_parser as rp
@@ -38,7 +43,7 @@ except ImportError:  # run as a script: tools/ is sys.path[0]
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
-DEFAULT_OUTPUT = REPO / "schemas" / "civis_api_spec.json"
+DEFAULT_OUTPUT = REPO / "schemas" / BUNDLE_NAME  # the package data civis_dyn.schemas
 
 # --------------------------------------------------------------------------
 # Facts the reference cannot tell. Hand-written, one comment each.
@@ -138,39 +143,6 @@ def wire_name(name: str) -> str:
         return FACTS["wire_names"][name]
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
-def method_name(verb: str, path: str) -> str:
-    """The client's method name for an operation (the naming rules).
-
-    Parameters
-    ----------
-    verb : str
-        HTTP verb, lower case.
-    path : str
-        Path template, e.g. ``/jobs/{id}/runs/{run_id}/logs``.
-
-    Returns
-    -------
-    str
-        E.g. ``list_runs_logs``.
-    """
-    segs = [s for s in path.strip("/").split("/")[1:] if s]
-    parts = []
-    for i, seg in enumerate(segs):
-        if seg.startswith("{"):
-            if i + 1 < len(segs) and segs[i + 1].startswith("{"):
-                parts.append(seg[1:-1])
-            continue
-        parts.append(seg.replace("-", "_"))
-    if verb == "get" and (not segs or not segs[-1].startswith("{")):
-        verb = "list"
-    return "_".join([verb] + parts)
-
-
-def resource_name(path: str) -> str:
-    """The client's resource attribute for a path (first segment)."""
-    return path.strip("/").split("/")[0].lower().replace("-", "_")
 
 
 # --------------------------------------------------------------------------
@@ -730,34 +702,19 @@ def dumps(spec: dict) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and os.replace."""
+    """Write ``text`` to ``path`` atomically (the package's writer), keeping its permissions."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, mode)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, text.encode("utf-8"), mode=mode)
 
 
 # --------------------------------------------------------------------------
 # Fidelity (reads the real schema; never copies it)
 # --------------------------------------------------------------------------
-
-
-def _resolve(spec: dict, schema: dict) -> dict:
-    while isinstance(schema, dict) and "$ref" in schema:
-        schema = spec.get("definitions", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
-    return schema
 
 
 def operations_by_name(spec: dict) -> dict[tuple[str, str], tuple[str, str, dict]]:
@@ -776,7 +733,8 @@ def body_names(spec: dict, op: dict) -> list[str]:
     """Top-level wire names of an operation's body parameter."""
     for p in op.get("parameters", []):
         if p.get("in") == "body":
-            return list(_resolve(spec, p.get("schema", {})).get("properties", {}))
+            schema = ApiSpec.from_dict(spec).resolve(p.get("schema", {}), "body")
+            return list(schema.get("properties", {}))
     return []
 
 

@@ -12,30 +12,15 @@ import time
 
 __all__ = ["run_demo"]
 
-_TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 _RUN_DEADLINE = 8.0
 _HELP_LINES = 18
 
 
-def _wait_for_run(scripts, script_id, run_id, deadline):
-    """Poll the run until it ends (or the deadline passes); return its last state."""
-    run = scripts.get_containers_runs(script_id, run_id)
-    while run.state not in _TERMINAL and time.monotonic() < deadline:
-        time.sleep(0.05)
-        run = scripts.get_containers_runs(script_id, run_id)
-    return run
-
-
 def _run_and_wait(client, script_id, echo):
-    scripts = client.scripts
-    if "run_and_wait" in dir(scripts):
-        echo(f'>>> client.scripts.run_and_wait({script_id}, kind="containers")')
-        return scripts.run_and_wait(script_id, kind="containers", polling_interval=0.05,
-                                    timeout=_RUN_DEADLINE)
-    echo(f">>> run = client.scripts.post_containers_runs({script_id})")
-    run = scripts.post_containers_runs(script_id)
-    echo(f"    run {run.id}: {run.state}; polling until it ends")
-    return _wait_for_run(scripts, script_id, run.id, time.monotonic() + _RUN_DEADLINE)
+    """Run the script and wait (the run model's shared polling step, in this thread)."""
+    echo(f'>>> client.scripts.run_and_wait({script_id}, kind="containers")')
+    return client.scripts.run_and_wait(script_id, kind="containers", polling_interval=0.05,
+                                       timeout=_RUN_DEADLINE)
 
 
 def run_demo(spec=None, echo=print):
@@ -76,8 +61,9 @@ def run_demo(spec=None, echo=print):
         summary.update(resources=len(index), methods=methods, build_seconds=built)
 
         echo("\n2. Create a container script")
-        echo('>>> client.scripts.post_containers({"cpu": 256, "memory": 512}, name="demo", '
-             'docker_image_name="civisanalytics/datascience-python", docker_command="echo hi")')
+        echo('>>> script = client.scripts.post_containers({"cpu": 256, "memory": 512}, '
+             'name="demo", docker_image_name="civisanalytics/datascience-python", '
+             'docker_command="echo hi")')
         script = client.scripts.post_containers(
             {"cpu": 256, "memory": 512}, name="demo",
             docker_image_name="civisanalytics/datascience-python", docker_command="echo hi")
@@ -126,7 +112,7 @@ def run_demo(spec=None, echo=print):
         for label, call in (
             ("client.scripts.get_containers(999999)", lambda: client.scripts.get_containers(999999)),
             ('client.scripts.get_containers("seven")', lambda: client.scripts.get_containers("seven")),
-            ("client.scripts.post_containers_runs(script.id, wait=True)",
+            (f"client.scripts.post_containers_runs({script.id}, wait=True)",
              lambda: client.scripts.post_containers_runs(script.id, wait=True)),
         ):
             echo(f">>> {label}")

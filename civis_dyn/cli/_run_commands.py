@@ -13,13 +13,12 @@ import concurrent.futures
 import click
 
 from .._resources import resource_class
+from ..spec._runs import SUCCEEDED, jobs_run_kind, run_kinds
 from ._commands import OutputOptions
 from ._output import write_result
 from ._session import ApiFailure, api_errors, session_of
 
 __all__ = ["follow_log_command", "run_and_wait_command"]
-
-_FAILED_STATES = frozenset({"failed", "error", "cancelled"})
 
 
 def _futures():
@@ -61,19 +60,17 @@ def follow_log_command(resource, spec=None):
         futures = _futures()
         with api_errors(ctx):
             client = session_of(ctx).client
-            jobs = resource_class(client.meta.spec, resource)(client)
+            kind = jobs_run_kind(client.meta.spec)
             if run_id is None:
-                last_run = jobs.get(job_id).get("last_run")
-                if not last_run or last_run.get("id") is None:
-                    raise ApiFailure(f"job {job_id} has no runs yet")
-                run_id = last_run["id"]
+                run_id = futures.latest_run_id(job_id, client=client)
             entries = futures.follow_logs(job_id, run_id, client=client,
                                           polling_interval=polling_interval)
             for entry in entries:
                 click.echo(_log_line(entry, timestamps))
-            run = jobs.get_runs(job_id, run_id)
+            run = client.meta.call(kind.get.resource, kind.get.method, job_id, run_id)
         state = run.get("state")
-        if state in _FAILED_STATES:
+        outcome = kind.states.outcome(state)
+        if outcome is not None and outcome != SUCCEEDED:
             raise ApiFailure(f"job {job_id} run {run_id} {state}: {run.get('error') or state}")
 
     return follow_log
@@ -81,11 +78,7 @@ def follow_log_command(resource, spec=None):
 
 def _run_kinds(spec, resource):
     """Kinds of runs the resource can start (``containers``, ``python3``…); None: a plain one."""
-    try:
-        from ..futures import run_endpoints
-    except ImportError:  # pragma: no cover
-        return []
-    return sorted((k for k, e in run_endpoints(spec, resource).items() if e.start is not None),
+    return sorted((k for k, e in run_kinds(spec, resource).items() if e.has("start", "get")),
                   key=lambda k: (k is not None, k or ""))
 
 

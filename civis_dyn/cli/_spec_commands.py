@@ -1,4 +1,7 @@
-"""``civis-dyn spec show|refresh|path``: where the schema came from, refreshing it, its file."""
+"""``civis-dyn spec show|refresh|path|diff``: where the schema came from, refreshing it, its file.
+
+``spec diff`` lives in :mod:`._stub_commands`.
+"""
 
 import datetime
 import os
@@ -103,3 +106,8 @@ def _refreshed_client(session, save_path):
             raise ApiFailure(f"cannot write {save_path}: {exc.strerror}") from None
         click.echo(f"Saved the schema to {save_path}", err=True)
     return client
+
+
+from ._stub_commands import spec_diff_command  # noqa: E402
+
+spec_group.add_command(spec_diff_command)

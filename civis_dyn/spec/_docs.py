@@ -32,8 +32,8 @@ __all__ = ["ITERATOR_DESCRIPTION", "render_docstring"]
 WIDTH = 79
 ITERATOR_DESCRIPTION = (
     "If True, return a generator to iterate over all responses. Use when more results than "
-    "the maximum allowed by limit are needed. When True, limit and page_num are ignored. "
-    "Defaults to False."
+    "the maximum allowed by limit are needed. When True, page_num is ignored and limit is "
+    "the page size (each request asks for that many). Defaults to False."
 )
 _MAX_DEPTH = 8
 # Lines of nested fields one docstring shows (the real schema's largest has under 400):
@@ -137,6 +137,10 @@ def render_docstring(op):
     kind = op.returns
     if kind is None:
         lines += ["None", f"    Response code {code}: {description or 'success'}"]
+    elif kind == "PaginatedResponse":
+        lines += [":class:`civis_dyn.ListResponse` or :class:`civis_dyn.PaginatedResponse`",
+                  "    One page as a ListResponse; with ``iterator=True``, every item, fetched",
+                  "    page by page, as a PaginatedResponse. Each item has these fields:"]
     else:
         lines.append(f":class:`civis_dyn.{kind}`")
         if schema is not None:

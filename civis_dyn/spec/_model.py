@@ -303,6 +303,17 @@ class Operation:
         return (str(code), (response.get("description") or "").strip(), schema)
 
     @cached_property
+    def item_schema(self):
+        """The (resolved) schema of one item of an array response, or None."""
+        schema = self.response[2]
+        if schema is None:
+            return None
+        if schema.get("type") == "array":
+            return self.spec.resolve(schema.get("items") or {},
+                                     f"{self.location}.responses.items")
+        return schema if self.returns_array else None
+
+    @cached_property
     def returns_array(self):
         """True when the response is a JSON array (or known to be one)."""
         schema = self.response[2]
@@ -377,6 +388,8 @@ class ApiSpec:
         self._slice_loader = None   # resource -> {"paths", "definitions"} or None
         self._slices = {}
         self._definitions = {}      # definitions from the slices loaded so far
+        self._merges = {}           # id(allOf node) -> (node, merged schema)
+        self._derived = {}          # see derived()
 
     # -- construction -----------------------------------------------------
     @classmethod
@@ -431,37 +444,94 @@ class ApiSpec:
             self._document = document
         return self._document
 
-    def resolve(self, node, where):
-        """Follow ``$ref`` links from ``node`` until a non-reference is reached.
+    def resolve(self, node, where="schema"):
+        """Follow ``$ref`` links from ``node`` and merge ``allOf``: the schema it stands for.
+
+        This is the one place the package resolves references; the client,
+        the validator, the test doubles and ``tools/`` all use it. Only
+        local ``#/...`` references exist. An ``allOf`` is merged into one
+        object schema (its parts' properties and ``required`` combined, the
+        node's own keys winning); the merge is made once per node.
+
+        Parameters
+        ----------
+        node : object
+            A schema, a reference to one, or anything else (returned as is).
+        where : str, optional
+            Where ``node`` sits, for error messages.
 
         Raises
         ------
         SpecError
-            For a dangling or cyclic reference, naming ``where`` and the ref.
+            For a dangling, cyclic or non-local reference (or an ``allOf``
+            that includes itself), naming ``where`` and the reference.
         """
-        hops = 0
+        return self._resolve(node, where, ())
+
+    def _resolve(self, node, where, merging):
         seen = []
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
             if not isinstance(ref, str) or not ref.startswith("#/"):
                 raise SpecError(f"{where}: unsupported $ref {ref!r} (only local '#/...' refs)")
-            if ref in seen or hops > _MAX_REF_HOPS:
+            if ref in seen or len(seen) > _MAX_REF_HOPS:
                 raise SpecError(f"{where}: cyclic $ref {' -> '.join([*seen, ref])}")
             seen.append(ref)
-            hops += 1
-            if self._document is None and ref.startswith(_DEFINITIONS):
-                target = self._definitions.get(ref[len(_DEFINITIONS):])
-                if target is not None:
-                    node = target
-                    continue
-            target = self.document
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(target, dict) or part not in target:
-                    raise SpecError(f"{where}: dangling $ref {ref!r}")
-                target = target[part]
-            node = target
+            node = self._target(ref, where)
+        if isinstance(node, dict) and "allOf" in node:
+            return self._merged(node, where, merging)
         return node
+
+    def _target(self, ref, where):
+        if self._document is None and ref.startswith(_DEFINITIONS):
+            target = self._definitions.get(ref[len(_DEFINITIONS):])
+            if target is not None:
+                return target
+        target = self.document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                raise SpecError(f"{where}: dangling $ref {ref!r}")
+            target = target[part]
+        return target
+
+    def _merged(self, node, where, merging):
+        hit = self._merges.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        if id(node) in merging:
+            raise SpecError(f"{where}: cyclic allOf")
+        parts = node["allOf"]
+        if not isinstance(parts, list):
+            raise SpecError(f"{where}.allOf: must be an array")
+        merged = {"properties": {}}
+        required = []
+        for index, part in enumerate(parts):
+            part = self._resolve(part, f"{where}.allOf[{index}]", (*merging, id(node)))
+            if not isinstance(part, dict):
+                raise SpecError(f"{where}.allOf[{index}]: must be an object")
+            for key, value in part.items():
+                if key == "properties":
+                    merged["properties"].update(value or {})
+                elif key == "required":
+                    required += [n for n in value or () if n not in required]
+                else:
+                    merged.setdefault(key, value)
+        for key, value in node.items():
+            if key == "properties":
+                merged["properties"].update(value or {})
+            elif key == "required":
+                required += [n for n in value or () if n not in required]
+            elif key != "allOf":
+                merged[key] = value
+        if required:
+            merged["required"] = required
+        if not merged["properties"]:
+            del merged["properties"]
+        elif "type" not in merged:
+            merged["type"] = "object"
+        with self._lock:
+            return self._merges.setdefault(id(node), (node, merged))[1]
 
     # -- the index --------------------------------------------------------
     @property
@@ -539,6 +609,30 @@ class ApiSpec:
             return True
         schema = self.resolve(schema, where + ".schema")
         return schema.get("type") == "object" or (schema.get("type") is None and "properties" in schema)
+
+    # -- what higher layers derive from the schema ---------------------------
+    def derived(self, key, make):
+        """Return what ``make()`` derives from this schema, made once per ``key``.
+
+        Higher layers (resource classes, the router) keep what they build
+        from a schema here, so it lives exactly as long as the model and is
+        shared by every client built from it. Thread-safe: if two threads
+        race, both get the first result stored.
+
+        Parameters
+        ----------
+        key : hashable
+            Names what is derived, e.g. ``("router",)``.
+        make : callable
+            Called with no arguments on first use.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            pass
+        value = make()
+        with self._lock:
+            return self._derived.setdefault(key, value)
 
     # -- queries ----------------------------------------------------------
     def resources(self):

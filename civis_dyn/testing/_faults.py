@@ -24,8 +24,24 @@ A fault is named by an *action*:
 ``"slow"``
     Wait :attr:`Faults.read_delay` seconds before answering normally, long
     enough to trigger a client's read timeout.
+``"reset"``
+    Handle the request, then reset the connection (TCP RST) without answering.
+``"reset_body"``
+    Send the status line, headers and half of the body, then reset (RST).
+``"hold"``
+    Handle the request, then send nothing until the client closes the
+    connection (its read timeout) or the server stops.
+``"trickle"``
+    Answer normally, but a few bytes at a time with :attr:`Fault.delay`
+    seconds between them (default 0.01 s): slow, yet never silent for long.
 :class:`Fault`
-    Any of the above with its own status, ``Retry-After`` or delay.
+    Any of the above with its own status, ``Retry-After`` or delay, or
+    ``handled=True``: let the API handle the request (its effect stays)
+    before a status or HTML fault answers, as a gateway error after the
+    application ran.  ``"drop_body"``, ``"truncate"``, ``"reset"``,
+    ``"reset_body"``, ``"hold"`` and ``"trickle"`` always handle it first;
+    ``"drop"`` never does.  The faults that cut a body short send a small
+    JSON stand-in when the real answer has no body.
 
 Actions come from a script (:meth:`Faults.script`: a deterministic sequence
 per method and path, consumed one request at a time) or, when no script
@@ -34,7 +50,10 @@ applies, from a seeded random share (:meth:`Faults.random`).
 
 from __future__ import annotations
 
+import os
 import random
+import socket
+import struct
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -42,7 +61,12 @@ from datetime import datetime
 
 __all__ = ["Fault", "Faults"]
 
-KINDS = ("status", "drop", "drop_body", "truncate", "html", "slow")
+KINDS = ("status", "drop", "drop_body", "truncate", "html", "slow", "reset", "reset_body",
+         "hold", "trickle")
+CUTS = ("truncate", "drop_body", "reset_body")   # faults that cut the body short
+CUT_FILLER = b'{"note": "the body of an empty answer, sent so that a fault can cut it"}'
+TRICKLE_CHUNK = 16      # bytes per write of a "trickle" answer
+TRICKLE_DELAY = 0.01    # default seconds between them
 
 
 @dataclass(frozen=True)
@@ -53,7 +77,8 @@ class Fault:
     ----------
     kind : str
         One of ``"status"``, ``"drop"``, ``"drop_body"``, ``"truncate"``,
-        ``"html"``, ``"slow"``.
+        ``"html"``, ``"slow"``, ``"reset"``, ``"reset_body"``, ``"hold"``,
+        ``"trickle"``.
     status : int, optional
         The status to answer (``"status"``: required; ``"html"``: 502 unless
         given).
@@ -65,7 +90,11 @@ class Fault:
         Send a numeric ``retry_after`` as the HTTP date that many seconds from
         now instead of as seconds.
     delay : float, optional
-        For ``"slow"``: seconds to wait (default :attr:`Faults.read_delay`).
+        For ``"slow"``: seconds to wait (default :attr:`Faults.read_delay`);
+        for ``"trickle"``: seconds between chunks (default 0.01).
+    handled : bool
+        For ``"status"`` and ``"html"``: handle the request first, so its
+        effect stays although the answer is an error.
     """
 
     kind: str = "status"
@@ -73,6 +102,7 @@ class Fault:
     retry_after: float | str | datetime | None = None
     http_date: bool = False
     delay: float | None = None
+    handled: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -249,3 +279,40 @@ def _norm(path: str) -> str:
     if path == "*":
         return path
     return "/" + "/".join(s for s in path.split("?")[0].split("/") if s)
+
+
+# -- what the server does to a connection for the socket-level faults --------------
+def reset_connection(sock: socket.socket) -> None:
+    """Close ``sock`` with a TCP RST (``SO_LINGER`` 0): the peer sees ECONNRESET.
+
+    The descriptor is closed at once, before any buffered reader or the
+    server's own shutdown can send a clean FIN first.
+    """
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        os.close(sock.detach())
+    except OSError:
+        pass
+
+
+def hold_connection(sock: socket.socket, stopping: threading.Event, limit: float = 60.0) -> None:
+    """Send nothing until the peer closes ``sock``, the server stops, or ``limit`` seconds pass."""
+    sock.settimeout(0.05)
+    waited = 0.0
+    while not stopping.is_set() and waited < limit:
+        try:
+            if not sock.recv(4096):
+                return
+        except TimeoutError:
+            waited += 0.05
+        except OSError:
+            return
+
+
+def trickle(write, data: bytes, delay: float | None, stopping: threading.Event) -> None:
+    """Write ``data`` a few bytes at a time, waiting ``delay`` seconds between writes."""
+    pause = TRICKLE_DELAY if delay is None else delay
+    for start in range(0, len(data), TRICKLE_CHUNK):
+        if start and stopping.wait(pause):
+            return
+        write(data[start:start + TRICKLE_CHUNK])

@@ -51,15 +51,20 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from ._faults import Fault, Faults, _norm
+from ..spec._source import bundled_spec_path
+from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
+                      reset_connection, trickle)
+from . import _persist
+from ._blobs import BLOB_PREFIX, BlobStore, serve_blob
+from ._data import DataFeatures
 from ._schema import Router
+from ._sql import SqlEngine
 from ._store import ApiError, Store
 
 __all__ = ["Fault", "Faults", "LocalCivisAPI", "RequestRecord", "serve"]
 
 log = logging.getLogger("civis_dyn.testing.local_api")
 
-_BUNDLED = "civis_api_spec.json"
 _MAX_BODY = 64 * 1024 * 1024
 _JSON = "application/json; charset=utf-8"
 _HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -82,28 +87,12 @@ class RequestRecord(NamedTuple):
     status: int | None
 
 
-def _bundled_spec_path() -> Path | None:
-    candidates = []
-    try:
-        from importlib.resources import files
-
-        base = files("civis_dyn.schemas")
-        candidates += [Path(str(base / _BUNDLED)), Path(str(base / (_BUNDLED + ".gz")))]
-    except (ModuleNotFoundError, TypeError):
-        pass
-    repo = Path(__file__).resolve().parents[2] / "schemas"
-    candidates += [repo / _BUNDLED, repo / (_BUNDLED + ".gz")]
-    return next((c for c in candidates if c.is_file()), None)
-
-
 def _load_spec(spec):
     """Return ``(parsed, raw_bytes, mtime or None)`` for any accepted ``spec``."""
     if spec is None:
-        path = _bundled_spec_path()
-        if path is None:
-            raise FileNotFoundError(
-                "no bundled schema (schemas/civis_api_spec.json) was found; pass spec=")
-        spec = path
+        spec = Path(str(bundled_spec_path()))
+        if not spec.is_file():
+            raise FileNotFoundError(f"no bundled schema was found at {spec}; pass spec=")
     if isinstance(spec, dict):
         return spec, json.dumps(spec, separators=(",", ":")).encode(), None
     if isinstance(spec, (bytes, bytearray)):
@@ -248,6 +237,14 @@ class LocalCivisAPI:
         (:meth:`count` stays exact beyond it).
     rate_limit : int
         Value of ``X-RateLimit-Limit``.
+    url_ttl : float
+        Seconds of ``clock`` the file upload and download URLs it hands out
+        stay valid.
+    data_dir : str or path-like, optional
+        Keep the state across restarts in this directory: file contents and
+        SQL databases as they change, every other object when the server
+        stops (:meth:`save`); a new server on the same directory starts from
+        it.  In memory (and a temporary directory for file contents) by default.
 
     Attributes
     ----------
@@ -289,7 +286,8 @@ class LocalCivisAPI:
     """
 
     def __init__(self, spec=None, api_key=None, port=0, *, run_delays=(0.05, 0.1),
-                 clock=None, faults=None, request_log_size=100_000, rate_limit=1000):
+                 clock=None, faults=None, request_log_size=100_000, rate_limit=1000,
+                 url_ttl=3600.0, data_dir=None):
         self.spec, self.spec_bytes, mtime = _load_spec(spec)
         self.api_key = api_key or secrets.token_urlsafe(32)
         self._key = self.api_key.encode()
@@ -297,6 +295,15 @@ class LocalCivisAPI:
         self.clock = clock or time.monotonic
         self.faults = faults if faults is not None else Faults()
         self._store = Store(self.spec, self.clock, run_delays)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        files = sql = None
+        if self.data_dir is not None:
+            files, sql = self.data_dir / "files", self.data_dir / "sql"
+            sql.mkdir(parents=True, exist_ok=True)
+        self._store.data = DataFeatures(self._store, BlobStore(self.clock, files, url_ttl),
+                                        SqlEngine(sql), lambda: self.url)
+        if self.data_dir is not None:
+            _persist.load(self._store, self.data_dir)
         self._lock = threading.RLock()
         self._etag = '"' + hashlib.sha256(self.spec_bytes).hexdigest() + '"'
         modified = int(mtime if mtime is not None else time.time())
@@ -344,7 +351,16 @@ class LocalCivisAPI:
         httpd.server_close()
         self._thread.join(5)
         self._httpd = self._thread = None
+        if self.data_dir is not None:
+            self.save()
         log.info("local Civis API on port %s stopped", self._port)
+
+    def save(self) -> None:
+        """Write the state to ``data_dir`` now (done by :meth:`stop` too)."""
+        if self.data_dir is None:
+            raise ValueError("LocalCivisAPI.save() needs a data_dir")
+        with self._lock:
+            _persist.save(self._store, self.data_dir)
 
     def __enter__(self) -> LocalCivisAPI:
         return self.start()
@@ -437,15 +453,38 @@ class LocalCivisAPI:
         with self._lock:
             return dict(self._store.seed(path, data))
 
-    def client(self, **kwargs):
-        """A ``civis_dyn.APIClient`` talking to this server.
+    def client(self, *, in_process=False, **kwargs):
+        """A ``civis_dyn.APIClient`` talking to this API.
 
-        Keyword arguments are passed on to ``APIClient``.
+        Parameters
+        ----------
+        in_process : bool
+            False (default): over HTTP to the running server. True: through
+            :meth:`transport`, with no sockets (the server need not run).
+        **kwargs
+            Passed on to ``APIClient``.
         """
         import civis_dyn
 
+        if in_process:
+            kwargs.setdefault("transport", self.transport())
+            base_url = self.url if self._httpd is not None else "http://local-civis-api.invalid/"
+        else:
+            base_url = self.url
         return civis_dyn.APIClient(api_key=self.api_key, local_api_spec=self.spec,
-                                   base_url=self.url, **kwargs)
+                                   base_url=base_url, **kwargs)
+
+    def transport(self):
+        """A :class:`civis_dyn.Transport` that hands requests to this API in process (no sockets).
+
+        Everything but the socket is the server's: routing, the store, the key
+        check, injected faults and the request log. Use it as
+        ``APIClient(transport=api.transport(), ...)``, or :meth:`client` with
+        ``in_process=True``.
+        """
+        from ._inprocess import InProcessTransport
+
+        return InProcessTransport(self, _Handler.server_version, _Headers)
 
     # -- request handling ----------------------------------------------------
     def _serve(self, h: _Handler) -> None:
@@ -455,6 +494,8 @@ class LocalCivisAPI:
             parts = urlsplit(target)
             target = parts.path + ("?" + parts.query if parts.query else "")
         raw_path, _, qs = target.partition("?")
+        if raw_path.startswith(BLOB_PREFIX):
+            return self._serve_storage(h, method, raw_path, qs)
         segs = Router.split(raw_path)
         path = "/" + "/".join(segs)
         route = params = error = None
@@ -486,12 +527,8 @@ class LocalCivisAPI:
         if latency > 0:
             self._stopping.wait(latency)
         if fault is not None:
-            if fault.kind == "status":
+            if fault.kind in ("status", "html") and not fault.handled:
                 return self._answer_fault(h, method, path, qs, template, fault)
-            if fault.kind == "html":
-                status = fault.status or 502
-                self._record(method, path, qs, status, template)
-                return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
                                     else self.faults.read_delay)
@@ -514,13 +551,38 @@ class LocalCivisAPI:
                     500, "internal_error", "The local API failed to handle this request"))
             status, headers = reply.status, reply.headers or {}
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
+        if fault is not None and fault.kind in ("status", "html"):   # handled: the effect stays
+            return self._answer_fault(h, method, path, qs, template, fault)
         self._record(method, path, qs, status, template)
-        if fault is not None and fault.kind == "truncate":
+        kind = fault.kind if fault is not None else None
+        if kind in CUTS and not payload:   # an empty answer cannot be cut: cut a stand-in
+            payload, ctype = CUT_FILLER, _JSON
+        if kind == "truncate":
             payload = payload[:len(payload) // 2]
-        elif fault is not None and fault.kind == "drop_body":
+        elif kind in ("drop_body", "reset_body"):
             h.close_connection = True
-            return self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
-        self._write(h, status, payload, headers, ctype)
+            self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
+            return reset_connection(h.connection) if kind == "reset_body" else None
+        elif kind in ("reset", "hold"):
+            h.close_connection = True
+            if kind == "hold":
+                return hold_connection(h.connection, self._stopping)
+            return reset_connection(h.connection)
+        pace = (TRICKLE_DELAY if fault.delay is None else fault.delay) if kind == "trickle" else None
+        self._write(h, status, payload, headers, ctype, pace=pace)
+
+    def _serve_storage(self, h, method, path, qs) -> None:
+        """A file upload or download URL (presigned: no API key); see :mod:`._blobs`."""
+        fault = self.faults.pick(method, path, None)
+        if fault is not None and fault.kind in ("drop", "status"):
+            self._record(method, path, qs, fault.status, None)
+            h.close_connection = True
+            if fault.kind == "status":
+                self._write(h, fault.status, b"<Error><Code>InternalError</Code><Message>"
+                            b"Injected fault</Message></Error>", {}, "application/xml")
+            return
+        status, _ = serve_blob(self, h, method, path, qs)
+        self._record(method, path, qs, status, None)
 
     def _read_body(self, h) -> bytes:
         if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -596,6 +658,10 @@ class LocalCivisAPI:
         self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
+        if fault.kind == "html":
+            status = fault.status or 502
+            self._record(method, path, qs, status, template)
+            return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
         retry_after = fault.retry_after
@@ -615,7 +681,8 @@ class LocalCivisAPI:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
 
-    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None) -> None:
+    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None,
+               pace=None) -> None:
         now = time.time()
         second = int(now)
         with self._log_lock:
@@ -646,7 +713,10 @@ class LocalCivisAPI:
         if cut is not None:
             payload = payload[:cut]
         try:
-            h.wfile.write(head + payload)
+            if pace is not None:   # a "trickle" fault
+                trickle(h.wfile.write, head + payload, pace, self._stopping)
+            else:
+                h.wfile.write(head + payload)
             if cut is not None:
                 h.wfile.flush()
         except OSError:
@@ -668,7 +738,7 @@ def _retry_after(value, http_date: bool) -> str:
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
-def serve(port: int = 0, spec=None, api_key=None) -> None:
+def serve(port: int = 0, spec=None, api_key=None, data_dir=None) -> None:
     """Serve a :class:`LocalCivisAPI` until interrupted (``civis-dyn serve``).
 
     Prints the URL and the API key, then blocks until KeyboardInterrupt.
@@ -681,8 +751,10 @@ def serve(port: int = 0, spec=None, api_key=None) -> None:
         Schema file; the bundled schema by default.
     api_key : str, optional
         The key clients must send; random by default.
+    data_dir : str or path-like, optional
+        Keep the state across restarts here (see :class:`LocalCivisAPI`).
     """
-    api = LocalCivisAPI(spec=spec, api_key=api_key, port=port)
+    api = LocalCivisAPI(spec=spec, api_key=api_key, port=port, data_dir=data_dir)
     try:
         api.start()
         print(f"Local Civis API serving at {api.url.rstrip('/')}", flush=True)

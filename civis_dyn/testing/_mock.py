@@ -8,8 +8,10 @@ where it would fail on the real client:
 * a wrong resource or method name raises :class:`AttributeError` (with the
   real client's message and its close-name suggestions);
 * a call whose arguments do not fit the method's signature raises
-  :class:`TypeError` *before* it is recorded, with the real client's message;
-  the values' types are not checked, since in tests they are often mocks;
+  :class:`TypeError` *before* it is recorded: the real client's own binding
+  step (:meth:`Binder.arguments <civis_dyn._resources.Binder.arguments>`)
+  checks it, so the messages are the client's; the values' types are not
+  checked, since in tests they are often mocks;
 * ``mock.jobs.get.return_value`` and ``side_effect`` are settable per method,
   and ``assert_called_once_with(1)`` matches a call made as ``get(id=1)``.
 
@@ -21,32 +23,47 @@ with every client of the process) and one :class:`~unittest.mock.NonCallableMagi
 """
 
 import inspect
+import logging
+import os
 from unittest import mock
 
 from .._client import APIClient
-from .._resources import resource_class, suggest
-from ..spec._source import load_api_spec
+from .._errors import SpecError
+from .._resources import Binder, resource_class, suggest
+from .._response import Response
+from .._config import DEFAULT_BASE_URL
+from ..spec._cache import DiskCache
+from ..spec._model import SpecInfo
+from ..spec._source import load_api_spec_with_info, spec_from_bytes
 
-__all__ = ["create_client_mock"]
+__all__ = ["create_client_mock", "create_client_mock_for_container_tests"]
 
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+log = logging.getLogger("civis_dyn.testing")
 
 
-def create_client_mock(spec=None):
+def create_client_mock(cache=None, *, spec=None):
     """Return a mock of :class:`civis_dyn.APIClient` spec'd from an API schema.
 
     Parameters
     ----------
+    cache : str, PathLike or dict, optional
+        The schema to build from: a file, or a parsed schema (civis-python's
+        name for it). Default: the freshest schema available, which is the
+        live schema this machine last downloaded (from the disk cache, for
+        the API at ``CIVIS_API_ENDPOINT`` or the default one), else the
+        schema bundled with civis_dyn. ``mock.spec_info.source`` says which
+        (``"disk-cache"``, ``"bundle"``, ``"file"`` or ``"dict"``).
     spec : str, PathLike or dict, optional
-        The schema to build from: a file, or a parsed schema. Default: the
-        schema bundled with civis_dyn.
+        The same as ``cache`` (civis_dyn's earlier name).
 
     Returns
     -------
     unittest.mock.NonCallableMagicMock
         ``isinstance(mock, civis_dyn.APIClient)`` is true. Resources are
         non-callable mocks, methods are :class:`~unittest.mock.MagicMock`
-        objects that check their call signature.
+        objects that check their call signature. The client's own helpers
+        (``username``, ``get_database_id`` …) are mocks too, settable like
+        any attribute.
 
     Raises
     ------
@@ -63,18 +80,101 @@ def create_client_mock(spec=None):
     'idle'
     >>> client.jobs.get.assert_called_once_with(id=1)        # doctest: +SKIP
     """
-    api_spec = load_api_spec(spec)
+    if cache is not None and spec is not None:
+        raise TypeError("create_client_mock() takes cache= or spec=, not both")
+    source = cache if cache is not None else spec
+    if source is None:
+        api_spec, info = _freshest_spec()
+    else:
+        api_spec, info = load_api_spec_with_info(source)
     names = sorted({*api_spec.index, *_client_attributes()})
     client = ClientMock(spec_set=names, name="client")
     client.__dict__["_spec_class"] = APIClient  # isinstance() and repr, as autospec does
     client.__dict__["_civis_spec"] = api_spec
+    client.spec_info = info if info is not None else api_spec.info
+    log.debug("create_client_mock: schema from %s (%s)", client.spec_info.source,
+              client.spec_info.location)
+    return client
+
+
+def _freshest_spec():
+    """The most recently downloaded live schema in the disk cache, else the bundled one."""
+    base_url = os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    cache = DiskCache()
+    newest = None
+    try:
+        names = [p.name for p in cache.directory.glob("schema-v1-*.json")]
+    except OSError:
+        names = []
+    for name in names:
+        entry = cache.read_schema(name)
+        if entry is None or entry.base_url.rstrip("/") != base_url.rstrip("/"):
+            continue
+        if newest is None or entry.fetched_at > newest[1].fetched_at:
+            newest = (name, entry)
+    if newest is not None:
+        name, entry = newest
+        try:
+            api_spec = spec_from_bytes(entry.raw, source="disk-cache",
+                                       location=str(cache.path(name)),
+                                       fetched_at=entry.fetched_at, sha256=entry.sha256)
+        except SpecError:
+            api_spec = None
+        if api_spec is not None:
+            return api_spec, SpecInfo("disk-cache", str(cache.path(name)), entry.fetched_at,
+                                      entry.sha256)
+    return load_api_spec_with_info(None)
+
+
+def create_client_mock_for_container_tests(script_id=-10, run_id=100, state="succeeded",
+                                           run_outputs=None, log_outputs=None):
+    """Return a client mock set up for code that runs container scripts (as civis-python's).
+
+    ``scripts.post_containers`` returns ``Response({"id": script_id})``;
+    ``scripts.post_containers_runs`` a queued run ``run_id``;
+    ``scripts.get_containers_runs`` the run in ``state`` (with an ``error``
+    when ``state`` is ``"failed"``); ``scripts.list_containers_runs_outputs``
+    and ``jobs.list_runs_outputs`` return ``run_outputs``;
+    ``jobs.list_runs_logs`` returns ``log_outputs``; ``scripts.post_cancel``
+    returns the run as cancelled.
+
+    Parameters
+    ----------
+    script_id, run_id : int, optional
+    state : str, optional
+        The state ``get_containers_runs`` reports (default ``"succeeded"``).
+    run_outputs, log_outputs : list, optional
+        Lists of :class:`~civis_dyn.Response` (default empty).
+
+    Returns
+    -------
+    unittest.mock.NonCallableMagicMock
+    """
+    client = create_client_mock()
+    client.scripts.post_containers.return_value = Response({"id": script_id})
+    client.scripts.post_containers_runs.return_value = Response(
+        {"id": run_id, "container_id": script_id, "state": "queued"})
+    final = {"id": run_id, "container_id": script_id, "state": state}
+    if state == "failed":
+        final["error"] = "None"
+    client.scripts.get_containers_runs.return_value = Response(final)
+    client.scripts.list_containers_runs_outputs.return_value = run_outputs or []
+    client.jobs.list_runs_outputs.return_value = run_outputs or []
+    client.jobs.list_runs_logs.return_value = log_outputs or []
+
+    def cancelled(*args, **kwargs):
+        return Response({**final, "state": "cancelled"})
+
+    client.scripts.post_cancel.side_effect = cancelled
     return client
 
 
 def _client_attributes():
     """Public attributes of :class:`APIClient` itself (they win over resources, as on a client)."""
     names = {name for name in dir(APIClient) if not name.startswith("_")}
-    names.add("last_response")  # an instance attribute
+    names.update(("last_response", "meta"))  # instance attributes
     return names
 
 
@@ -135,8 +235,8 @@ class ResourceMock(_SpecMock):
         label = f"{resource}.{name}()"
         if name in api_spec.index[resource]:
             operation = api_spec.operation(resource, name)
-            required = frozenset(p.name for p in operation.parameters if p.required)
-            return method_mock(operation.signature, label, name, required=required, **kw)
+            return method_mock(operation.signature, label, name, binder=Binder(operation, label),
+                               **kw)
         # a convenience method offered by the package (an extension): f(resource, ...)
         function = getattr(self.__dict__["_spec_class"], name)
         signature = inspect.signature(function)
@@ -144,7 +244,7 @@ class ResourceMock(_SpecMock):
         return method_mock(signature, label, name, **kw)
 
 
-def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
+def method_mock(signature, label, method_name, *, binder=None, **kw):
     """Return a :class:`~unittest.mock.MagicMock` that accepts only calls fitting ``signature``.
 
     Parameters
@@ -155,8 +255,10 @@ def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
         ``"jobs.get()"``: how error messages name the method.
     method_name : str
         The method's name (``__name__`` of the spec).
-    required : frozenset of str, optional
-        Parameters for which ``None`` counts as missing (as the client does).
+    binder : civis_dyn._resources.Binder, optional
+        For an API method: the client's binder, whose first step checks the
+        call exactly as the client does (``None`` for a required argument
+        counts as missing). Other methods are checked against ``signature``.
     **kw
         Passed to :class:`~unittest.mock.MagicMock` (parent and names).
     """
@@ -169,47 +271,15 @@ def method_mock(signature, label, method_name, *, required=frozenset(), **kw):
     child = mock.MagicMock(spec=method, _eat_self=False, **kw)  # the signature has no self
 
     def check_call(_mock_self, /, *args, **kwargs):
-        check_arguments(signature, label, args, kwargs, required)
+        if binder is not None:
+            binder.arguments(args, kwargs)
+            return
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{label}: {exc}") from None
 
     # as create_autospec does: each mock has a class of its own, whose call checks first
     type(child)._mock_check_sig = check_call
     type(child).__signature__ = signature
     return child
-
-
-def check_arguments(signature, label, args, kwargs, required=frozenset()):
-    """Raise :class:`TypeError` unless ``args`` and ``kwargs`` fit ``signature``.
-
-    The messages are those of the real client (``jobs.get() missing required
-    argument(s): 'id'``).
-    """
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise TypeError(_explain(signature, label, args, kwargs, exc)) from None
-    missing = [n for n in signature.parameters if n in required and bound.arguments.get(n) is None]
-    if missing:
-        raise TypeError(f"{label} missing required argument(s): {', '.join(map(repr, missing))}")
-
-
-def _explain(signature, label, args, kwargs, exc):
-    params = signature.parameters
-    kinds = {p.kind for p in params.values()}
-    positional = [n for n, p in params.items() if p.kind in _POSITIONAL]
-    if len(args) > len(positional) and inspect.Parameter.VAR_POSITIONAL not in kinds:
-        return (f"{label} takes {len(positional)} positional argument(s) but {len(args)} were "
-                f"given (optional arguments are keyword-only)")
-    if inspect.Parameter.VAR_KEYWORD not in kinds:
-        for key in kwargs:
-            if key not in params or params[key].kind is inspect.Parameter.POSITIONAL_ONLY:
-                return f"{label} got an unexpected keyword argument {key!r}.{suggest(key, params)}"
-    given = set(positional[:len(args)])
-    for key in kwargs:
-        if key in given:
-            return f"{label} got multiple values for argument {key!r}"
-    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty
-               and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-               and n not in given and n not in kwargs]
-    if missing:
-        return f"{label} missing required argument(s): {', '.join(map(repr, missing))}"
-    return f"{label} {exc}"

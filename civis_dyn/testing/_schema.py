@@ -1,23 +1,26 @@
-"""Schema helpers for the local Civis API: routing, ``$ref`` resolution,
-response filling and type checking.
+"""Schema helpers for the local Civis API: its routes, response filling and request checks.
 
 Everything here is read-only after construction, so it is shared by the
-server's threads without a lock.
+server's threads without a lock. Routing, ``$ref`` resolution and value checks
+are the package's own (:mod:`civis_dyn.spec`), so the local API reads a schema
+exactly as the client does.
 
-* :class:`Router` compiles the schema's path templates once into a trie of
-  path segments.  A request path is matched segment by segment, literal
-  segments before parameters (so ``/users/me`` wins over ``/users/{id}``), and
-  a parameter declared ``integer`` only accepts digits.  Trailing and doubled
-  slashes are ignored, so ``/jobs/`` and ``/jobs`` are one route.
-* :class:`SchemaIndex` resolves local ``#/definitions/...`` references (with a
-  memo), fills a stored object out to the shape of a response schema, and
-  checks a request value against a schema, naming the offending field.
+* :class:`Router` puts the schema's operations (as :class:`Route` objects,
+  with the local API's pagination and ordering defaults) on the package's
+  :class:`~civis_dyn.spec._routing.Router`.
+* :class:`SchemaIndex` fills a stored object out to the shape of a response
+  schema and checks a request value against a schema, naming the offending
+  field.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+
+from ..spec._model import ApiSpec
+from ..spec._routing import NoRoute, split_path
+from ..spec._routing import Router as PathRouter
+from ..spec._validate import REQUESTS, Mismatch, check as check_value, format_path
 
 __all__ = ["Route", "Router", "SchemaIndex", "camel", "parse_query_value"]
 
@@ -34,20 +37,6 @@ _DIR_RE = re.compile(r"default(?:ing|s)? to (asc|desc)")
 def camel(name: str) -> str:
     """Convert a snake_case wire name to camelCase (``run_id`` -> ``runId``)."""
     return _CAMEL_RE.sub(lambda m: m.group(1).upper(), name)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-_TYPE_OK = {
-    "integer": _is_int,
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-}
 
 
 class Route:
@@ -129,76 +118,35 @@ class Route:
         return f"<Route {self.method} {self.template}>"
 
 
-class _Node:
-    __slots__ = ("lit", "param", "routes")
-
-    def __init__(self):
-        self.lit = {}
-        self.param = None
-        self.routes = None
-
-
-class NoRoute(Exception):
-    """No template matches a path (``allow`` is empty) or none has the verb."""
-
-    def __init__(self, allow=()):
-        super().__init__(allow)
-        self.allow = tuple(allow)
-
-
 class Router:
-    """Match request paths against the schema's path templates.
+    """The local API's routes on the package's one :class:`~civis_dyn.spec._routing.Router`.
 
     Parameters
     ----------
     paths : dict
         The schema's ``paths`` object.
+
+    Attributes
+    ----------
+    routes : list of Route
+        Every (template, method) of the schema, in schema order.
     """
 
+    split = staticmethod(split_path)
+
     def __init__(self, paths: dict):
-        self.root = _Node()
         self.routes: list[Route] = []
+        self._router = PathRouter()
         for template, item in (paths or {}).items():
             if not isinstance(item, dict):
                 continue
             for method in _METHODS:
                 op = item.get(method)
                 if isinstance(op, dict):
-                    self._add(Route(template, method.upper(), op))
-
-    def _add(self, route: Route) -> None:
-        node = self.root
-        for seg in route.shape:
-            if seg is None:
-                node.param = node.param or _Node()
-                node = node.param
-            else:
-                node = node.lit.setdefault(seg, _Node())
-        if node.routes is None:
-            node.routes = {}
-        # With and without a trailing slash are one route; the first one wins.
-        node.routes.setdefault(route.method, route)
-        self.routes.append(route)
-
-    @staticmethod
-    def split(path: str) -> list[str]:
-        """Split a request path into unquoted, non-empty segments."""
-        if "%" in path:
-            return [unquote(s) for s in path.split("/") if s]
-        return [s for s in path.split("/") if s]
-
-    def _candidates(self, node, segs, i, vals, out):
-        if i == len(segs):
-            if node.routes:
-                out.append((node.routes, tuple(vals)))
-            return
-        child = node.lit.get(segs[i])
-        if child is not None:
-            self._candidates(child, segs, i + 1, vals, out)
-        if node.param is not None:
-            vals.append(segs[i])
-            self._candidates(node.param, segs, i + 1, vals, out)
-            vals.pop()
+                    route = Route(template, method.upper(), op)
+                    types = dict(zip(route.param_names, route.param_types))
+                    self._router.add(route.method, template, route, types)
+                    self.routes.append(route)
 
     def match(self, method: str, segs: list[str]) -> tuple[Route, tuple]:
         """Find the route for ``method`` and the path segments.
@@ -206,8 +154,8 @@ class Router:
         Returns
         -------
         (Route, tuple)
-            The route and its path parameter values (``int`` for integer
-            parameters, else ``str``).
+            The route and its path parameter values in order (``int`` for
+            integer parameters, else ``str``).
 
         Raises
         ------
@@ -215,25 +163,8 @@ class Router:
             ``allow`` is empty when no template matches (404), else it lists
             the verbs the first matching template accepts (405).
         """
-        out = []
-        self._candidates(self.root, segs, 0, [], out)
-        for routes, vals in out:
-            route = routes.get(method)
-            if route is None:
-                continue
-            values = []
-            for v, t in zip(vals, route.param_types):
-                if t == "integer":
-                    if not v.isdigit():
-                        break
-                    values.append(int(v))
-                else:
-                    values.append(v)
-            else:
-                return route, tuple(values)
-        if out and not any(method in routes for routes, _ in out):
-            raise NoRoute(sorted(out[0][0]))
-        raise NoRoute()
+        route, values = self._router.match(method, segs)
+        return route, tuple(values.values())
 
 
 def parse_query_value(param: dict, raw: list[str]):
@@ -273,46 +204,34 @@ def _scalar(kind: str, text: str):
 
 
 class SchemaIndex:
-    """Resolve, fill and check schemas of one Swagger 2.0 document.
+    """Fill and check schemas of one Swagger 2.0 document.
+
+    References are resolved, and request values checked, by the package's
+    one schema engine (:meth:`ApiSpec.resolve`, :mod:`civis_dyn.spec._validate`),
+    so the local API reads a schema exactly as the client does.
 
     Parameters
     ----------
-    spec : dict
-        The parsed schema; only ``definitions`` is read.
+    spec : dict or ApiSpec
+        The parsed schema, or its model.
     """
 
-    def __init__(self, spec: dict):
-        self.defs = spec.get("definitions") or {}
-        self._refs: dict[str, dict] = {}
+    def __init__(self, spec):
+        self.api = spec if isinstance(spec, ApiSpec) else ApiSpec.from_dict(spec)
         self._defaults: dict[int, object] = {}
         self._plans: dict[int, tuple] = {}
-        self._merged: dict[int, dict] = {}
 
     def resolve(self, schema) -> dict:
-        """Follow local ``$ref``s (and merge ``allOf``) to a concrete schema."""
+        """The schema ``schema`` stands for (``$ref`` followed, ``allOf`` merged; ``{}`` for None).
+
+        Raises
+        ------
+        civis_dyn.SpecError
+            For a dangling or cyclic reference, as the client does.
+        """
         if not isinstance(schema, dict):
             return {}
-        seen = 0
-        while "$ref" in schema and seen < 32:
-            ref = schema["$ref"]
-            hit = self._refs.get(ref)
-            if hit is None:
-                name = ref.rsplit("/", 1)[-1] if ref.startswith("#/definitions/") else None
-                hit = self.defs.get(name) if name else None
-                hit = hit if isinstance(hit, dict) else {}
-                self._refs[ref] = hit
-            schema = hit
-            seen += 1
-        if "allOf" in schema:
-            merged = self._merged.get(id(schema))
-            if merged is None:
-                merged = {"type": "object", "properties": {}}
-                for part in schema["allOf"]:
-                    merged["properties"].update(self.resolve(part).get("properties") or {})
-                merged["properties"].update(schema.get("properties") or {})
-                self._merged[id(schema)] = merged
-            return merged
-        return schema
+        return self.api.resolve(schema, "local API schema")
 
     def properties(self, schema) -> dict:
         """The properties of an object schema (``{}`` for anything else)."""
@@ -391,45 +310,16 @@ class SchemaIndex:
                     else x for x in data]
         return data
 
-    def check(self, schema, value, name: str, depth: int = 0) -> str | None:
-        """Return an error naming the first field of ``value`` with a wrong type.
+    def check(self, schema, value, name: str = "") -> str | None:
+        """Return an error naming the first field of ``value`` the API would refuse, or None.
 
-        ``null`` is accepted anywhere; undeclared fields are not checked.
+        Uses the validator's request rules (:data:`~civis_dyn.spec._validate.REQUESTS`):
+        whatever the client sends is accepted, ``null`` anywhere, undeclared
+        fields and enum values are left to the API.
         """
-        if value is None or depth > _MAX_DEPTH:
-            return None
-        s = self.resolve(schema)
-        props = s.get("properties")
-        kind = s.get("type") or ("object" if props else None)
-        ok = _TYPE_OK.get(kind) if isinstance(kind, str) else None
-        if ok is not None and not ok(value):
-            return f"{name or 'body'} must be of type {kind}, not {_json_type(value)}"
-        if props and isinstance(value, dict):
-            for k, v in value.items():
-                p = props.get(k)
-                if p is not None and v is not None:
-                    err = self.check(p, v, f"{name}.{k}" if name else k, depth + 1)
-                    if err:
-                        return err
-        elif isinstance(value, list) and s.get("items") is not None:
-            for i, v in enumerate(value):
-                err = self.check(s["items"], v, f"{name or 'body'}[{i}]", depth + 1)
-                if err:
-                    return err
+        try:
+            check_value(value, schema, self.api, REQUESTS, (name,) if name else ())
+        except Mismatch as exc:
+            where = format_path(exc.path) or "body"
+            return f"{where} {exc.problem}"
         return None
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"

@@ -50,6 +50,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from itertools import islice
 
+from ..spec._runs import ACTIVE_STATES, RUN_COLLECTIONS
+from ._data import camel_body
 from ._schema import NoRoute, Router, SchemaIndex, camel, parse_query_value
 
 __all__ = ["ApiError", "LOCAL_USER", "Reply", "Store"]
@@ -58,16 +60,17 @@ __all__ = ["ApiError", "LOCAL_USER", "Reply", "Store"]
 LOCAL_USER = {"id": 1, "name": "Local User", "username": "local", "initials": "LU",
               "online": True, "email": "local@example.com"}
 
-#: Run-like sub-collections and the state a successful run ends in
-#: (a deployment keeps running until it is deleted).
-RUN_WORDS = {"runs": "succeeded", "builds": "succeeded", "executions": "succeeded",
-             "deployments": "running"}
+#: Run-like sub-collections and the state a successful run ends in (a deployment keeps
+#: running until it is deleted): the client's run model.
+RUN_WORDS = {word: states.ends_as for word, states in RUN_COLLECTIONS.items()}
 #: Run-like sub-collections whose DELETE removes the item instead of cancelling it.
-DELETE_REMOVES = frozenset({"deployments"})
+DELETE_REMOVES = frozenset(word for word, states in RUN_COLLECTIONS.items()
+                           if states.cancel_removes)
 #: Top collections sharing one id sequence (prefixes, on segment boundaries).
-JOB_FAMILY = ("/jobs", "/scripts", "/imports", "/exports", "/enhancements")
+JOB_FAMILY = ("/jobs", "/scripts", "/imports", "/exports", "/enhancements", "/files/preprocess")
 #: Generic parents: an id missing from them is looked up in these members of the family.
-VIEWS = {"/jobs": JOB_FAMILY, "/scripts": ("/scripts",)}
+#: (``/imports/files/{id}/runs`` also reaches the runs of a ``Dbsync`` import.)
+VIEWS = {"/jobs": JOB_FAMILY, "/scripts": ("/scripts",), "/imports/files": ("/imports",)}
 #: Where the targets of a link sub-collection live (default: ``/<sub>``).
 LINK_TARGETS = {"parent_projects": "/projects", "members": "/users", "tags": "/table_tags"}
 #: Literal paths answered from a fixed document until PUT/PATCHed.
@@ -251,6 +254,7 @@ class Store:
         self.singletons: dict[str, object] = {}
         self.creations: Counter = Counter()
         self._ids: Counter = Counter()
+        self.data = None  # the DataFeatures hooks (files, SQL...), set by LocalCivisAPI
         self._compile()
         if "/users" in self.tops:
             self.seed("/users", dict(LOCAL_USER))
@@ -532,12 +536,18 @@ class Store:
                 body = json.loads(body_bytes)
             except ValueError:
                 raise ApiError(400, "bad_request", "The request body is not valid JSON") from None
+            body = camel_body(body)  # snake_case keys are accepted, as by the real API
             if route.body is not None:
                 err = self.index.check(route.body, body, "")
                 if err:
                     raise ApiError(400, "bad_request", err)
         kind, info = route.plan
-        return getattr(self, "_h_" + kind)(route, params, query, body, info, self.clock())
+        handler, now = getattr(self, "_h_" + kind), self.clock()
+        hook = self.data.hook(route) if self.data is not None else None
+        if hook is not None:
+            return hook(route, params, query, body, info, now,
+                        lambda b: handler(route, params, query, b, info, now))
+        return handler(route, params, query, body, info, now)
 
     def seed(self, path: str, data: dict | None = None) -> dict:
         """Store an object in a collection without a request; return its data.
@@ -913,7 +923,7 @@ class Store:
 
     def _cancel(self, node, now):
         self._advance_logs(node, now)
-        if node.run.at(now)[0] in ("queued", "running"):
+        if node.run.at(now)[0] in ACTIVE_STATES:
             node.run.cancel_t = now
 
     def _h_run_cancel(self, route, params, query, body, info, now):

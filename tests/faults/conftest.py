@@ -128,18 +128,17 @@ def loopback(api_key):
 
 @pytest.fixture
 def make_client(mini_spec_path, clock, api_key):
-    """Factory: an APIClient on the mini schema over a Transport with the fake clock.
+    """Factory: an APIClient on the mini schema whose retries use the fake clock.
 
     ``make_client(base_url, read_timeout=5.0, **policy)``; ``policy`` goes to
     :class:`civis_dyn.RetryPolicy` (default: 4 attempts, 1 s backoff base).
     """
     import civis_dyn
-    from civis_dyn._transport import Transport
 
     def make(base_url, read_timeout=5.0, key=api_key, **policy):
         policy.setdefault("max_attempts", 4)
-        transport = Transport(base_url, key, retries=civis_dyn.RetryPolicy(**policy),
-                              timeout=(2.0, read_timeout), sleep=clock.sleep, clock=clock)
-        return civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+        retries = civis_dyn.RetryPolicy(**policy, sleep=clock.sleep, clock=clock)
+        return civis_dyn.APIClient(key, local_api_spec=str(mini_spec_path), base_url=base_url,
+                                   retries=retries, timeout=(2.0, read_timeout))
 
     return make

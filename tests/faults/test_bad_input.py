@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import civis_dyn
+import requests_mock as requests_mock_module
 
 BASE = "https://api.example.test/"
 
@@ -55,23 +56,23 @@ WRONG_TYPES = [
      "user_ids[1]"),
     # boolean
     *[(lambda c, v=v: c.things.list(archived=v), "things.list()", "archived")
-      for v in ("true", 1, 0, [True], {"x": True})],
+      for v in ("yes", 1, 0, [True], {"x": True})],
     *[(lambda c, v=v: c.things.post("n", 1, provide_api_key=v), "things.post()", "provide_api_key")
-      for v in ("false", 1, 1.0)],
+      for v in ("no", 1, 1.0)],
     (lambda c: c.things.post("n", 1, schedule={"scheduled": "yes"}), "things.post()", "schedule.scheduled"),
     # number
     *[(lambda c, v=v: c.things.post("n", 1, weight=v), "things.post()", "weight")
-      for v in ("1.5", [1.0], {}, None.__class__)],
+      for v in ("1.5x", [1.0], {}, None.__class__)],
     # array
     *[(lambda c, v=v: c.things.list(tags=v), "things.list()", "tags")
-      for v in ("a,b", {"a"}, {"k": 1}, 5, b"ab", frozenset())],
+      for v in ({"a"}, {"k": 1}, b"ab", frozenset())],
     *[(lambda c, v=v: c.things.put_shares_users(1, v, "read"), "things.put_shares_users()", "user_ids")
-      for v in ("12", 12, {12: True})],
+      for v in ("twelve", {12: True})],
     # string
     *[(lambda c, v=v: c.things.post(v, 1), "things.post()", "name")
-      for v in (5, b"bytes", ["n"], {"n": 1}, True)],
-    (lambda c: c.things.list(name=3.5), "things.list()", "name"),
-    (lambda c: c.aliases.get_object_type(7, "x"), "aliases.get_object_type()", "object_type"),
+      for v in (b"bytes", ["n"], {"n": 1})],
+    (lambda c: c.things.list(name=[3.5]), "things.list()", "name"),
+    (lambda c: c.aliases.get_object_type(b"7", "x"), "aliases.get_object_type()", "object_type"),
     # object
     *[(lambda c, v=v: c.things.post("n", 1, schedule=v), "things.post()", "schedule")
       for v in ("{}", 1, ["scheduled"], True)],
@@ -85,6 +86,33 @@ WRONG_TYPES = [
 def test_wrong_types_raise_type_error_naming_method_and_parameter(client, requests_mock, tally, call,
                                                                   label, where):
     refused(requests_mock, tally, call, client, label, where)
+
+
+# Wrong JSON types the API coerces (it wraps a single value into an array, keeps numbers and
+# bools as text, reads "true"/"false" and numeric text): sent as given, never refused.
+COERCED = [
+    (lambda c: c.things.list(archived="true"), {"archived": ["true"]}, None),
+    (lambda c: c.things.post("n", 1, provide_api_key="false"), None, {"provideAPIKey": "false"}),
+    (lambda c: c.things.post("n", 1, weight="1.5"), None, {"weight": "1.5"}),
+    (lambda c: c.things.list(tags="a,b"), {"tags": ["a,b"]}, None),
+    (lambda c: c.things.list(tags=5), {"tags": ["5"]}, None),
+    (lambda c: c.things.put_shares_users(1, "12", "read"), None, {"userIds": 12}),
+    (lambda c: c.things.put_shares_users(1, 12, "read"), None, {"userIds": 12}),
+    (lambda c: c.things.post(5, 1), None, {"name": 5}),
+    (lambda c: c.things.post(True, 1), None, {"name": True}),
+    (lambda c: c.things.list(name=3.5), {"name": ["3.5"]}, None),
+]
+
+
+@pytest.mark.parametrize("call, query, body", COERCED)
+def test_wrong_types_the_api_coerces_are_sent_as_given(client, requests_mock, call, query, body):
+    requests_mock.register_uri(requests_mock_module.ANY, requests_mock_module.ANY, json={})
+    call(client)
+    sent = requests_mock.last_request
+    if query is not None:
+        assert sent.qs == query
+    if body is not None:
+        assert {k: v for k, v in sent.json().items() if k in body} == body
 
 
 WRONG_VALUES = [

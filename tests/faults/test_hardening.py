@@ -20,7 +20,8 @@ import pytest
 
 import civis_dyn
 from civis_dyn import InvalidResponseError, SpecError
-from civis_dyn._transport import Transport
+from civis_dyn._pipeline import SyncDriver
+from civis_dyn._config import ClientConfig
 from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import DiskCache, default_cache_dir, index_entry_name
 from civis_dyn.spec._source import key_fingerprint, load_api_spec_with_info
@@ -224,7 +225,7 @@ def test_deep_schema_download_falls_back_to_the_stale_copy(mini_spec_path, reque
     tally.fault()
     url = BASE + "endpoints"
     requests_mock.get(url, content=mini_spec_path.read_bytes())
-    transport = Transport(BASE, KEY, retries=0)
+    transport = SyncDriver.from_config(ClientConfig.resolve(api_key=KEY, base_url=BASE, retries=0))
     first, _ = load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(KEY))
     _source.clear_memory_cache()
     requests_mock.get(url, content=DEEP)

@@ -15,10 +15,12 @@ import threading
 import warnings
 
 import pytest
+from scaffold.clock import FakeClock
 
 import civis_dyn
 from civis_dyn import CivisAPIError, CivisAPIKeyError, CivisConnectionError, RetryPolicy
-from civis_dyn._transport import Transport
+from civis_dyn._config import ClientConfig
+from civis_dyn._pipeline import SyncDriver
 from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import CachedSchema, DiskCache, index_entry_name
 from civis_dyn.spec._source import (
@@ -82,7 +84,8 @@ def client(server, **kw):
 
 def load(server, *, clock=None, key=KEY, **kw):
     """Load the live schema through a transport, with an injectable clock."""
-    transport = Transport(server.url, key, retries=0)
+    transport = SyncDriver.from_config(ClientConfig.resolve(api_key=key, base_url=server.url,
+                                                            retries=0))
     extra = {"clock": clock} if clock is not None else {}
     return load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(key),
                                    **extra, **kw)
@@ -95,14 +98,6 @@ def schema_files(cache_dir):
 def the_entry(cache_dir):
     (name,) = schema_files(cache_dir)
     return CachedSchema.from_bytes((cache_dir / name).read_bytes())
-
-
-class Clock:
-    def __init__(self, now=1_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 # -- resolution order, in one process ---------------------------------------------
@@ -132,7 +127,7 @@ def test_fresh_disk_entry_is_used_without_a_request(server, cache_dir):
 
 
 def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_dir):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     spec, info = load(server, clock=clock)
     assert info.source == "download"
     sent = server.schema_bytes_sent
@@ -150,7 +145,7 @@ def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_
 
 
 def test_within_the_ttl_memory_and_disk_make_no_request(server):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     load(server, clock=clock)
     clock.now += 24 * 3600 - 5
     assert load(server, clock=clock)[1].source == "memory"
@@ -214,8 +209,9 @@ def test_retries_of_the_client_apply_to_the_download(requests_mock):
     url = "https://api.example.test/endpoints"
     body = json.dumps(widget_schema()).encode()
     requests_mock.get(url, [{"status_code": 503}, {"status_code": 200, "content": body}])
-    transport = Transport("https://api.example.test/", KEY, sleep=lambda seconds: None,
-                          retries=RetryPolicy(max_attempts=3, backoff_base=0.01))
+    transport = SyncDriver.from_config(ClientConfig.resolve(
+        api_key=KEY, base_url="https://api.example.test/",
+        retries=RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=lambda seconds: None)))
     spec, info = load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(KEY))
     assert requests_mock.call_count == 2 and info.source == "download"
     assert requests_mock.last_request.headers["Authorization"] == f"Bearer {KEY}"
@@ -262,7 +258,7 @@ def test_a_local_spec_bypasses_the_live_schema(server, tmp_path):
 
 # -- offline fallbacks ------------------------------------------------------------
 def test_unreachable_api_falls_back_to_the_stale_entry_with_one_warning(server, cache_dir):
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     spec, _ = load(server, clock=clock)
     clock.now += 3 * 3600
     server.stop()
