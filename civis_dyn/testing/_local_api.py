@@ -503,6 +503,8 @@ class LocalCivisAPI:
             route, params = self._store.match(method, segs)
         except ApiError as e:
             error = e
+        except ValueError:  # e.g. an id of 5,000 digits: answer, never drop the connection
+            error = ApiError(400, "bad_request", "A path parameter is not a valid value")
         endpoints = segs == ["endpoints"] or (route is not None and route.plan[0] == "endpoints")
         template = route.key if route is not None else None
         fault = self.faults.pick(method, path, template)
@@ -510,6 +512,11 @@ class LocalCivisAPI:
             self._record(method, path, qs, None, template)
             h.close_connection = True
             return
+        if not self._authorized(h):  # before reading the body: keyless bodies are never held
+            h.close_connection = True  # the body is left unread
+            return self._answer_error(h, method, path, qs, template, ApiError(
+                401, "unauthorized", "Missing or invalid API key: send 'Authorization: "
+                "Bearer <key>'", {"WWW-Authenticate": 'Bearer realm="Civis API"'}))
         try:
             body = self._read_body(h)
         except ValueError as e:
@@ -525,10 +532,6 @@ class LocalCivisAPI:
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
                                     else self.faults.read_delay)
-        if not self._authorized(h):
-            return self._answer_error(h, method, path, qs, template, ApiError(
-                401, "unauthorized", "Missing or invalid API key: send 'Authorization: "
-                "Bearer <key>'", {"WWW-Authenticate": 'Bearer realm="Civis API"'}))
         if endpoints and method == "GET":
             status, payload, headers, ctype = self._endpoints(h)
         elif error is not None:
@@ -590,6 +593,8 @@ class LocalCivisAPI:
                     n = int(line.split(b";")[0].strip(), 16)
                 except ValueError:
                     raise ValueError("malformed chunked request body") from None
+                if n < 0:  # read(-1) would read to the end, past the size limit
+                    raise ValueError("malformed chunked request body")
                 if n == 0:
                     while h.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass

@@ -611,3 +611,49 @@ def test_an_escaping_path_in_a_cached_index_is_refused(mini_spec_path, cache_dir
     with pytest.warns(RuntimeWarning, match="not an index of this schema"):
         client = mini_client(mini_spec_path)
     assert "list_.._admin" not in dir(client.things)
+
+
+# -- 14. the local server answers hostile requests, and never holds keyless bodies ---------------
+@pytest.fixture
+def local_api(mini_spec_path):
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(spec=str(mini_spec_path), api_key=KEY) as api:
+        yield api
+
+
+def _exchange(api, request, timeout=10):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", api.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_local_api_answers_a_5000_digit_id(local_api, tally):
+    tally.fault()
+    answer = _exchange(local_api, b"GET /things/" + b"9" * 5000 + b" HTTP/1.1\r\nHost: x\r\n"
+                                  b"Authorization: Bearer " + KEY.encode() + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+
+
+def test_local_api_refuses_a_negative_chunk_size(local_api, tally):
+    tally.fault()
+    answer = _exchange(local_api, b"POST /things/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                                  + KEY.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  b"-1\r\n" + b"x" * 1000)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+
+
+def test_local_api_checks_the_key_before_reading_the_body(local_api, tally):
+    tally.fault()
+    # a keyless request announcing 60 MB, of which nothing is sent: answered at once
+    answer = _exchange(local_api, b"POST /things/ HTTP/1.1\r\nHost: x\r\n"
+                                  b"Content-Length: 60000000\r\n\r\n", timeout=5)
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:100]
