@@ -248,11 +248,15 @@ def task_wrap(task):
         def wrap():
             return convert_response_data_type(response, return_type="snake")
     else:
-        from civis_dyn import ListResponse
-        from civis_dyn._transport import decode_json
+        from civis_dyn import HTTPRequest, HTTPResponse
+        from civis_dyn._pipeline import decode_json
+        from civis_dyn._response import wrap_json
 
-        def wrap():  # what APIClient._call does with a JSON array
-            return ListResponse(decode_json(response, "GET", "/jobs"), headers=response.headers)
+        request = HTTPRequest("GET", "https://bench.invalid/jobs", "/jobs")
+        answer = HTTPResponse(200, response.headers, raw)
+
+        def wrap():  # what ClientMeta.invoke does with a JSON array
+            return wrap_json(decode_json(request, answer), answer.headers)
 
     def decode():
         return json.loads(raw)

@@ -19,19 +19,26 @@ from ._errors import (
     CivisConnectionError,
     CivisDynError,
     CivisImmutableResponseError,
+    CivisImportError,
     CivisJobFailure,
     CivisRunTimeoutError,
     CivisTimeoutError,
+    EmptyResultError,
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
     NotFoundError,
+    RedirectError,
     SpecError,
+    UnsupportedOperationError,
+    UsageError,
 )
+from ._http import HTTPRequest, HTTPResponse, Transport
 from ._lazy import lazy_exports as _lazy_exports
 from ._resources import register_extension as _register_extension
 from ._response import ListResponse, PaginatedResponse, Response, find, find_one
-from ._transport import RetryPolicy
+from ._pipeline import RetryPolicy
+from ._transport import HTTPTransport
 from .spec._runs import offers_runs as _offers_runs
 from ._version import __version__
 from .spec._validate import SchemaDriftWarning
@@ -41,11 +48,16 @@ _LAZY = {
     "CivisFuture": ".futures",
     "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
+    "civis_logger": ".loggers",
     "follow_logs": ".futures",
     "job_logs": ".futures",
     "run_job": ".futures",
     "run_template": ".futures",
 }
+
+# Submodules reachable as attributes without an import, as civis-python's are
+# (``civis.utils.run_job``, ``civis.response.Response``).
+_SUBMODULES = ("base", "futures", "io", "loggers", "response", "testing", "tests", "utils")
 
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods, or a
@@ -84,29 +96,41 @@ __all__ = [
     "CivisDynError",
     "CivisFuture",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
     "ContainerFuture",
+    "EmptyResultError",
+    "HTTPRequest",
+    "HTTPResponse",
+    "HTTPTransport",
     "InsecureTransportError",
     "InvalidResponseError",
     "ListResponse",
     "MissingAPIKeyError",
     "NotFoundError",
     "PaginatedResponse",
+    "RedirectError",
     "Response",
     "RetryPolicy",
     "SchemaDriftWarning",
     "SpecError",
+    "Transport",
+    "UnsupportedOperationError",
+    "UsageError",
     "__version__",
     "cache_api_spec",
+    "civis_logger",
     "find",
     "find_one",
     "follow_logs",
+    "futures",
     "job_logs",
     "run_job",
     "run_template",
+    "utils",
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), _SUBMODULES)

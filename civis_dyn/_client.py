@@ -1,13 +1,11 @@
 """``APIClient``: the entry point that ties schema, resources, transport and responses together."""
 
 from ._config import ClientConfig
-from ._errors import InvalidResponseError
 from ._lookups import ClientLookups
 from ._meta import ClientMeta
-from ._resources import OperationMethod, client_rules, resource_class, suggest
-from ._response import ListResponse, PaginatedResponse, Response
-from ._stubs import note_spec_in_use
-from ._transport import Transport, decode_json
+from ._pipeline import SyncDriver
+from ._resources import resource_class
+from ._stub_check import note_spec_in_use
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
@@ -27,7 +25,9 @@ class APIClient(ClientLookups):
         client can be explored (``dir``, ``help``) but calls fail clearly.
     return_type : str, optional
         ``"snake"`` (default): :class:`Response` objects with snake_case
-        attributes; ``"raw"``: the :class:`requests.Response`.
+        attributes; ``"raw"``: the :class:`~civis_dyn.HTTPResponse` (it has
+        ``status_code``, ``headers``, ``content``, ``text`` and ``json()``
+        like a ``requests.Response``).
     api_version : str, optional
         The API version ("1.0").
     local_api_spec : str, PathLike or dict, optional
@@ -35,7 +35,8 @@ class APIClient(ClientLookups):
     force_refresh_api_spec : bool, optional
         Ignore cached schemas and fetch the live one.
     retries : RetryPolicy, int or urllib3.util.Retry, optional
-        Retry policy (default :class:`civis_dyn.RetryPolicy`).
+        Retry policy (default :class:`civis_dyn.RetryPolicy`); an int is
+        the number of retries.
     user_agent : str, optional
         Prepended to the User-Agent header.
     base_url : str, optional
@@ -43,9 +44,12 @@ class APIClient(ClientLookups):
         ``https://api.civisanalytics.com/``.
     timeout : float or (float, float), optional
         Connect and read timeouts (default 10 s and 300 s).
-    transport : Transport, optional
-        Injected transport (tests, custom sessions); overrides the above
-        connection settings.
+    transport : civis_dyn.Transport, optional
+        What sends the requests (default: a new :class:`~civis_dyn.HTTPTransport`).
+        Anything with ``send(request) -> HTTPResponse`` and ``close()``: the
+        test doubles (``Stubber``, ``LocalCivisAPI.transport()``) plug in
+        here. The key, base URL, retries and timeouts still come from the
+        arguments above: a transport only carries requests.
     allow_insecure_http : bool, optional
         Allow sending the key over plain ``http://`` to a host that is not
         loopback.
@@ -60,14 +64,17 @@ class APIClient(ClientLookups):
 
     Attributes
     ----------
-    last_response : Response, ListResponse or requests.Response
+    last_response : Response, ListResponse, PaginatedResponse or HTTPResponse
         What the last call returned.
     meta : ClientMeta
-        The schema model, settings and transport the client is made of (for
-        code built on top of the client).
+        The public seam: the schema model, settings, transport and request
+        pipeline the client is made of (for code built on top of the client).
 
     Notes
     -----
+    ``with APIClient() as client:`` closes the pooled connections at the end
+    of the block, as :meth:`close` does.
+
     civis-python's helpers are here too (see :class:`~civis_dyn._lookups.ClientLookups`):
     ``username``, ``feature_flags``, ``default_credential``,
     ``default_database_credential_id``, ``get_database_id``,
@@ -85,43 +92,24 @@ class APIClient(ClientLookups):
             retries=retries, user_agent=user_agent, timeout=timeout,
             allow_insecure_http=allow_insecure_http, parameter_validation=parameter_validation,
             max_schema_bytes=max_schema_bytes, max_response_bytes=max_response_bytes)
-        if transport is None:
-            transport = Transport(config.base_url, config.api_key, user_agent=user_agent,
-                                  retries=retries, timeout=timeout,
-                                  allow_insecure_http=allow_insecure_http,
-                                  max_response_bytes=max_response_bytes)
-        config = config.replace(base_url=transport.base_url)
+        driver = SyncDriver.from_config(config, transport)
         spec, spec_info = load_api_spec_with_info(
-            local_api_spec, transport=transport, api_version=api_version,
-            force_refresh=force_refresh_api_spec,
-            key_fingerprint=getattr(transport, "key_fingerprint", None),
-            max_schema_bytes=max_schema_bytes)
+            local_api_spec, transport=driver, api_version=api_version,
+            force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint,
+            max_schema_bytes=config.max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
-                               transport)
-        self._spec = spec
-        self._transport = transport
-        self._return_type = config.return_type
+                               driver)
         self.last_response = None
+        schema_class = client_class(type(self), spec)
+        if type(self) is not schema_class:
+            self.__class__ = schema_class  # its resources are class attributes: see client_class
         note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        spec = self.__dict__.get("_spec")
-        if spec is None:
-            raise AttributeError(name)
-        try:
-            cls = resource_class(spec, name)
-        except AttributeError:
-            raise AttributeError(f"APIClient has no resource {name!r}."
-                                 f"{suggest(name, spec.resources())}") from None
-        resource = cls(self)
-        self.__dict__[name] = resource  # later lookups skip __getattr__
-        return resource
-
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._spec.resources()))
+        meta = self.__dict__.get("meta")
+        resources = set(meta.spec.resources()) if meta is not None else set()
+        return sorted(set(super().__dir__()) | resources)
 
     @property
     def spec_info(self):
@@ -141,14 +129,18 @@ class APIClient(ClientLookups):
 
     def __repr__(self):
         return (f"<civis_dyn.APIClient {self.base_url} api_version={self.meta.config.api_version!r} "
-                f"resources={len(self._spec.index)} schema={self.spec_info.source}>")
+                f"resources={len(self.meta.spec.index)} schema={self.spec_info.source}>")
 
     # -- pickling: the key is never stored --------------------------------
     def __getstate__(self):
         settings = self.meta.config.as_arguments()
         local = settings["local_api_spec"]
         return {"settings": {**settings, "local_api_spec": None if isinstance(local, dict) else local},
-                "spec_document": self._spec.document if isinstance(local, dict) else None}
+                "spec_document": self.meta.spec.document if isinstance(local, dict) else None}
+
+    def __reduce__(self):
+        # pickle the class users know (APIClient or their subclass), not the per-schema one
+        return (_restore, (getattr(type(self), "_client_base", type(self)), self.__getstate__()))
 
     def __setstate__(self, state):
         settings = dict(state["settings"])
@@ -156,51 +148,64 @@ class APIClient(ClientLookups):
             settings["local_api_spec"] = state["spec_document"]
         self.__init__(api_key=None, **settings)
 
-    # -- calls --------------------------------------------------------------
-    def _invoke(self, method, args, kwargs, return_type):
-        """Call a bound resource method with ``return_type`` instead of the client's."""
-        function = getattr(method, "__func__", None)
-        if isinstance(function, OperationMethod):
-            path, query, body, iterator = function.bind(args, kwargs, client_rules(self))
-            return self._call(function.operation, path, query, body, iterator, return_type)
-        return method(*args, **kwargs)
+    # -- connections --------------------------------------------------------
+    def close(self):
+        """Close the transport's pooled connections (a later call opens new ones)."""
+        self.meta.transport.close()
 
-    def _call(self, op, path, query, body, iterator, return_type=None):
-        verb = op.verb.upper()
-        if iterator:
-            result = self.last_response = self._paginate(op, path, query)
-            return result
-        response = self._transport.request(verb, path, params=query or None, json_body=body)
-        if (return_type or self._return_type) == "raw":
-            self.last_response = response
-            return response
-        result = self._wrap(op, decode_json(response, verb, path), response)
-        self.last_response = result
-        return result
+    def __enter__(self):
+        return self
 
-    @staticmethod
-    def _wrap(op, data, response):
-        """Wrap decoded JSON ``data`` of ``op`` as the client's response objects."""
-        json_value = op.resource == "json_values"
-        if isinstance(data, list):
-            return ListResponse(data, headers=response.headers, json_value=json_value)
-        if data is None or isinstance(data, dict):
-            return Response(data, headers=response.headers, json_value=json_value)
-        return data  # a bare JSON scalar
+    def __exit__(self, *exc_info):
+        self.close()
 
-    def _paginate(self, op, path, query):
-        transport = self._transport
 
-        def fetch_page(page_num):
-            params = {**query, "page_num": page_num}
-            response = transport.request("GET", path, params=params)
-            items = decode_json(response, "GET", path)
-            if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise InvalidResponseError(response.status_code,
-                                           "a paginated endpoint returned a non-list body",
-                                           response, "GET", path)
-            return items, response.headers
+def _restore(cls, state):
+    client = cls.__new__(cls)
+    client.__setstate__(state)
+    return client
 
-        return PaginatedResponse(fetch_page)
+
+class _ResourceAttribute:
+    """A resource of the schema as a class attribute of the client (made on first access).
+
+    A non-data descriptor: the first access builds the resource and stores it on the
+    instance, so later accesses are plain instance attributes. Because resources are
+    class attributes (no ``__getattr__``), completers that only evaluate attribute
+    access they know is safe (IPython's default ``evaluation='limited'``) complete
+    ``client.jobs.`` too.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, client, owner=None):
+        if client is None:
+            return self
+        resource = resource_class(client.meta.spec, self.name)(client)
+        client.__dict__[self.name] = resource
+        return resource
+
+
+_CLIENT_CLASSES = ("client_classes",)  # key of ApiSpec.derived: {user class: schema class}
+
+
+def client_class(cls, spec):
+    """The subclass of ``cls`` whose class attributes are ``spec``'s resources (cached per spec).
+
+    Names ``cls`` already defines (``meta``, ``username``, ...) are not shadowed.
+    """
+    if "_client_base" in vars(cls):
+        cls = cls._client_base
+    classes = spec.derived(_CLIENT_CLASSES, dict)
+    made = classes.get(cls)
+    if made is None:
+        names = {name: _ResourceAttribute(name) for name in spec.resources()
+                 if not hasattr(cls, name)}
+        made = type(cls.__name__, (cls,), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__, "_client_base": cls, **names})
+        made = classes.setdefault(cls, made)
+    return made

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ._errors import ArgumentTypeError, ArgumentValueError
 from ._limits import max_response_bytes, max_schema_bytes
 
 __all__ = ["ClientConfig", "DEFAULT_BASE_URL", "RETURN_TYPES"]
@@ -48,7 +49,7 @@ class ClientConfig:
     local_api_spec : str, PathLike, dict or None
     force_refresh_api_spec : bool
     retries : object
-        What was passed as ``retries=`` (the transport coerces it).
+        What was passed as ``retries=`` (see :meth:`RetryPolicy.coerce`).
     user_agent : str or None
     timeout : float, tuple or None
     allow_insecure_http : bool
@@ -90,20 +91,20 @@ class ClientConfig:
 
         Raises
         ------
-        ValueError
-            For an unknown ``return_type``, or a setting with a wrong value
+        ArgumentValueError
+            (A :class:`ValueError`.) For an unknown ``return_type``, or a setting with a wrong value
             (a ``timeout`` that is not positive, a ``base_url`` that is not an
             http(s) URL, a ``user_agent`` or ``CIVIS_JOB_ID`` that cannot be
             an HTTP header).
-        TypeError
-            For an unknown setting, or a setting of the wrong type.
+        ArgumentTypeError
+            (A :class:`TypeError`.) For an unknown setting, or a setting of the wrong type.
         """
         if return_type not in RETURN_TYPES:
-            raise ValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
+            raise ArgumentValueError(f"return_type must be one of {', '.join(map(repr, RETURN_TYPES))}, "
                              f"not {return_type!r}")
         env = os.environ if environ is None else environ
         if api_key is not None and not isinstance(api_key, str):
-            raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+            raise ArgumentTypeError(f"api_key must be a str, not {type(api_key).__name__}")
         key = api_key or env.get(KEY_ENV) or None
         if base_url is not None and base_url != "":
             base = _check_base_url(base_url, "base_url")
@@ -113,7 +114,7 @@ class ClientConfig:
             base += "/"
         unknown = set(settings) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise TypeError(f"ClientConfig got unknown setting(s): {', '.join(sorted(unknown))}")
+            raise ArgumentTypeError(f"ClientConfig got unknown setting(s): {', '.join(sorted(unknown))}")
         _check_settings(settings, env)
         return cls(api_key=key, base_url=base, return_type=return_type, **settings)
 
@@ -129,28 +130,28 @@ class ClientConfig:
 
 def _check_base_url(value, name):
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be a str, not {type(value).__name__}")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
-        raise ValueError(f"{name} is not a valid URL ({exc}): {value!r}") from None
+        raise ArgumentValueError(f"{name} is not a valid URL ({exc}): {value!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, "
+        raise ArgumentValueError(f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, "
                          f"not {value!r}")
     if parts.query or parts.fragment or not value.isascii() or not value.isprintable() \
             or any(c.isspace() for c in value):
-        raise ValueError(f"{name} must be a plain http(s) URL (ASCII, no spaces, query or "
+        raise ArgumentValueError(f"{name} must be a plain http(s) URL (ASCII, no spaces, query or "
                          f"fragment), not {value!r}")
     return value
 
 
 def _check_seconds(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__} "
+        raise ArgumentTypeError(f"{name} must be a number of seconds, not {type(value).__name__} "
                         f"({value!r})")
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number of seconds > 0, not {value!r}")
+        raise ArgumentValueError(f"{name} must be a finite number of seconds > 0, not {value!r}")
 
 
 def _check_header_text(value, name):
@@ -158,16 +159,16 @@ def _check_header_text(value, name):
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(f"{name} must be latin-1 text to travel in an HTTP header; "
+        raise ArgumentValueError(f"{name} must be latin-1 text to travel in an HTTP header; "
                          f"got {value!r}") from None
     if not value.isprintable():
-        raise ValueError(f"{name} must not contain control characters (it is sent as an "
+        raise ArgumentValueError(f"{name} must not contain control characters (it is sent as an "
                          f"HTTP header); got {value!r}")
 
 
 def _check_bool(value, name):
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, not {type(value).__name__} ({value!r})")
+        raise ArgumentTypeError(f"{name} must be a bool, not {type(value).__name__} ({value!r})")
 
 
 def _check_settings(settings, env):
@@ -176,7 +177,7 @@ def _check_settings(settings, env):
     if timeout is not None:
         if isinstance(timeout, (tuple, list)):
             if len(timeout) != 2:
-                raise ValueError(f"timeout must be a number of seconds or a (connect, read) pair, "
+                raise ArgumentValueError(f"timeout must be a number of seconds or a (connect, read) pair, "
                                  f"not a sequence of {len(timeout)}")
             _check_seconds(timeout[0], "timeout (connect)")
             _check_seconds(timeout[1], "timeout (read)")
@@ -185,7 +186,7 @@ def _check_settings(settings, env):
     user_agent = settings.get("user_agent")
     if user_agent is not None:
         if not isinstance(user_agent, str):
-            raise TypeError(f"user_agent must be a str, not {type(user_agent).__name__}")
+            raise ArgumentTypeError(f"user_agent must be a str, not {type(user_agent).__name__}")
         _check_header_text(user_agent, "user_agent")
     for name in HEADER_ENVS:
         value = env.get(name)
@@ -196,6 +197,6 @@ def _check_settings(settings, env):
             _check_bool(settings[name], name)
     api_version = settings.get("api_version")
     if api_version is not None and not isinstance(api_version, str):
-        raise TypeError(f"api_version must be a str, not {type(api_version).__name__}")
+        raise ArgumentTypeError(f"api_version must be a str, not {type(api_version).__name__}")
     max_schema_bytes(settings.get("max_schema_bytes"))
     max_response_bytes(settings.get("max_response_bytes"))

@@ -19,6 +19,8 @@ A value is a positive number of bytes (``64000000``, or with a suffix: ``64M``,
 import os
 import re
 
+from ._errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_SCHEMA_BYTES",
@@ -26,7 +28,6 @@ __all__ = [
     "max_response_bytes",
     "max_schema_bytes",
     "read_capped",
-    "read_response_capped",
 ]
 
 DEFAULT_MAX_SCHEMA_BYTES = 64 * 1024 * 1024
@@ -65,13 +66,13 @@ def _resolve(value, argument, env, default):
         where = env
         match = _SIZE.fullmatch(text)
         if match is None:
-            raise ValueError(f"{env} must be a positive number of bytes (e.g. 67108864 or 64M), "
+            raise ArgumentValueError(f"{env} must be a positive number of bytes (e.g. 67108864 or 64M), "
                              f"not {text!r}")
         value = int(match.group(1)) * _UNITS[match.group(2).lower()]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{argument} must be an int (bytes), not {type(value).__name__}")
+        raise ArgumentTypeError(f"{argument} must be an int (bytes), not {type(value).__name__}")
     if value <= 0:
-        raise ValueError(f"{where} must be a positive number of bytes, not {value!r}")
+        raise ArgumentValueError(f"{where} must be a positive number of bytes, not {value!r}")
     return value
 
 
@@ -120,32 +121,3 @@ def read_capped(stream, limit, what, setting):
     if len(data) > limit:
         raise BodyTooLarge(what, limit, setting)
     return data
-
-
-def read_response_capped(response, limit, what="the response body", setting=None):
-    """Read a streamed :class:`requests.Response` body (decoded), at most ``limit`` bytes.
-
-    The body is stored on the response, so ``response.content`` and
-    ``response.json()`` work as usual afterwards. A body already read (a
-    response that was not streamed) is only measured.
-
-    Raises
-    ------
-    BodyTooLarge
-        As soon as more than ``limit`` decoded bytes arrived; the connection
-        is closed, not returned to the pool.
-    """
-    setting = setting or response_setting()
-    if getattr(response, "_content_consumed", True) or getattr(response, "_content", False) is not False:
-        if len(response.content) > limit:
-            raise BodyTooLarge(what, limit, setting)
-        return response.content
-    chunks, size = [], 0
-    for chunk in response.iter_content(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            response.close()
-            raise BodyTooLarge(what, limit, setting)
-        chunks.append(chunk)
-    response._content = b"".join(chunks)
-    return response._content

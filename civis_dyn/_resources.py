@@ -15,6 +15,7 @@ docstring rendered only when first read.
 import difflib
 import fnmatch
 import types
+from typing import NamedTuple
 from urllib.parse import quote
 
 from ._errors import ArgumentTypeError, ArgumentValueError
@@ -30,6 +31,7 @@ from .spec._validate import (
 )
 
 __all__ = [
+    "BoundArguments",
     "OperationMethod",
     "Resource",
     "ResourceType",
@@ -176,6 +178,10 @@ class Resource(metaclass=ResourceType):
     def __repr__(self):
         return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
 
+    def __reduce__(self):
+        # the class is made at run time from the schema: rebuild through the client
+        return (getattr, (self._client, self._resource))
+
 
 def client_of(resource):
     """The :class:`~civis_dyn.APIClient` a resource instance (``client.jobs``) belongs to."""
@@ -188,6 +194,7 @@ def name_of(resource):
 
 
 _CLASS_REGISTRY = ("resource_classes",)  # key of ApiSpec.derived: {resource: class}
+_CLASSES_MODULE = "civis_dyn.resources"  # the public module that names the generated classes
 
 
 def resource_class(spec, resource):
@@ -206,7 +213,7 @@ def resource_class(spec, resource):
     if resource not in spec.index:
         raise AttributeError(f"The API has no resource {resource!r}.{suggest(resource, spec.index)}")
     cls = ResourceType(resource.title(), (Resource,), {
-        "__slots__": (), "__module__": "civis_dyn.resources",
+        "__slots__": (), "__module__": _CLASSES_MODULE,
         "__doc__": f"The ``{resource}`` resource of the Civis API.",
         "_spec": spec, "_resource": resource,
     })
@@ -231,7 +238,7 @@ class OperationMethod:
         self.operation = operation
         self.__name__ = operation.name
         self.__qualname__ = f"{class_name}.{operation.name}"
-        self.__module__ = "civis_dyn.resources"
+        self.__module__ = _CLASSES_MODULE
         self._label = f"{operation.resource}.{operation.name}()"
         self._binder = None
 
@@ -263,8 +270,7 @@ class OperationMethod:
         elif op.deprecation:
             warn_user(f"{self._label} is deprecated: {op.deprecation}")
         client = resource._client
-        path, query, body, iterator = self.bind(args, kwargs, client_rules(client))
-        return client._call(op, path, query, body, iterator)
+        return client.meta.invoke(op, self.bind(args, kwargs, client_rules(client)))
 
     @property
     def binder(self):
@@ -275,7 +281,7 @@ class OperationMethod:
         return binder
 
     def bind(self, args, kwargs, rules=ARGUMENTS):
-        """Check a call's arguments: ``(path, query, body, iterator)``, see :meth:`Binder.bind`."""
+        """Check a call's arguments: a :class:`BoundArguments`, see :meth:`Binder.bind`."""
         return self.binder.bind(args, kwargs, rules)
 
 
@@ -288,6 +294,19 @@ def client_rules(client):
     meta = client.meta
     return argument_rules(getattr(meta.config, "parameter_validation", True),
                           meta.spec_info.source)
+
+
+class BoundArguments(NamedTuple):
+    """One call's checked arguments, split by where they go in the request."""
+
+    path: str
+    """The API path with its values quoted (``/jobs/1``)."""
+    query: dict
+    """Query parameters by wire name (list values under ``name[]``)."""
+    body: dict | None
+    """The JSON body, or None when the operation takes none."""
+    iterator: bool
+    """True for ``iterator=True``: iterate every page."""
 
 
 class Binder:
@@ -318,14 +337,15 @@ class Binder:
 
         Raises
         ------
-        TypeError
-            For too many positional arguments, an unexpected keyword (with
+        ArgumentTypeError
+            (A :class:`TypeError`.) For too many positional arguments, an unexpected keyword (with
             close-name suggestions), a duplicate or a missing required one.
         """
         label = self.label
         if len(args) > len(self.positional):
-            raise TypeError(f"{label} takes {len(self.positional)} positional argument(s) but "
-                            f"{len(args)} were given (optional arguments are keyword-only)")
+            raise ArgumentTypeError(f"{label} takes {len(self.positional)} positional argument(s) "
+                                    f"but {len(args)} were given (optional arguments are "
+                                    f"keyword-only)")
         values = dict(zip(self.positional, args))
         iterator = None
         extra = {}
@@ -338,18 +358,19 @@ class Binder:
                     extra[name] = value
                     continue
                 hint = suggest(name, list(self.params) + (["iterator"] if self.paginated else []))
-                raise TypeError(f"{label} got an unexpected keyword argument {name!r}.{hint}")
+                raise ArgumentTypeError(f"{label} got an unexpected keyword argument "
+                                        f"{name!r}.{hint}")
             if name in values:
-                raise TypeError(f"{label} got multiple values for argument {name!r}")
+                raise ArgumentTypeError(f"{label} got multiple values for argument {name!r}")
             values[name] = value
         missing = [n for n in self.positional if values.get(n) is None]
         if missing:
             names = ", ".join(repr(n) for n in missing)
-            raise TypeError(f"{label} missing required argument(s): {names}")
+            raise ArgumentTypeError(f"{label} missing required argument(s): {names}")
         return values, iterator, extra
 
     def bind(self, args, kwargs, rules=ARGUMENTS):
-        """Return ``(path, query, body, iterator)`` for one call.
+        """Return the :class:`BoundArguments` of one call.
 
         Parameters
         ----------
@@ -360,10 +381,11 @@ class Binder:
 
         Raises
         ------
-        TypeError
-            For a missing, unexpected or duplicated argument, or a wrong type.
-        ValueError
-            For a value outside an ``enum`` or a field the schema does not know.
+        ArgumentTypeError
+            For a missing, unexpected or duplicated argument, or a wrong type
+            (a :class:`TypeError`).
+        ArgumentValueError
+            (A :class:`ValueError`.) For a value outside an ``enum`` or a field the schema does not know.
 
         Warns
         -----
@@ -409,7 +431,7 @@ class Binder:
         path = self.path_template
         for wire, text in path_values.items():
             path = path.replace("{" + wire + "}", text)
-        return path, query, (body if body or self.has_body else None), bool(iterator)
+        return BoundArguments(path, query, body if body or self.has_body else None, bool(iterator))
 
     def _check(self, value, schema, name, rules, drift):
         try:

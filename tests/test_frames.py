@@ -62,3 +62,17 @@ def test_paginated_to_pandas_reads_every_page():
 def test_a_value_against_the_schema_keeps_its_column():
     frame = ListResponse([{"id": "not a number"}], item_schema=ITEM).to_pandas()
     assert frame["id"][0] == "not a number"
+
+
+def test_a_client_list_is_typed_from_its_operation_schema():
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(run_delays=(0.0, 0.0)) as api:
+        client = api.client()
+        client.scripts.post_containers(required_resources={"cpu": 256, "memory": 512},
+                                       docker_image_name="python", name="etl")
+        frame = client.jobs.list().to_pandas()
+        paged = client.jobs.list(iterator=True).to_pandas()
+    assert list(frame.columns[:3]) == ["id", "name", "type"]
+    assert str(frame["id"].dtype) == "Int64" and str(frame["created_at"].dtype).startswith("datetime64")
+    assert list(paged.columns) == list(frame.columns) and paged["name"][0] == "etl"

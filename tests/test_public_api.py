@@ -36,3 +36,34 @@ def test_import_loads_no_http_stack_and_no_features():
             "'civis_dyn.testing', 'civis_dyn.conveniences', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# the core's modules: what they raise reaches users, so it must derive from CivisDynError
+CORE_MODULES = ("_client", "_config", "_http", "_meta", "_pipeline", "_resources", "_response",
+                "_transport", "resources")
+# protocol exceptions Python itself expects (attribute and item lookup, iteration, pickling)
+PROTOCOL = {"AttributeError", "KeyError", "StopIteration"}
+
+
+def test_the_core_raises_only_civis_dyn_errors():
+    import ast
+    import builtins
+    from pathlib import Path
+
+    package = Path(civis_dyn.__file__).parent
+    found = []
+    for name in CORE_MODULES:
+        tree = ast.parse((package / f"{name}.py").read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                raised = getattr(node.exc.func, "id", None)
+                builtin = getattr(builtins, raised or "", None)
+                if (isinstance(builtin, type) and issubclass(builtin, BaseException)
+                        and raised not in PROTOCOL
+                        and function.name not in ("__reduce__", "__getstate__")):
+                    found.append(f"{name}.py:{node.lineno} {function.name} raises {raised}")
+    assert not found, found

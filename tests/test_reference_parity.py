@@ -136,5 +136,5 @@ def test_every_old_style_method_still_in_the_schema_exists(client, reference_dir
     assert total > 700
     assert set(missing) == set(NOT_IN_CURRENT_SCHEMA), missing
     # the listed ones really are gone: no operation of the schema is named like them
-    index = client._spec.index
+    index = client.meta.spec.index
     assert not any(name in index.get(resource, {}) for resource, name in NOT_IN_CURRENT_SCHEMA)

@@ -1,5 +1,6 @@
 """What goes on the wire: verb, exact path, query (with ``name[]`` arrays), JSON body wire names."""
 import json
+import platform
 
 import pytest
 
@@ -106,5 +107,5 @@ def test_headers_auth_and_user_agent(mini_client, requests_mock, monkeypatch):
     headers = requests_mock.last_request.headers
     assert headers["Authorization"] == "Bearer test-key-123"
     assert headers["User-Agent"].startswith("my-script/2 civis-dyn/")
-    assert "(Python 3." in headers["User-Agent"] and "requests" in headers["User-Agent"]
+    assert headers["User-Agent"].endswith(f"(Python {platform.python_version()})")
     assert headers["X-Civis-Job-ID"] == "11" and headers["X-Civis-Run-ID"] == "22"

@@ -2,6 +2,8 @@
 import inspect
 import pickle
 import pydoc
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -123,8 +125,17 @@ def test_unknown_names_suggest_close_ones(mini_client):
     client = mini_client()
     with pytest.raises(AttributeError, match=r"'things' has no method 'lst'. Did you mean 'list'\?"):
         client.things.lst
-    with pytest.raises(AttributeError, match=r"no resource 'thing'. Did you mean 'things'\?"):
-        client.thing
+    with pytest.raises(AttributeError, match=r"no attribute 'thing'") as info:
+        client.thing  # a plain AttributeError: resources are class attributes (completion)
+    assert info.value.name == "thing" and info.value.obj is client  # what Python's hint reads
+
+
+def test_the_interpreter_suggests_a_close_resource_name(mini_spec_path):
+    """Python prints "Did you mean" for an unknown attribute from dir(): resources are in it."""
+    code = ("import civis_dyn; c = civis_dyn.APIClient(api_key='k', "
+            f"base_url='https://api.example.test/', local_api_spec={str(mini_spec_path)!r}); c.thing")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "no attribute 'thing'. Did you mean: 'things'?" in result.stderr
 
 
 @pytest.mark.parametrize("call, message", [
@@ -225,7 +236,8 @@ def test_client_repr_and_pickle_never_hold_the_key(mini_client, monkeypatch):
     assert b"sekrit" not in data
     monkeypatch.setenv("CIVIS_API_KEY", "from-env")
     clone = pickle.loads(data)
-    assert clone.meta.transport.session.headers["Authorization"] == "Bearer from-env"
+    assert clone.meta.config.api_key == "from-env"
+    assert "Authorization" not in clone.meta.transport.session.headers  # sent per request
     assert dir(clone.things) == dir(client.things)
 
 
@@ -236,3 +248,20 @@ def test_help_of_a_resource_lists_every_method(mini_client):
                  "list(self, *, name: str = None"):
         assert line in text
     assert "Start a run" in text and "Cancel a run" in text
+
+
+def test_resources_and_their_methods_pickle_through_the_client(mini_client):
+    import civis_dyn.resources
+
+    client = mini_client(api_key="pickled-key")
+    things = client.things
+    assert type(things).__module__ == "civis_dyn.resources"
+    assert isinstance(things, civis_dyn.resources.Resource)
+    data = pickle.dumps(things)
+    assert b"pickled-key" not in data
+    clone = pickle.loads(data)
+    assert type(clone).__name__ == "Things" and dir(clone) == dir(things)
+    method = pickle.loads(pickle.dumps(client.things.get))
+    assert method.__name__ == "get" and type(method.__self__).__name__ == "Things"
+    with pytest.raises(AttributeError, match=r"type\(client.jobs\)"):
+        civis_dyn.resources.Jobs

@@ -8,7 +8,7 @@ import urllib3
 
 import civis_dyn
 from civis_dyn import RetryPolicy
-from civis_dyn._transport import Transport, parse_retry_after
+from civis_dyn._pipeline import parse_retry_after
 
 BASE = "https://api.example.test"
 KEY = "super-secret-key-42"
@@ -17,9 +17,9 @@ KEY = "super-secret-key-42"
 @pytest.fixture
 def client(mini_spec_path, clock):
     def make(**policy):
-        transport = Transport(BASE, KEY, retries=RetryPolicy(**policy) if policy else None,
-                              sleep=clock.sleep, clock=clock)
-        return civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+        retries = RetryPolicy(**policy, sleep=clock.sleep, clock=clock)
+        return civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), base_url=BASE,
+                                   retries=retries)
     return make
 
 
@@ -193,17 +193,17 @@ def test_retries_accepts_urllib3_retry_and_int():
 
 def test_timeouts_are_configurable(mini_spec_path):
     default = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path))
-    assert default._transport.timeout == (10.0, 300.0)
+    assert default.meta.driver.defaults.timeout == (10.0, 300.0)
     custom = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), timeout=(1, 2))
-    assert custom._transport.timeout == (1.0, 2.0)
-    assert KEY not in repr(custom._transport)
+    assert custom.meta.driver.defaults.timeout == (1.0, 2.0)
+    assert KEY not in repr(custom.meta.transport) and KEY not in repr(custom.meta.driver)
 
 
 def test_a_request_may_use_its_own_policy(client, clock, requests_mock):
     requests_mock.get(f"{BASE}/things/1", status_code=503)
     c = client()
     with pytest.raises(civis_dyn.CivisAPIError):
-        c._transport.request("GET", "/things/1", retries=RetryPolicy(max_attempts=2))
+        c.meta.request("GET", "/things/1", retries=RetryPolicy(max_attempts=2))
     assert requests_mock.call_count == 2
 
 
@@ -211,7 +211,8 @@ def test_schema_download_retries_briefly_before_falling_back(mini_spec_path, clo
     from civis_dyn.spec import _source
 
     requests_mock.get(f"{BASE}/endpoints", exc=requests.exceptions.ConnectTimeout)
-    transport = Transport(BASE, KEY, sleep=clock.sleep, clock=clock)
+    client = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), base_url=BASE,
+                                 retries=RetryPolicy(sleep=clock.sleep, clock=clock))
     with pytest.raises(civis_dyn.CivisConnectionError):
-        _source._download(transport, "1.0", time.time)
+        _source._download(client.meta.driver, "1.0", time.time)
     assert sum(clock.sleeps) <= _source.SPEC_RETRY_SECONDS

@@ -68,7 +68,7 @@ _SOURCES = ("cached", "live", "bundle")
 def _load_source(session, which):
     """An :class:`ApiSpec` for ``cached``, ``live``, ``bundle`` or a schema file path."""
     from .._config import ClientConfig
-    from .._transport import Transport, key_fingerprint
+    from .._pipeline import SyncDriver, key_fingerprint
     from ..spec._cache import DiskCache, schema_entry_name
     from ..spec._model import ApiSpec
     from ..spec._source import _download, _read_schema_file, bundled_spec_path
@@ -81,7 +81,7 @@ def _load_source(session, which):
             raise click.BadParameter(f"{which!r} is neither a schema file nor one of "
                                      f"{', '.join(_SOURCES)}", param_hint="OLD/NEW")
         return ApiSpec.from_bytes(_read_schema_file(which), source="file", location=which)
-    config = ClientConfig.resolve()
+    config = ClientConfig.resolve(retries=session.retries, user_agent="civis-dyn-cli")
     if not config.api_key:
         raise ApiFailure(f"spec diff: the {which} schema is per API key: set CIVIS_API_KEY, "
                          f"or compare schema files")
@@ -95,8 +95,7 @@ def _load_source(session, which):
                              f"compare schema files)")
         return ApiSpec.from_bytes(entry.raw, source="disk-cache", location=str(cache.path(name)),
                                   fetched_at=entry.fetched_at)
-    transport = Transport(config.base_url, config.api_key, retries=session.retries,
-                          user_agent="civis-dyn-cli")
+    transport = SyncDriver.from_config(config)
     try:
         fetched = _download(transport, config.api_version, time.time)  # caches left as they are
     finally:

@@ -21,7 +21,14 @@ from functools import cached_property
 from typing import List
 
 from .._errors import SpecError
-from ._naming import ARRAY_DESPITE_SCHEMA, camel_to_snake, method_name, path_shape, resource_name
+from ._naming import (
+    ARRAY_DESPITE_SCHEMA,
+    camel_to_snake,
+    method_name,
+    path_escape,
+    path_shape,
+    resource_name,
+)
 
 __all__ = ["ApiSpec", "Operation", "Parameter", "SpecInfo"]
 
@@ -296,6 +303,17 @@ class Operation:
         return (str(code), (response.get("description") or "").strip(), schema)
 
     @cached_property
+    def item_schema(self):
+        """The (resolved) schema of one item of an array response, or None."""
+        schema = self.response[2]
+        if schema is None:
+            return None
+        if schema.get("type") == "array":
+            return self.spec.resolve(schema.get("items") or {},
+                                     f"{self.location}.responses.items")
+        return schema if self.returns_array else None
+
+    @cached_property
     def returns_array(self):
         """True when the response is a JSON array (or known to be one)."""
         schema = self.response[2]
@@ -536,6 +554,10 @@ class ApiSpec:
         for path, item in paths.items():
             if not isinstance(item, dict):
                 raise SpecError(f"paths.{path}: a path item must be an object")
+            escape = path_escape(path)
+            if escape is not None:
+                raise SpecError(f"paths.{path}: refused, it could leave the API's base URL "
+                                f"({escape})")
             resource = resource_name(path)
             if not resource:
                 continue

@@ -47,8 +47,15 @@ import cachetools
 from .._files import write_atomically
 from .._limits import BodyTooLarge, read_capped, schema_setting
 from .._limits import max_schema_bytes as schema_limit
-from .._transport import key_fingerprint
-from .._errors import CivisAPIError, CivisConnectionError, InvalidResponseError, SpecError
+from .._pipeline import key_fingerprint
+from .._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    CivisAPIError,
+    CivisConnectionError,
+    InvalidResponseError,
+    SpecError,
+)
 from .._version import __version__
 from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
 from ._model import ApiSpec, SpecInfo
@@ -121,9 +128,9 @@ def spec_ttl(ttl=None):
         try:
             ttl = float(text)
         except ValueError:
-            raise ValueError(f"{TTL_ENV} must be a number of seconds >= 0, not {text!r}") from None
+            raise ArgumentValueError(f"{TTL_ENV} must be a number of seconds >= 0, not {text!r}") from None
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl >= 0:
-        raise ValueError(f"{where} must be a number of seconds >= 0, not {ttl!r}")
+        raise ArgumentValueError(f"{where} must be a number of seconds >= 0, not {ttl!r}")
     return float(ttl)
 
 
@@ -249,8 +256,8 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
     local_api_spec : str, PathLike, dict or None
         A schema file or a parsed schema; None for the live schema (with a
         ``transport``) or the bundled one (without).
-    transport : Transport, optional
-        The client's transport: ``GET endpoints`` goes through its
+    transport : civis_dyn._pipeline.SyncDriver, optional
+        The client's request driver: ``GET endpoints`` goes through its
         ``request`` method, with its retries.
     api_version : str
         The API version; only ``"1.0"`` is served.
@@ -291,13 +298,13 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
         return _load_dict(local_api_spec), None
     if local_api_spec is not None:
         if not isinstance(local_api_spec, (str, os.PathLike)):
-            raise TypeError(f"local_api_spec must be a path or a dict, "
+            raise ArgumentTypeError(f"local_api_spec must be a path or a dict, "
                             f"not {type(local_api_spec).__name__}")
         return _load_file(os.fspath(local_api_spec), "file", cache, limit)
     if transport is None or not key_fingerprint:
         return _load_bundle(cache)
     if api_version not in SUPPORTED_API_VERSIONS:
-        raise ValueError(f"API specification for api_version {api_version!r} cannot be found "
+        raise ArgumentValueError(f"API specification for api_version {api_version!r} cannot be found "
                          f"(available: {', '.join(SUPPORTED_API_VERSIONS)})")
     return _LiveLoad(transport, api_version, key_fingerprint, spec_ttl(ttl), cache, clock,
                      limit).run(force_refresh)
@@ -542,14 +549,14 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
         When the file (or the cache) cannot be written.
     """
     if api_version not in SUPPORTED_API_VERSIONS:
-        raise ValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
+        raise ArgumentValueError(f"cache_api_spec: API specification for api_version {api_version!r} "
                          f"cannot be found (available: {', '.join(SUPPORTED_API_VERSIONS)})")
     from .._config import ClientConfig
-    from .._transport import Transport
+    from .._pipeline import SyncDriver
 
     config = ClientConfig.resolve(api_key=api_key, api_version=api_version)
     key = config.api_key
-    transport = Transport(config.base_url, key)
+    transport = SyncDriver.from_config(config)
     try:
         fetched = _download(transport, api_version, time.time)
         disk = DiskCache()

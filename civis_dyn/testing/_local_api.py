@@ -453,15 +453,38 @@ class LocalCivisAPI:
         with self._lock:
             return dict(self._store.seed(path, data))
 
-    def client(self, **kwargs):
-        """A ``civis_dyn.APIClient`` talking to this server.
+    def client(self, *, in_process=False, **kwargs):
+        """A ``civis_dyn.APIClient`` talking to this API.
 
-        Keyword arguments are passed on to ``APIClient``.
+        Parameters
+        ----------
+        in_process : bool
+            False (default): over HTTP to the running server. True: through
+            :meth:`transport`, with no sockets (the server need not run).
+        **kwargs
+            Passed on to ``APIClient``.
         """
         import civis_dyn
 
+        if in_process:
+            kwargs.setdefault("transport", self.transport())
+            base_url = self.url if self._httpd is not None else "http://local-civis-api.invalid/"
+        else:
+            base_url = self.url
         return civis_dyn.APIClient(api_key=self.api_key, local_api_spec=self.spec,
-                                   base_url=self.url, **kwargs)
+                                   base_url=base_url, **kwargs)
+
+    def transport(self):
+        """A :class:`civis_dyn.Transport` that hands requests to this API in process (no sockets).
+
+        Everything but the socket is the server's: routing, the store, the key
+        check, injected faults and the request log. Use it as
+        ``APIClient(transport=api.transport(), ...)``, or :meth:`client` with
+        ``in_process=True``.
+        """
+        from ._inprocess import InProcessTransport
+
+        return InProcessTransport(self, _Handler.server_version, _Headers)
 
     # -- request handling ----------------------------------------------------
     def _serve(self, h: _Handler) -> None:

@@ -1,10 +1,13 @@
 """``Stubber``: canned API answers for a real :class:`civis_dyn.APIClient`, with no HTTP.
 
-While a :class:`Stubber` is active, the client's transport is replaced by a
-:class:`StubTransport` that answers each request with the next queued
-response. Everything above the transport runs for real: the method's argument
-checks, the request's path, query and body, the wrapping of the answer into a
-:class:`~civis_dyn.Response` (or a ``requests.Response`` for
+A :class:`Stubber` owns a :class:`StubTransport` (``stubber.transport``), a
+:class:`civis_dyn.Transport` that answers each request with the next queued
+response. While the stubber is active (``with Stubber(client):``) the client
+sends through it (``client.meta.set_transport``); any other client built on the
+same schema can use it too: ``APIClient(transport=stubber.transport)``.
+Everything above the transport runs for real: the method's argument checks,
+the request's path, query and body, the wrapping of the answer into a
+:class:`~civis_dyn.Response` (or the :class:`~civis_dyn.HTTPResponse` for
 ``return_type="raw"``), pagination, and the mapping of error statuses to
 :class:`~civis_dyn.CivisAPIError`.
 
@@ -25,20 +28,17 @@ alias (``list_runs_inputs``) and its preferred name (``get_runs_inputs``)
 answer the same queued response.
 """
 
-import io
 import json
 import threading
 from collections import deque
 from http import HTTPStatus
 from unittest import mock
 
-import requests
-from requests.structures import CaseInsensitiveDict
-
 from .._errors import CivisDynError
-from .._resources import argument_error, query_items, suggest
+from .._http import Headers, HTTPResponse
 from .._meta import ClientMeta
-from .._transport import Transport
+from .._pipeline import RetryPolicy
+from .._resources import argument_error, query_items, suggest
 from ..spec._routing import NoRoute, operation_router
 from ..spec._validate import ARGUMENTS, RESPONSES, Mismatch, check, format_path, plain_json
 
@@ -64,8 +64,17 @@ class Stubber:
     Parameters
     ----------
     client : civis_dyn.APIClient
-        The client whose transport is swapped while the stubber is active.
-        It needs no API key: nothing is sent.
+        The client that sends through :attr:`transport` while the stubber is
+        active (its schema is the one responses are checked against). It
+        needs no API key: nothing is sent.
+
+    Attributes
+    ----------
+    transport : StubTransport
+        The :class:`civis_dyn.Transport` that answers from the queue; pass it
+        as ``APIClient(transport=stubber.transport)`` to stub another client
+        of the same schema (that client's retry policy then applies, so a
+        queued 503 followed by a 200 exercises its retries).
 
     Examples
     --------
@@ -84,8 +93,8 @@ class Stubber:
     ``X-Pagination-Per-Page`` (the request's ``limit``) and
     ``X-Pagination-Current-Page``, so iteration stops after a short page;
     otherwise queue an empty last page, or pass
-    ``headers={"X-Pagination-Total-Pages": "2"}``. Error statuses are not
-    retried.
+    ``headers={"X-Pagination-Total-Pages": "2"}``. While the stubber is
+    active, its client does not retry (one queued error is one raised error).
     """
 
     def __init__(self, client):
@@ -93,10 +102,11 @@ class Stubber:
         if not isinstance(meta, ClientMeta):
             raise TypeError(f"Stubber needs a civis_dyn.APIClient, not {type(client).__name__}")
         self.client = client
+        self.transport = StubTransport(self)
         self._spec = meta.spec
         self._queue = deque()
         self._lock = threading.Lock()
-        self._original_transport = None
+        self._original = None
         self._active = False
 
     def __repr__(self):
@@ -104,19 +114,22 @@ class Stubber:
 
     # -- activation ---------------------------------------------------------
     def activate(self):
-        """Swap the client's transport for the stub (done by ``with``)."""
+        """Make the client send through :attr:`transport`, without retries (done by ``with``)."""
         if self._active:
             raise StubberError("Stubber: already active")
-        self._original_transport = self.client._transport
-        self.client._transport = StubTransport(self, self._original_transport.base_url)
+        meta = self.client.meta
+        policy = meta.retry_policy
+        previous = meta.set_transport(self.transport, retries=RetryPolicy(max_attempts=1))
+        self._original = (previous, policy)
         self._active = True
 
     def deactivate(self):
-        """Give the client its transport back (done at the end of ``with``)."""
+        """Give the client its transport and retry policy back (done at the end of ``with``)."""
         if not self._active:
             return
-        self.client._transport = self._original_transport
-        self._original_transport = None
+        transport, policy = self._original
+        self.client.meta.set_transport(transport, retries=policy)
+        self._original = None
         self._active = False
 
     def __enter__(self):
@@ -294,7 +307,8 @@ class Stubber:
             raise InvalidStubResponseError(f"{label} response: {_problem(exc)}") from None
 
     # -- answering ------------------------------------------------------------
-    def _answer(self, verb, path, params, json_body, base_url):
+    def _answer(self, request):
+        verb, path, params = request.method, request.path, request.params
         try:
             (resource, name), path_values = operation_router(self._spec).match(verb, path)
             actual = f"{resource}.{name}"
@@ -310,20 +324,16 @@ class Stubber:
                     or verb != op.verb.upper():
                 raise StubberError(f"Stubber: expected a call to {answer.label}, got {actual}")
             if answer.expected is not None:
-                arguments = _actual_arguments(op, path_values, params, json_body)
+                arguments = _actual_arguments(op, path_values, params, request.json())
                 problems = _differences(op, answer.expected, arguments)
                 if problems:
                     raise StubberError(f"Stubber: {answer.label} called with unexpected "
                                        f"parameters: {'; '.join(problems)}")
             self._queue.popleft()
-        url = base_url + path.lstrip("/")
         headers = answer.headers
         if op.paginated and params:
             headers = _pagination_headers(params, headers)
-        response = _http_response(answer.status_code, answer.body, headers, verb, url)
-        if answer.status_code >= 400:
-            raise Transport._api_error(response, verb, path)
-        return response
+        return _http_response(answer.status_code, answer.body, headers, request.url)
 
 
 class _Answer:
@@ -341,22 +351,29 @@ class _Answer:
 
 
 class StubTransport:
-    """The transport a stubbed client talks to: answers from the :class:`Stubber`'s queue.
+    """A :class:`civis_dyn.Transport` that answers from a :class:`Stubber`'s queue.
 
-    Offers what :class:`civis_dyn.APIClient` uses of a
-    :class:`~civis_dyn._transport.Transport`; sends nothing anywhere.
+    Sends nothing anywhere. Requests are routed by verb and API path
+    (``request.path``), so any client of the stubber's schema can use it.
     """
 
-    def __init__(self, stubber, base_url):
+    networked = False  # nothing leaves the process: no key needed
+
+    def __init__(self, stubber):
         self._stubber = stubber
-        self.base_url = base_url
 
     def __repr__(self):
-        return f"<StubTransport {self.base_url}>"
+        return f"<StubTransport of {self._stubber!r}>"
 
-    def request(self, method, path, *, params=None, json_body=None, headers=None):
-        """Answer one request from the stubber's queue (see :meth:`Transport.request`)."""
-        return self._stubber._answer(method.upper(), path, params, json_body, self.base_url)
+    def send(self, request):
+        """Answer one :class:`~civis_dyn.HTTPRequest` with the next queued response.
+
+        Raises
+        ------
+        StubberError
+            When the request is not the one queued next, or has other arguments.
+        """
+        return self._stubber._answer(request)
 
     def close(self):
         """Nothing to close."""
@@ -453,25 +470,18 @@ def _headers(headers):
 
 def _pagination_headers(params, headers):
     """Add the page headers the API sends with every page, unless the test gave its own."""
-    headers = CaseInsensitiveDict(headers)
+    given = {k.lower() for k in headers}
+    headers = dict(headers)
     for name, header in (("limit", "X-Pagination-Per-Page"), ("page_num", "X-Pagination-Current-Page")):
-        if params.get(name) is not None and header not in headers:
+        if params.get(name) is not None and header.lower() not in given:
             headers[header] = str(params[name])
     return headers
 
 
-def _http_response(status_code, body, headers, method, url):
-    """A :class:`requests.Response` as the server would have sent it (never sent)."""
-    response = requests.Response()
-    response.status_code = status_code
-    response.reason = _reason(status_code)
+def _http_response(status_code, body, headers, url):
+    """The :class:`~civis_dyn.HTTPResponse` the API would have sent."""
     content = b"" if body is _NO_BODY else json.dumps(body, separators=(",", ":")).encode()
-    response.raw = io.BytesIO(content)
     all_headers = {"Content-Type": "application/json"} if content else {}
     all_headers["Content-Length"] = str(len(content))
-    response.headers = CaseInsensitiveDict(all_headers)
-    response.headers.update(headers)
-    response.url = url
-    response.encoding = "utf-8"
-    response.request = requests.Request(method, url).prepare()
-    return response
+    all_headers.update(headers)
+    return HTTPResponse(status_code, Headers(all_headers), content, url, _reason(status_code))

@@ -157,7 +157,7 @@ def test_demo_tours_the_client_in_under_10_seconds(real_spec_path):
     assert summary["log_lines"] >= 2
     assert summary["listed"] == ["demo-2", "demo"] or sorted(summary["listed"]) == ["demo", "demo-2"]
     assert summary["shared_with"]
-    assert summary["errors"] == ["CivisAPIError", "ArgumentTypeError", "TypeError"]
+    assert summary["errors"] == ["CivisAPIError", "ArgumentTypeError", "ArgumentTypeError"]
     text = "\n".join(lines)
     assert "Parameters" in text  # help() output
     assert "Tour done" in text

@@ -127,35 +127,18 @@ def loopback(api_key):
 
 
 @pytest.fixture
-def local_api(mini_spec_path, api_key):
-    """The shipped :class:`civis_dyn.testing.LocalCivisAPI` on the mini schema, accepting ``api_key``.
-
-    It holds things 1..7 (for lists and pages) and run 9 of thing 4; its
-    ``faults`` (:class:`civis_dyn.testing.Faults`) inject the misbehaviour.
-    """
-    from civis_dyn.testing import LocalCivisAPI
-
-    with LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as api:
-        for i in range(1, 8):
-            api.seed("/things", {"name": f"thing {i}", "fromTemplateId": 0})
-        api.seed("/things/4/runs", {"id": 9})
-        yield api
-
-
-@pytest.fixture
 def make_client(mini_spec_path, clock, api_key):
-    """Factory: an APIClient on the mini schema over a Transport with the fake clock.
+    """Factory: an APIClient on the mini schema whose retries use the fake clock.
 
     ``make_client(base_url, read_timeout=5.0, **policy)``; ``policy`` goes to
     :class:`civis_dyn.RetryPolicy` (default: 4 attempts, 1 s backoff base).
     """
     import civis_dyn
-    from civis_dyn._transport import Transport
 
     def make(base_url, read_timeout=5.0, key=api_key, **policy):
         policy.setdefault("max_attempts", 4)
-        transport = Transport(base_url, key, retries=civis_dyn.RetryPolicy(**policy),
-                              timeout=(2.0, read_timeout), sleep=clock.sleep, clock=clock)
-        return civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+        retries = civis_dyn.RetryPolicy(**policy, sleep=clock.sleep, clock=clock)
+        return civis_dyn.APIClient(key, local_api_spec=str(mini_spec_path), base_url=base_url,
+                                   retries=retries, timeout=(2.0, read_timeout))
 
     return make

@@ -299,18 +299,32 @@ def test_concurrent_posts_under_random_faults_create_each_thing_at_most_once(loc
     assert any(not isinstance(o, str) for o in outcomes.values())
 
 
-@pytest.mark.parametrize("base_url, user_agent, reason", [
-    ("ftp://127.0.0.1:9/", None, "InvalidSchema: No connection adapters"),
-    (None, "bad\nagent", "InvalidHeader: Invalid leading whitespace"),
-])
 def test_a_request_that_can_never_be_sent_is_not_retried(local_api, mini_spec_path, clock, tally,
-                                                         api_key, base_url, user_agent, reason):
-    from civis_dyn._transport import Transport
+                                                         api_key):
+    import dataclasses
 
-    transport = Transport(base_url or local_api.url, api_key, user_agent=user_agent,
-                          sleep=clock.sleep, clock=clock)
-    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), transport=transport)
+    from civis_dyn._config import ClientConfig
+    from civis_dyn._pipeline import SyncDriver
+
+    with pytest.raises(civis_dyn.ArgumentValueError, match="base_url must be an http"):
+        civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
+                            base_url="ftp://127.0.0.1:9/")
+    driver = SyncDriver.from_config(ClientConfig.resolve(
+        api_key=api_key, base_url=local_api.url,
+        retries=civis_dyn.RetryPolicy(sleep=clock.sleep, clock=clock)))
+    request = dataclasses.replace(driver.plan("GET", "/things/1"), url="ftp://127.0.0.1:9/things/1")
     tally.fault()
-    with pytest.raises(civis_dyn.CivisConnectionError, match=rf"^GET /things/1: {reason}"):
-        client.things.get(1)
+    with pytest.raises(civis_dyn.CivisConnectionError,
+                       match=r"^GET /things/1: InvalidSchema: No connection adapters") as info:
+        driver.send(request)
+    assert info.value.reason == "invalid" and info.value.__context__ is None
     assert clock.sleeps == [] and local_api.requests == []
+
+
+def test_a_header_that_can_never_be_sent_is_refused_at_once(local_api, mini_spec_path, tally,
+                                                            api_key):
+    tally.fault()
+    with pytest.raises(civis_dyn.ArgumentValueError, match="user_agent must not contain control"):
+        civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path), base_url=local_api.url,
+                            user_agent="bad\nagent")
+    assert local_api.requests == []

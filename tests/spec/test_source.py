@@ -19,7 +19,8 @@ from scaffold.clock import FakeClock
 
 import civis_dyn
 from civis_dyn import CivisAPIError, CivisAPIKeyError, CivisConnectionError, RetryPolicy
-from civis_dyn._transport import Transport
+from civis_dyn._config import ClientConfig
+from civis_dyn._pipeline import SyncDriver
 from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import CachedSchema, DiskCache, index_entry_name
 from civis_dyn.spec._source import (
@@ -83,7 +84,8 @@ def client(server, **kw):
 
 def load(server, *, clock=None, key=KEY, **kw):
     """Load the live schema through a transport, with an injectable clock."""
-    transport = Transport(server.url, key, retries=0)
+    transport = SyncDriver.from_config(ClientConfig.resolve(api_key=key, base_url=server.url,
+                                                            retries=0))
     extra = {"clock": clock} if clock is not None else {}
     return load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(key),
                                    **extra, **kw)
@@ -207,8 +209,9 @@ def test_retries_of_the_client_apply_to_the_download(requests_mock):
     url = "https://api.example.test/endpoints"
     body = json.dumps(widget_schema()).encode()
     requests_mock.get(url, [{"status_code": 503}, {"status_code": 200, "content": body}])
-    transport = Transport("https://api.example.test/", KEY, sleep=lambda seconds: None,
-                          retries=RetryPolicy(max_attempts=3, backoff_base=0.01))
+    transport = SyncDriver.from_config(ClientConfig.resolve(
+        api_key=KEY, base_url="https://api.example.test/",
+        retries=RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=lambda seconds: None)))
     spec, info = load_api_spec_with_info(transport=transport, key_fingerprint=key_fingerprint(KEY))
     assert requests_mock.call_count == 2 and info.source == "download"
     assert requests_mock.last_request.headers["Authorization"] == f"Bearer {KEY}"

@@ -15,19 +15,6 @@ import requests
 from civis_dyn.testing import LocalCivisAPI
 
 
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def api(clock):
     with LocalCivisAPI(clock=clock, run_delays=(0.0, 0.0), url_ttl=60) as server:

@@ -9,6 +9,8 @@ from unittest import mock
 import pytest
 import requests
 import requests_mock
+from scaffold.schemas import (BOOLEAN, ID, INTEGER, OBJECT, PAGING, STRING, TIME, array, body,
+                              document, obj, op, param, ref)
 
 import civis_dyn
 from civis_dyn.testing import InvalidStubResponseError, Stubber, StubberError
@@ -16,79 +18,43 @@ from civis_dyn.testing import InvalidStubResponseError, Stubber, StubberError
 
 def stub_schema():
     """A small schema exercising every kind of field the stubber checks."""
-    id_param = {"name": "id", "in": "path", "required": True, "type": "integer"}
-    run_id = {"name": "run_id", "in": "path", "required": True, "type": "integer"}
-    page = [{"name": "limit", "in": "query", "type": "integer"},
-            {"name": "page_num", "in": "query", "type": "integer"}]
-
-    def ok(schema, code="200"):
-        return {code: {"description": "success", "schema": schema}}
-
-    runs = {"type": "array", "items": {"$ref": "#/definitions/JobRun"}}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "test", "version": "1.0"},
-        "paths": {
-            "/jobs/": {"get": {"parameters": [
-                *page,
-                {"name": "hidden", "in": "query", "type": "boolean"},
-                {"name": "state", "in": "query", "type": "array", "items": {"type": "string"}}],
-                "responses": ok({"type": "array", "items": {"$ref": "#/definitions/Job"}})}},
+    run_id = param("run_id", "path", "integer")
+    return document(
+        {
+            "/jobs/": {"get": op(array("Job"), *PAGING, param("hidden", kind="boolean"),
+                                 param("state", kind="array", items=STRING))},
             "/jobs/{id}": {
-                "get": {"parameters": [id_param], "responses": ok({"$ref": "#/definitions/Job"})},
-                "patch": {"parameters": [id_param, {"name": "body", "in": "body", "schema": {
-                    "type": "object", "required": ["name"], "properties": {
-                        "name": {"type": "string"},
-                        "hidden": {"type": "boolean"},
-                        "lastRun": {"$ref": "#/definitions/JobRun"},
-                        "arguments": {"type": "object"}}}}],
-                    "responses": ok({"$ref": "#/definitions/Job"})},
+                "get": op("Job", ID),
+                "patch": op("Job", ID, body(obj(name=STRING, hidden=BOOLEAN, lastRun=ref("JobRun"),
+                                                arguments=OBJECT, required=["name"]),
+                                            required=None)),
             },
-            "/jobs/{id}/cancel": {"post": {"parameters": [id_param],
-                                           "responses": {"202": {"description": "accepted"}}}},
+            "/jobs/{id}/cancel": {"post": op(None, ID, status=202, description="accepted")},
             "/jobs/{id}/runs": {
-                "get": {"parameters": [id_param, *page], "responses": ok(runs)},
-                "post": {"parameters": [id_param], "responses": ok(
-                    {"$ref": "#/definitions/JobRun"}, "201")},
+                "get": op(array("JobRun"), ID, *PAGING),
+                "post": op("JobRun", ID, status=201),
             },
             "/jobs/{id}/runs/{run_id}": {
-                "get": {"parameters": [id_param, run_id],
-                        "responses": ok({"$ref": "#/definitions/JobRun"})},
-                "delete": {"parameters": [id_param, run_id],
-                           "responses": {"204": {"description": "deleted"}}},
+                "get": op("JobRun", ID, run_id),
+                "delete": op(None, ID, run_id, status=204, description="deleted"),
             },
-            "/jobs/{id}/runs/{run_id}/inputs": {"get": {
-                "parameters": [id_param, run_id],
-                "responses": ok({"type": "object", "properties": {"count": {"type": "integer"}}})}},
-            "/credentials/types": {"get": {"responses": ok({
-                "type": "object", "properties": {"types": {"type": "array",
-                                                           "items": {"type": "string"}}}})}},
-            "/users/me": {"get": {"responses": ok({"$ref": "#/definitions/User"})}},
-            "/users/{id}": {"get": {"parameters": [id_param],
-                                    "responses": ok({"$ref": "#/definitions/User"})}},
+            "/jobs/{id}/runs/{run_id}/inputs": {"get": op(obj(count=INTEGER), ID, run_id)},
+            "/credentials/types": {"get": op(obj(types=array(STRING)))},
+            "/users/me": {"get": op("User")},
+            "/users/{id}": {"get": op("User", ID)},
         },
-        "definitions": {
-            "Job": {"type": "object", "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "hidden": {"type": "boolean"},
-                "score": {"type": "number", "format": "float"},
-                "createdAt": {"type": "string", "format": "date-time"},
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "lastRun": {"$ref": "#/definitions/JobRun"},
-                "runs": {"type": "array", "items": {"$ref": "#/definitions/JobRun"}},
-                "author": {"$ref": "#/definitions/User"},
-                "arguments": {"type": "object"},
-                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "provideAPIKey": {"type": "boolean"}},
-                "required": ["id", "name", "hidden"]},
-            "JobRun": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "state": {"type": "string"},
-                "finishedAt": {"type": "string", "format": "time"}}},
-            "User": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "username": {"type": "string"}}},
+        {
+            "Job": obj(id=INTEGER, name=STRING, hidden=BOOLEAN,
+                       score={"type": "number", "format": "float"}, createdAt=TIME,
+                       tags=array(STRING), lastRun=ref("JobRun"), runs=array("JobRun"),
+                       author=ref("User"), arguments=OBJECT,
+                       counts={"type": "object", "additionalProperties": INTEGER},
+                       provideAPIKey=BOOLEAN, required=["id", "name", "hidden"]),
+            "JobRun": obj(id=INTEGER, state=STRING,
+                          finishedAt={"type": "string", "format": "time"}),
+            "User": obj(id=INTEGER, username=STRING),
         },
-    }
+        version="1.0")
 
 
 SCHEMA = stub_schema()  # one dict: the process-wide model cache keys dicts by identity
@@ -164,12 +130,12 @@ def test_lists_201_and_status_and_headers(client, stubber):
     assert job.calls_remaining == 99
 
 
-def test_raw_return_type_gets_the_requests_response(no_http):
+def test_raw_return_type_gets_the_http_response(no_http):
     client = civis_dyn.APIClient(api_key="unused", local_api_spec=SCHEMA, return_type="raw")
     with Stubber(client) as stubber:
         stubber.add_response("jobs.post_runs", {"id": 3, "finished_at": "12:00"})
         response = client.jobs.post_runs(1)
-    assert isinstance(response, requests.Response)
+    assert isinstance(response, civis_dyn.HTTPResponse)
     assert response.status_code == 201 and response.reason == "Created"
     assert response.json() == {"id": 3, "finishedAt": "12:00"}
     assert response.url == "https://api.civisanalytics.com/jobs/1/runs"
@@ -402,7 +368,7 @@ def test_an_unexpected_call_fails(client, stubber):
     assert str(info.value) == "Stubber: unexpected call to jobs.get: no responses are queued"
     stubber.add_response("jobs.get", {})
     with pytest.raises(StubberError) as info:
-        client._transport.request("GET", "/nothing/here")
+        client.meta.request("GET", "/nothing/here")
     assert str(info.value) == "Stubber: expected a call to jobs.get, got GET /nothing/here"
 
 
@@ -477,27 +443,40 @@ def test_iterator_stops_at_the_total_pages_header_or_an_empty_page(client, stubb
 # -- activation ---------------------------------------------------------------------------------
 
 def test_the_transport_is_swapped_and_restored_even_on_error(client, no_http):
-    original = client._transport
+    original, policy = client.meta.transport, client.meta.retry_policy
     with pytest.raises(RuntimeError):
         with Stubber(client) as stubber:
-            assert client._transport is not original
-            assert client.base_url == original.base_url
+            assert client.meta.transport is stubber.transport
+            assert client.meta.retry_policy.max_attempts == 1
             assert repr(stubber) == "<Stubber active=True pending=0>"
             raise RuntimeError("boom")
-    assert client._transport is original
+    assert client.meta.transport is original and client.meta.retry_policy is policy
     assert repr(stubber) == "<Stubber active=False pending=0>"
 
 
 def test_activate_and_deactivate(client, no_http):
     stubber = Stubber(client)
-    original = client._transport
+    original = client.meta.transport
     stubber.activate()
     with pytest.raises(StubberError) as info:
         stubber.activate()
     assert str(info.value) == "Stubber: already active"
     stubber.deactivate()
     stubber.deactivate()  # harmless
-    assert client._transport is original
+    assert client.meta.transport is original
+
+
+def test_another_client_plugs_the_stub_in_with_transport(client, no_http):
+    stubber = Stubber(client)
+    other = civis_dyn.APIClient(api_key="unused", local_api_spec=SCHEMA, return_type="raw",
+                                transport=stubber.transport,
+                                retries=civis_dyn.RetryPolicy(backoff_base=0))
+    stubber.add_client_error("jobs.get", status_code=503, expected_params={"id": 4})
+    stubber.add_response("jobs.get", {"id": 4, "name": "n"}, expected_params={"id": 4})
+    response = other.jobs.get(4)  # the other client's policy retries the queued 503
+    assert isinstance(response, civis_dyn.HTTPResponse) and response.json()["id"] == 4
+    stubber.assert_no_pending_responses()
+    assert client.meta.transport is not stubber.transport  # the first client was not touched
 
 
 def test_only_clients_can_be_stubbed():
