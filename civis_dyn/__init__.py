@@ -73,6 +73,9 @@ _EXTENSIONS = (
     ("find_by_name", "civis_dyn.conveniences:find_by_name", (("list",),)),
     ("get_id", "civis_dyn.conveniences:get_id", (("list",),)),
     ("import_definition", "civis_dyn.conveniences:import_definition", (("post",),)),
+    # civis_dyn.io: client.files.upload / download
+    ("download", "civis_dyn.io._files:download", (("get", "post_multipart"),)),
+    ("upload", "civis_dyn.io._files:upload", (("post", "post_multipart"),)),
     # civis_dyn.futures: start, wait for, watch and follow runs of every runnable kind
     ("follow_logs", "civis_dyn.futures:follow_resource_logs", _offers_runs("get", "logs")),
     ("run", "civis_dyn.futures:run", _offers_runs("start", "get")),

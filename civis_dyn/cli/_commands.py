@@ -33,6 +33,10 @@ _EXTRA_COMMANDS = {
                lambda resource, methods: "export_definition" in methods),
     "import": ("._convenience_commands", "import_command",
                lambda resource, methods: "import_definition" in methods),
+    "upload": ("._io_commands", "upload_command",
+               lambda resource, methods: "upload" in methods),
+    "download": ("._io_commands", "download_command",
+                 lambda resource, methods: "download" in methods),
 }
 
 
