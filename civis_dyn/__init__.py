@@ -45,6 +45,7 @@ from .spec._validate import SchemaDriftWarning
 
 # name -> module of the features loaded on first use
 _LAZY = {
+    "AsyncAPIClient": "._async_client",
     "CivisFuture": ".futures",
     "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
@@ -90,6 +91,7 @@ __all__ = [
     "AmbiguousNameError",
     "ArgumentTypeError",
     "ArgumentValueError",
+    "AsyncAPIClient",
     "CivisAPIError",
     "CivisAPIKeyError",
     "CivisConnectionError",

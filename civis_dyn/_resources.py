@@ -102,8 +102,8 @@ def register_extension(name, target, requires=()):
     _EXTENSIONS[name] = Extension(name, target, requires)
 
 
-def _extension(spec, resource, name):
-    extension = _EXTENSIONS.get(name)
+def _extension(spec, resource, name, extensions=_EXTENSIONS):
+    extension = extensions.get(name)
     if extension is None or not extension.applies(spec, resource):
         return None
     return extension
@@ -129,14 +129,14 @@ class ResourceType(type):
         spec = cls._spec
         methods = spec.index.get(cls._resource)
         if methods is None or name not in methods:
-            extension = _extension(spec, cls._resource, name)
+            extension = _extension(spec, cls._resource, name, cls._extensions)
             if extension is None:
                 raise AttributeError(f"{cls._resource!r} has no method {name!r}."
                                      f"{suggest(name, cls._method_names())}")
             function = extension.load()
             setattr(cls, name, function)
             return function
-        method = OperationMethod(spec.operation(cls._resource, name), cls.__name__)
+        method = cls._method_type(spec.operation(cls._resource, name), cls.__name__)
         setattr(cls, name, method)
         return method
 
@@ -144,7 +144,7 @@ class ResourceType(type):
         """API method names plus the extensions that apply to this resource."""
         spec = cls._spec
         methods = spec.index.get(cls._resource, {})
-        extra = [e.name for e in _EXTENSIONS.values()
+        extra = [e.name for e in cls._extensions.values()
                  if e.name not in methods and e.applies(spec, cls._resource)]
         return sorted([*methods, *extra])
 
@@ -164,6 +164,7 @@ class Resource(metaclass=ResourceType):
     """
 
     __slots__ = ("_client", "__dict__")
+    _extensions = _EXTENSIONS  # the convenience methods offered (AsyncResource has its own)
 
     def __init__(self, client):
         self._client = client
@@ -198,22 +199,27 @@ _CLASS_REGISTRY = ("resource_classes",)  # key of ApiSpec.derived: {resource: cl
 _CLASSES_MODULE = "civis_dyn.resources"  # the public module that names the generated classes
 
 
-def resource_class(spec, resource):
+def resource_class(spec, resource, base=None):
     """Return the (cached, shared) class for ``resource`` of ``spec``.
+
+    ``base`` is the class's base (default :class:`Resource`; the async
+    client's :class:`~civis_dyn._async_client.AsyncResource` gets classes of its own).
 
     Raises
     ------
     AttributeError
         When the schema has no such resource (with close-name suggestions).
     """
-    registry = spec.derived(_CLASS_REGISTRY, dict)
+    registry = spec.derived(_CLASS_REGISTRY if base in (None, Resource)
+                            else (*_CLASS_REGISTRY, base.__name__), dict)
     try:
         return registry[resource]
     except KeyError:
         pass
     if resource not in spec.index:
         raise AttributeError(f"The API has no resource {resource!r}.{suggest(resource, spec.index)}")
-    cls = ResourceType(resource.title(), (Resource,), {
+    base = base or Resource
+    cls = type(base)(resource.title(), (base,), {
         "__slots__": (), "__module__": _CLASSES_MODULE,
         "__doc__": f"The ``{resource}`` resource of the Civis API.",
         "_spec": spec, "_resource": resource,
@@ -265,13 +271,17 @@ class OperationMethod:
         return f"<civis_dyn method {op.resource}.{op.name}: {op.verb.upper()} {op.path}>"
 
     def __call__(self, resource, *args, **kwargs):
+        client = resource._client
+        return client.meta.invoke(self.operation, self.prepare(client, args, kwargs))
+
+    def prepare(self, client, args, kwargs):
+        """Warn about deprecation and bind one call's arguments for ``client`` (a :class:`BoundArguments`)."""
         op = self.operation
         if op.alias_of:
             warn_user(f"{self._label} is deprecated; use {op.resource}.{op.alias_of}() instead")
         elif op.deprecation:
             warn_user(f"{self._label} is deprecated: {op.deprecation}")
-        client = resource._client
-        return client.meta.invoke(op, self.bind(args, kwargs, client_rules(client)))
+        return self.bind(args, kwargs, client_rules(client))
 
     @property
     def binder(self):
@@ -284,6 +294,9 @@ class OperationMethod:
     def bind(self, args, kwargs, rules=ARGUMENTS):
         """Check a call's arguments: a :class:`BoundArguments`, see :meth:`Binder.bind`."""
         return self.binder.bind(args, kwargs, rules)
+
+
+Resource._method_type = OperationMethod  # what ResourceType synthesizes (AsyncResource: its twin)
 
 
 def client_rules(client):
