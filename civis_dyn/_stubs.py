@@ -231,7 +231,7 @@ class TypeCatalog:
         """``[(parameter, annotation)]`` in signature order."""
         spec = self.spec
         raw_body = {}
-        for index, param in enumerate(op._raw.get("parameters") or ()):  # raw: keep $ref names
+        for index, param in enumerate(op.raw.get("parameters") or ()):  # raw: keep $ref names
             param = spec.resolve(param, f"{op.location}.parameters[{index}]")
             if param.get("in") == "body":
                 here = f"{op.location}.parameters[{index}].schema"
@@ -258,7 +258,7 @@ class TypeCatalog:
         if kind is None:
             return ("Response", _RESPONSE)
         code = op.response[0]
-        responses = op._raw.get("responses") or {}
+        responses = op.raw.get("responses") or {}
         where = f"{op.location}.responses.{code}"
         raw = responses.get(code)
         if raw is None:
@@ -441,7 +441,7 @@ def _render_resource(catalog, resource, sha):
 def _extension_names(spec, resource, api_methods):
     from ._resources import resource_class
 
-    names = resource_class(spec, resource)._method_names()
+    names = resource_class(spec, resource).method_names()
     known = set(api_methods)
     return [n for n in names if n not in known]
 

@@ -197,7 +197,7 @@ class ResourceGroup(click.Group):
     def _method_names(self, ctx):
         """API method names plus the resource's extensions (``run_and_wait``)."""
         spec = session_of(ctx).spec
-        return set(resource_class(spec, self.resource)._method_names())
+        return set(resource_class(spec, self.resource).method_names())
 
     def _extras(self, ctx):
         names = self._method_names(ctx)

@@ -302,6 +302,11 @@ class Operation:
             schema = self.spec.resolve(schema, f"{self.location}.responses.{code}.schema")
         return (str(code), (response.get("description") or "").strip(), schema)
 
+    @property
+    def raw(self):
+        """The operation's node as the schema writes it (``$ref`` names kept; read-only use)."""
+        return self._raw
+
     @cached_property
     def item_schema(self):
         """The (resolved) schema of one item of an array response, or None."""

@@ -212,7 +212,7 @@ class ClientMock(_SpecMock):
                 return method_mock(signature, f"APIClient.{name}()", name, **kw)
             return mock.NonCallableMagicMock(**kw)
         cls = resource_class(api_spec, name)
-        resource = ResourceMock(spec_set=cls._method_names(), **kw)
+        resource = ResourceMock(spec_set=cls.method_names(), **kw)
         resource.__dict__["_spec_class"] = cls
         resource.__dict__["_civis_spec"] = api_spec
         resource.__dict__["_civis_resource"] = name
