@@ -167,26 +167,43 @@ def _restore(cls, state):
 
 
 class _ResourceAttribute:
-    """A resource of the schema as a class attribute of the client (made on first access).
+    # A resource of the schema as a class attribute of the client. A data descriptor
+    # (so help() lists it, with a one-line description) that keeps the built resource in
+    # the instance's __dict__: the first access builds it, assignment replaces it for that
+    # client (``client.jobs = Mock()``), ``del`` brings the schema's back. Because resources
+    # are class attributes and the client has no ``__getattr__``, completers that only
+    # evaluate attribute access they know is safe (IPython's default
+    # ``evaluation='limited'``) complete ``client.jobs.`` too.
 
-    A non-data descriptor: the first access builds the resource and stores it on the
-    instance, so later accesses are plain instance attributes. Because resources are
-    class attributes (no ``__getattr__``), completers that only evaluate attribute
-    access they know is safe (IPython's default ``evaluation='limited'``) complete
-    ``client.jobs.`` too.
-    """
+    __slots__ = ("name", "spec")
 
-    __slots__ = ("name",)
-
-    def __init__(self, name):
+    def __init__(self, name, spec):
         self.name = name
+        self.spec = spec
+
+    @property
+    def __doc__(self):
+        names = self.spec.methods(self.name)
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        plural = "" if len(names) == 1 else "s"
+        return f"The {self.name!r} resource: {len(names)} API method{plural} ({shown})."
 
     def __get__(self, client, owner=None):
         if client is None:
             return self
-        resource = resource_class(client.meta.spec, self.name)(client)
-        client.__dict__[self.name] = resource
-        return resource
+        found = client.__dict__.get(self.name)
+        if found is None:
+            found = client.__dict__[self.name] = resource_class(client.meta.spec, self.name)(client)
+        return found
+
+    def __set__(self, client, value):
+        client.__dict__[self.name] = value
+
+    def __delete__(self, client):
+        client.__dict__.pop(self.name, None)
+
+    def __repr__(self):
+        return f"<resource {self.name!r}>"
 
 
 _CLIENT_CLASSES = ("client_classes",)  # key of ApiSpec.derived: {user class: schema class}
@@ -202,7 +219,7 @@ def client_class(cls, spec):
     classes = spec.derived(_CLIENT_CLASSES, dict)
     made = classes.get(cls)
     if made is None:
-        names = {name: _ResourceAttribute(name) for name in spec.resources()
+        names = {name: _ResourceAttribute(name, spec) for name in spec.resources()
                  if not hasattr(cls, name)}
         made = type(cls.__name__, (cls,), {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,

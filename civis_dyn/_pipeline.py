@@ -54,6 +54,7 @@ from ._errors import (
     MissingAPIKeyError,
     RedirectError,
 )
+from ._config import check_header_text
 from ._http import HTTPRequest
 from ._limits import DEFAULT_MAX_RESPONSE_BYTES, BodyTooLarge, max_response_bytes, response_setting
 from ._version import __version__
@@ -419,18 +420,6 @@ def _timeout(timeout):
     return tuple(out)
 
 
-def _header_text(value, where):
-    """``value`` if it can be an HTTP header value (latin-1, no control characters)."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise ArgumentValueError(f"{where} must be latin-1 text to fit in an HTTP header, "
-                                 f"got {value!r}") from None
-    if not value.isprintable():
-        raise ArgumentValueError(f"{where} must not contain control characters, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class RequestDefaults:
     """The parts of every request of one client, resolved once (read-only).
@@ -481,12 +470,12 @@ class RequestDefaults:
         key, problem = usable_key(config.api_key)
         agent = f"civis-dyn/{__version__} (Python {platform.python_version()})"
         if config.user_agent:
-            agent = f"{_header_text(str(config.user_agent), 'user_agent')} {agent}"
+            agent = f"{check_header_text(str(config.user_agent), 'user_agent')} {agent}"
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
                    "User-Agent": agent}
         for name, header in (("CIVIS_JOB_ID", "X-Civis-Job-ID"), ("CIVIS_RUN_ID", "X-Civis-Run-ID")):
             if env.get(name):
-                headers[header] = _header_text(env[name], name)
+                headers[header] = check_header_text(env[name], f"the {name} environment variable")
         refusal = None
         if key:
             headers["Authorization"] = f"Bearer {key}"

@@ -176,7 +176,8 @@ class Resource(metaclass=ResourceType):
         return dir(type(self))
 
     def __repr__(self):
-        return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
+        methods = [n for n in dir(self) if not n.startswith("_")]
+        return f"<civis_dyn resource {self._resource!r}: {len(methods)} methods>"
 
     def __reduce__(self):
         # the class is made at run time from the schema: rebuild through the client

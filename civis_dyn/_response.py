@@ -281,6 +281,10 @@ class Response:
     def _repr_html_(self):
         return _display.object_html(self.json())
 
+    def _ipython_key_completions_(self):
+        """The keys ``r["..."]`` completes in IPython and Jupyter (snake_case)."""
+        return list(self._snake_keys())
+
     def __dir__(self):
         return sorted(set(object.__dir__(self)) | {k for k in self._snake_keys() if k.isidentifier()})
 

@@ -29,7 +29,7 @@ on, a stub tree that VS Code/Pylance, PyCharm and mypy read:
 Two layouts (:func:`write_stubs`): ``"typings"`` writes ``<out>/civis_dyn/``
 (Pyright's default ``stubPath`` is ``./typings``; mypy reads it through
 ``mypy_path``); ``"package"`` writes a PEP 561 stub-only distribution,
-``<out>/civis_dyn-stubs/`` plus a ``pyproject.toml`` (``pip install <out>``),
+``<out>/civis_dyn-stubs/`` plus ``pyproject.toml`` and ``setup.py`` (``pip install <out>``),
 and ``--install`` puts ``civis_dyn-stubs/`` straight into site-packages.
 """
 
@@ -453,6 +453,7 @@ _RESPONSE_MEMBERS = {
     ("Response", "__contains__"): "def __contains__(self, key: builtins.object) -> builtins.bool: ...",
     ("Response", "__iter__"): "def __iter__(self) -> typing.Iterator[builtins.str]: ...",
     ("Response", "__len__"): "def __len__(self) -> builtins.int: ...",
+    ("Response", "__hash__"): "def __hash__(self) -> builtins.int: ...",
     ("Response", "get"): "def get(self, key: builtins.str, default: typing.Any = None) -> typing.Any: ...",
     ("Response", "items"): "def items(self) -> typing.ItemsView[builtins.str, typing.Any]: ...",
     ("Response", "keys"): "def keys(self) -> typing.Iterable[builtins.str]: ...",
@@ -478,7 +479,7 @@ _INSTANCE_ATTRIBUTES = {
 }
 _RESPONSE_BASES = {"Response": "", "ListResponse": "(builtins.list[_T])",
                    "PaginatedResponse": "(typing.Iterator[_T])"}
-_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__"}
+_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__", "__hash__"}
 _RESPONSE_TAIL = '''
 
 class UntypedResponse(Response):
@@ -807,22 +808,23 @@ def render_stubs(spec):
     return files
 
 
-_PYPROJECT = '''\
+_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
+"""
+# setup.py, not [project]: setuptools' pyproject validation refuses the "-stubs" package name
+_SETUP_PY = """\
+from setuptools import setup
 
-[project]
-name = "civis-dyn-stubs"
-version = "{version}"
-description = "Type stubs for civis_dyn, generated from the API schema {sha12}"
-
-[tool.setuptools]
-packages = ["civis_dyn-stubs", "civis_dyn-stubs._api"]
-
-[tool.setuptools.package-data]
-"*" = ["*.pyi", "py.typed", "schema.sha256"]
-'''
+setup(
+    name="civis-dyn-stubs",
+    version={version!r},
+    description="Type stubs for civis_dyn, generated from the API schema {sha12}",
+    packages={packages!r},
+    package_data={{package: ["*.pyi", "py.typed", "schema.sha256"] for package in {packages!r}}},
+)
+"""
 
 
 def write_stubs(spec, out, layout="typings", *, pyproject=True):
@@ -836,11 +838,12 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     spec : civis_dyn.spec.ApiSpec
     out : str or PathLike
         ``"typings"`` layout: the stubs go to ``<out>/civis_dyn/``.
-        ``"package"`` layout: ``<out>/civis_dyn-stubs/`` and ``<out>/pyproject.toml``.
+        ``"package"`` layout: ``<out>/civis_dyn-stubs/``, ``<out>/pyproject.toml`` and
+        ``<out>/setup.py`` (``pip install <out>``).
     layout : {"typings", "package"}
     pyproject : bool, optional
-        With the package layout, also write ``<out>/pyproject.toml`` (not
-        when writing into site-packages).
+        With the package layout, also write ``<out>/pyproject.toml`` and
+        ``<out>/setup.py`` (not when writing into site-packages).
 
     Raises
     ------
@@ -882,8 +885,11 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     if layout == "package" and pyproject:
         from ._version import __version__
 
-        (out / "pyproject.toml").write_text(
-            _PYPROJECT.format(version=__version__, sha12=spec.sha256[:12]), encoding="utf-8")
+        packages = sorted({STUBS_PACKAGE + "".join("." + part for part in Path(name).parent.parts)
+                           for name in files if name.endswith(".pyi")})
+        (out / "pyproject.toml").write_text(_PYPROJECT, encoding="utf-8")
+        (out / "setup.py").write_text(_SETUP_PY.format(
+            version=__version__, sha12=spec.sha256[:12], packages=packages), encoding="utf-8")
     return target
 
 

@@ -74,3 +74,30 @@ def test_ipython_completes_resources_and_methods(shell, client, use_jedi, evalua
     assert "things" in complete("client.thi")
     assert {"get", "list"} <= complete("client.things.")
     assert synthesized_methods(client.meta.spec) == built  # completing builds no method
+
+
+def test_help_of_the_client_lists_each_resource_in_one_line(client):
+    import pydoc
+
+    text = pydoc.render_doc(client, renderer=pydoc.plaintext)
+    assert "things\n |      The 'things' resource:" in text
+    assert "__getattr__" not in text
+
+
+def test_resource_repr_counts_what_dir_lists(client):
+    listed = [n for n in dir(client.things) if not n.startswith("_")]
+    assert repr(client.things) == f"<civis_dyn resource 'things': {len(listed)} methods>"
+
+
+def test_a_resource_can_be_replaced_on_one_client(client, mini_spec_path):
+    other = civis_dyn.APIClient(api_key="k", base_url="https://api.example.test/",
+                                local_api_spec=str(mini_spec_path))
+    client.things = "stand-in"
+    assert client.things == "stand-in" and other.things != "stand-in"
+    del client.things
+    assert client.things.get
+
+
+def test_responses_complete_their_keys_in_ipython():
+    response = civis_dyn.Response({"id": 1, "lastRun": {"state": "x"}})
+    assert response._ipython_key_completions_() == ["id", "last_run"]

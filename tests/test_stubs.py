@@ -170,16 +170,29 @@ def test_write_stubs_layouts(tmp_path):
     assert (typings / "_api" / "widgets.pyi").is_file()
     package = _stubs.write_stubs(spec, tmp_path / "dist", "package")
     assert package == tmp_path / "dist" / "civis_dyn-stubs"
-    pyproject = (tmp_path / "dist" / "pyproject.toml").read_text()
-    assert 'name = "civis-dyn-stubs"' in pyproject and '"civis_dyn-stubs._api"' in pyproject
+    assert "setuptools.build_meta" in (tmp_path / "dist" / "pyproject.toml").read_text()
+    setup_py = (tmp_path / "dist" / "setup.py").read_text()
+    assert 'name="civis-dyn-stubs"' in setup_py and "'civis_dyn-stubs._api'" in setup_py
     # regenerating replaces the tree: a file of an older generation does not linger
     (package / "_api" / "gone.pyi").write_text("")
     _stubs.write_stubs(spec, tmp_path / "dist", "package")
     assert not (package / "_api" / "gone.pyi").exists()
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["civis_dyn-stubs",
-                                                                     "pyproject.toml"]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        "civis_dyn-stubs", "pyproject.toml", "setup.py"]
     with pytest.raises(ValueError, match="layout must be one of"):
         _stubs.write_stubs(spec, tmp_path, "wheel")
+
+
+def test_the_stub_package_builds_with_every_file(tmp_path):
+    """``pip install <out>`` builds with setuptools; build it here (offline) and compare."""
+    pytest.importorskip("setuptools")
+    package = _stubs.write_stubs(ApiSpec.from_dict(small_schema()), tmp_path / "dist", "package")
+    subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(tmp_path / "b")],
+                   cwd=tmp_path / "dist", check=True, capture_output=True, timeout=120)
+    built = tmp_path / "b" / "lib" / "civis_dyn-stubs"
+    files = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    assert files == {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
+    assert {"py.typed", "schema.sha256", "_api/widgets.pyi", "types.pyi"} <= files
 
 
 # -- installed stubs that describe another schema ---------------------------------------

@@ -48,7 +48,7 @@ def test_stubs_out_writes_an_installable_stub_package(run_cli, cli_spec_path, tm
     result = run_cli("--spec", cli_spec_path, "stubs", "--out", tmp_path / "dist")
     assert result.exit_code == 0, result
     assert (tmp_path / "dist" / "civis_dyn-stubs" / "__init__.pyi").is_file()
-    assert 'name = "civis-dyn-stubs"' in (tmp_path / "dist" / "pyproject.toml").read_text()
+    assert 'name="civis-dyn-stubs"' in (tmp_path / "dist" / "setup.py").read_text()
     result = run_cli("--spec", cli_spec_path, "stubs", "--out", tmp_path / "t", "--layout",
                      "typings")
     assert (tmp_path / "t" / "civis_dyn" / "_client.pyi").is_file()
@@ -60,7 +60,7 @@ def test_stubs_install_writes_into_site_packages(run_cli, cli_spec_path, tmp_pat
     result = run_cli("--spec", cli_spec_path, "stubs", "--install")
     assert result.exit_code == 0, result
     assert (site / "civis_dyn-stubs" / "py.typed").read_text() == "partial\n"
-    assert not (site / "pyproject.toml").exists()
+    assert not (site / "pyproject.toml").exists() and not (site / "setup.py").exists()
 
 
 def test_stubs_options_are_exclusive(run_cli, cli_spec_path, tmp_path):

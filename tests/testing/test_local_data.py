@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from civis_dyn.testing import LocalCivisAPI
+from scaffold.clock import FakeClock
 
 
 @pytest.fixture
@@ -313,8 +314,8 @@ def test_schema_table_lookup_on_the_full_schema(real_spec_path):
 
 
 # -- persistence ------------------------------------------------------------------------
-def test_data_dir_keeps_state_across_restarts(tmp_path, clock):
-    first_clock, second_clock = clock, type(clock)()
+def test_data_dir_keeps_state_across_restarts(tmp_path):
+    first_clock, second_clock = FakeClock(), FakeClock()
     second_clock.now = 5.0  # a new process: another clock origin
     with LocalCivisAPI(clock=first_clock, run_delays=(1.0, 1.0), data_dir=tmp_path) as api:
         client = api.client()
