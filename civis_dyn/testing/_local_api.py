@@ -54,6 +54,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from ..spec._source import bundled_spec_path
 from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
                       reset_connection, trickle)
+from ._faults import ANSWERS
 from . import _persist
 from ._blobs import BLOB_PREFIX, BlobStore, serve_blob
 from ._data import DataFeatures
@@ -527,7 +528,7 @@ class LocalCivisAPI:
         if latency > 0:
             self._stopping.wait(latency)
         if fault is not None:
-            if fault.kind in ("status", "html") and not fault.handled:
+            if fault.kind in ANSWERS and not fault.handled:
                 return self._answer_fault(h, method, path, qs, template, fault)
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
@@ -551,7 +552,7 @@ class LocalCivisAPI:
                     500, "internal_error", "The local API failed to handle this request"))
             status, headers = reply.status, reply.headers or {}
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
-        if fault is not None and fault.kind in ("status", "html"):   # handled: the effect stays
+        if fault is not None and fault.kind in ANSWERS:   # handled: the effect stays
             return self._answer_fault(h, method, path, qs, template, fault)
         self._record(method, path, qs, status, template)
         kind = fault.kind if fault is not None else None
@@ -658,6 +659,13 @@ class LocalCivisAPI:
         self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
+        if fault.kind == "answer":
+            status = fault.status or 200
+            headers = {k: v for k, v in fault.headers
+                       if k.lower() not in ("content-type", "content-length")}
+            ctype = next((v for k, v in fault.headers if k.lower() == "content-type"), _JSON)
+            self._record(method, path, qs, status, template)
+            return self._write(h, status, fault.body, headers, ctype)
         if fault.kind == "html":
             status = fault.status or 502
             self._record(method, path, qs, status, template)

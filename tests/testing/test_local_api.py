@@ -5,6 +5,7 @@ shared real schema; the ``real_spec`` ones check every route of the real one.
 Run lifecycles use an injected clock, never sleeps.
 """
 import email.utils
+import gzip
 import hashlib
 import json
 import subprocess
@@ -584,6 +585,45 @@ def test_truncated_json_and_html(api, http):
     assert b"<html>" in r.content
     assert http.get("/things/1").status_code == 503
     assert http.get("/things/1").json()["name"] == "x" * 50
+
+
+def test_an_answer_fault_sends_exactly_the_given_status_body_and_headers(api, http):
+    api.faults.script("GET", "/things/", [
+        Fault("answer", body=gzip.compress(b"[1, 2]"),
+              headers={"Content-Encoding": "gzip", "Content-Length": "1", "X-Fake": "yes"}),
+        Fault("answer", 200, body=b"<html>sign in to the wifi</html>",
+              headers=[("Content-Type", "text/html")]),
+        Fault("answer", 302, headers={"Location": "http://elsewhere.example.test/things/"})])
+    r = http.get("/things/")
+    assert (r.status_code, r.json(), r.headers["X-Fake"]) == (200, [1, 2], "yes")
+    assert int(r.headers["Content-Length"]) == len(gzip.compress(b"[1, 2]"))   # computed
+    r = http.get("/things/")
+    assert r.headers["Content-Type"] == "text/html" and r.text.startswith("<html>")
+    r = http.s.get(api.url + "things/", allow_redirects=False)
+    assert r.status_code == 302 and r.content == b""
+    assert r.headers["Location"] == "http://elsewhere.example.test/things/"
+    assert [x.status for x in api.requests] == [200, 200, 302] and api.faults.pending() == 0
+
+
+def test_an_answer_fault_acts_first_only_when_handled(api, http):
+    api.faults.script("POST", "/things/", [Fault("answer", 500, body=b"{}"),
+                                           Fault("answer", 502, body=b"", handled=True)])
+    assert http.post("/things/", json={"name": "lost"}).status_code == 500
+    assert api.created("/things/") == 0
+    assert http.post("/things/", json={"name": "kept"}).status_code == 502
+    assert api.created("/things/") == 1
+
+
+def test_an_answer_fault_is_hashable_and_checked():
+    fault = Fault("answer", 302, headers={"Location": "/x"})
+    assert fault.headers == (("Location", "/x"),) and hash(fault) == hash(
+        Fault("answer", 302, headers=[("Location", "/x")]))
+    with pytest.raises(ValueError, match="line break"):
+        Fault("answer", headers={"X-Evil": "a\r\nSet-Cookie: b"})
+    with pytest.raises(TypeError, match="bytes"):
+        Fault("answer", body="text")
+    with pytest.raises(ValueError, match="only an 'answer' fault"):
+        Fault("status", 500, body=b"x")
 
 
 def test_latency_and_slow_reads(api, http):
