@@ -79,13 +79,23 @@ class RequestRecord(NamedTuple):
 
     ``path`` has no query string and no trailing slash; ``query`` maps each
     query parameter to its last value; ``status`` is None when the connection
-    was dropped without an answer.
+    was dropped without an answer.  ``auth`` says which credential came with
+    the request, never the credential itself: the ``Authorization`` scheme
+    and the first 12 hex digits of the SHA-256 of the credential as sent
+    (compare with :meth:`auth_of`), or None when there was no such header.
     """
 
     method: str
     path: str
     query: dict
     status: int | None
+    auth: str | None = None
+
+    @staticmethod
+    def auth_of(credential: str, scheme: str = "Bearer") -> str:
+        """The :attr:`auth` of a request that sent ``Authorization: <scheme> <credential>``."""
+        digest = hashlib.sha256(credential.encode("latin-1", "replace")).hexdigest()
+        return f"{scheme.capitalize()} sha256:{digest[:12]}"
 
 
 def _load_spec(spec):
@@ -510,7 +520,7 @@ class LocalCivisAPI:
         template = route.key if route is not None else None
         fault = self.faults.pick(method, path, template)
         if fault is not None and fault.kind == "drop":
-            self._record(method, path, qs, None, template)
+            self._record(method, path, qs, None, template, _auth(h))
             h.close_connection = True
             return
         if not self._authorized(h):  # before reading the body: keyless bodies are never held
@@ -554,7 +564,7 @@ class LocalCivisAPI:
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
         if fault is not None and fault.kind in ANSWERS:   # handled: the effect stays
             return self._answer_fault(h, method, path, qs, template, fault)
-        self._record(method, path, qs, status, template)
+        self._record(method, path, qs, status, template, _auth(h))
         kind = fault.kind if fault is not None else None
         if kind in CUTS and not payload:   # an empty answer cannot be cut: cut a stand-in
             payload, ctype = CUT_FILLER, _JSON
@@ -655,7 +665,7 @@ class LocalCivisAPI:
         return 200, self.spec_bytes, headers, _JSON
 
     def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
-        self._record(method, path, qs, err.status, template)
+        self._record(method, path, qs, err.status, template, _auth(h))
         self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
@@ -664,11 +674,11 @@ class LocalCivisAPI:
             headers = {k: v for k, v in fault.headers
                        if k.lower() not in ("content-type", "content-length")}
             ctype = next((v for k, v in fault.headers if k.lower() == "content-type"), _JSON)
-            self._record(method, path, qs, status, template)
+            self._record(method, path, qs, status, template, _auth(h))
             return self._write(h, status, fault.body, headers, ctype)
         if fault.kind == "html":
             status = fault.status or 502
-            self._record(method, path, qs, status, template)
+            self._record(method, path, qs, status, template, _auth(h))
             return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
@@ -682,9 +692,9 @@ class LocalCivisAPI:
                        .strip(), headers)
         self._answer_error(h, method, path, qs, template, err)
 
-    def _record(self, method, path, qs, status, template) -> None:
+    def _record(self, method, path, qs, status, template, auth=None) -> None:
         record = RequestRecord(method, path, dict(parse_qsl(qs, keep_blank_values=True))
-                               if qs else {}, status)
+                               if qs else {}, status, auth)
         with self._log_lock:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
@@ -731,6 +741,12 @@ class LocalCivisAPI:
             h.close_connection = True
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
+
+
+def _auth(h) -> str | None:
+    """The :attr:`RequestRecord.auth` of the request ``h`` is handling."""
+    scheme, _, credential = (h.headers.get("Authorization") or "").strip().partition(" ")
+    return RequestRecord.auth_of(credential, scheme) if scheme else None
 
 
 def _retry_after(value, http_date: bool) -> str:

@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl, urlsplit
 __all__ = ["LoopbackAPI", "Request"]
 
 NOT_ACTED_STATUSES = frozenset({401, 429, 503})
-REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 302: "Found",
+REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
            400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
@@ -88,7 +88,6 @@ class LoopbackAPI:
         self.api_key = api_key
         self._lock = threading.Lock()
         self._plans = {}              # (method, path, page) -> deque of actions
-        self._redirects = {}          # path -> Location
         self.requests = []            # every Request read, in order
         self.connections = 0
         self.faults_injected = 0
@@ -122,11 +121,6 @@ class LoopbackAPI:
         """Queue ``actions`` for the next ``method path`` requests (of page ``page``)."""
         with self._lock:
             self._plans.setdefault((method, path, page), deque()).extend(actions)
-
-    def redirect(self, path, location):
-        """Answer every request for ``path`` with ``302 Location: location``."""
-        with self._lock:
-            self._redirects[path] = location
 
     def count(self, method=None, path=None):
         """Requests read so far, optionally of one method and path."""
@@ -208,11 +202,6 @@ class LoopbackAPI:
             return True
         if status in NOT_ACTED_STATUSES:
             _send(sock, status, {"errorDescription": f"status {status}"}, headers)
-            return True
-        with self._lock:
-            location = self._redirects.get(request.path)
-        if location is not None:
-            _send(sock, 302, b"", {"Location": location})
             return True
         code, body, extra = self._act(request)      # the application acts
         if status is not None:

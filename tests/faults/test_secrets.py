@@ -18,6 +18,7 @@ import pytest
 
 import civis_dyn
 from civis_dyn import RetryPolicy
+from civis_dyn.testing import Fault, RequestRecord
 
 OTHER_KEY = "sk-OTHER-not-the-canary"
 
@@ -185,12 +186,12 @@ def test_reprs_of_client_transport_resources_and_methods_hide_the_key(mini_clien
 
 # -- pickling: the key is never stored; it is read again from CIVIS_API_KEY -------------------
 @pytest.mark.parametrize("schema_as", ["file", "dict"])
-def test_a_pickled_client_reads_the_key_again_from_the_environment(loopback, mini_spec_path, api_key,
+def test_a_pickled_client_reads_the_key_again_from_the_environment(local_api, mini_spec_path, api_key,
                                                                    assert_no_key, monkeypatch, tally,
                                                                    schema_as):
     monkeypatch.delenv("CIVIS_API_KEY", raising=False)
     spec = str(mini_spec_path) if schema_as == "file" else json.loads(mini_spec_path.read_text())
-    client = civis_dyn.APIClient(api_key, local_api_spec=spec, base_url=loopback.url)
+    client = civis_dyn.APIClient(api_key, local_api_spec=spec, base_url=local_api.url)
     assert client.things.get(1).id == 1
     data = pickle.dumps(client)
     assert_no_key(data, "pickle of the client")
@@ -200,12 +201,12 @@ def test_a_pickled_client_reads_the_key_again_from_the_environment(loopback, min
     with pytest.raises(civis_dyn.MissingAPIKeyError,
                        match="pass api_key= to APIClient or set the CIVIS_API_KEY environment variable"):
         clone.things.get(1)
-    assert loopback.count() == 1 and dir(clone.things) == dir(client.things)
+    assert local_api.count() == 1 and dir(clone.things) == dir(client.things)
 
     monkeypatch.setenv("CIVIS_API_KEY", api_key)
     clone = pickle.loads(data)
-    assert clone.things.get(2).id == 2 and clone.base_url == loopback.url
-    assert loopback.requests[-1].headers["authorization"] == f"Bearer {api_key}"
+    assert clone.things.get(2).id == 2 and clone.base_url == local_api.url
+    assert local_api.requests[-1].auth == RequestRecord.auth_of(api_key)
     assert_no_key(pickle.dumps(clone), "pickle of the unpickled client")
 
 
@@ -225,24 +226,24 @@ def test_a_pickled_client_keeps_the_insecure_http_choice_but_not_the_key(mini_sp
 
 # -- keys that cannot be sent as they are -------------------------------------------------------
 @pytest.mark.parametrize("spelled", [" {key}", "{key}\n", "\t{key}\r\n"])
-def test_whitespace_around_the_key_is_stripped(loopback, mini_spec_path, api_key, monkeypatch, spelled):
+def test_whitespace_around_the_key_is_stripped(local_api, mini_spec_path, api_key, monkeypatch, spelled):
     monkeypatch.setenv("CIVIS_API_KEY", spelled.format(key=api_key))    # e.g. read from a file
-    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), base_url=loopback.url)
+    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), base_url=local_api.url)
     assert client.things.get(1).id == 1
-    assert loopback.requests[-1].headers["authorization"] == f"Bearer {api_key}"
+    assert local_api.requests[-1].auth == RequestRecord.auth_of(api_key)
 
 
 @pytest.mark.parametrize("spelled", ["{key}\nX-Injected: 1", "sk-{key}\x00", "{key} extra", "ключ-{key}"])
-def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(loopback, mini_spec_path, api_key,
+def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(local_api, mini_spec_path, api_key,
                                                                      assert_no_key, tally, spelled):
     client = civis_dyn.APIClient(spelled.format(key=api_key), local_api_spec=str(mini_spec_path),
-                                 base_url=loopback.url)
+                                 base_url=local_api.url)
     tally.bad_input()
     with pytest.raises(civis_dyn.MissingAPIKeyError, match="API key is not usable") as info:
         client.things.get(1)
     check_exception(info.value, assert_no_key)
     assert_no_key(repr(client.meta.transport), "repr(transport)")
-    assert loopback.requests == []
+    assert local_api.requests == []
 
 
 def test_a_key_that_is_not_text_is_a_type_error(mini_spec_path, api_key, tally):
@@ -298,15 +299,17 @@ def test_plain_http_to_a_remote_host_works_when_allowed(via_proxy, mini_spec_pat
     ]
 
 
-def test_a_redirect_to_another_host_is_not_followed(loopback, mini_spec_path, api_key,
+def test_a_redirect_to_another_host_is_not_followed(local_api, mini_spec_path, api_key,
                                                     assert_no_key, tally):
-    loopback.redirect("/things/1", "http://elsewhere.example.test/things/1?token=x")
-    client = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path), base_url=loopback.url)
+    local_api.faults.script("GET", "/things/1", [Fault(
+        "answer", 302, headers={"Location": "http://elsewhere.example.test/things/1?token=x"})])
+    client = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
+                                 base_url=local_api.url)
     tally.fault()
     with pytest.raises(civis_dyn.RedirectError,
                        match=r"another origin: http://elsewhere\.example\.test/things/1") as info:
         client.things.get(1)
     check_exception(info.value, assert_no_key)
     assert info.value.location == "http://elsewhere.example.test/things/1"
-    (first,) = loopback.requests
-    assert first.headers["authorization"] == f"Bearer {api_key}"
+    (first,) = local_api.requests
+    assert (first.status, first.auth) == (302, RequestRecord.auth_of(api_key))

@@ -19,7 +19,7 @@ import requests
 from scaffold.clock import FakeClock
 from scaffold.schemas import array, body, obj, op, param, ref
 
-from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI
+from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI, RequestRecord
 
 KEY = "local-test-key"
 
@@ -626,6 +626,21 @@ def test_an_answer_fault_is_hashable_and_checked():
         Fault("status", 500, body=b"x")
 
 
+def test_the_request_log_names_the_credential_by_fingerprint_only(api, http):
+    http.get("/things/")
+    assert requests.get(api.url + "things/", headers={"Authorization": "Bearer wrong"},
+                        timeout=5).status_code == 401
+    assert requests.get(api.url + "things/", timeout=5).status_code == 401
+    api.faults.script("GET", "/things/", ["drop"])
+    with pytest.raises(requests.ConnectionError):
+        http.get("/things/")
+    mine = RequestRecord.auth_of(KEY)
+    assert [(r.status, r.auth) for r in api.requests] == [
+        (200, mine), (401, RequestRecord.auth_of("wrong")), (401, None), (None, mine)]
+    assert mine.startswith("Bearer sha256:") and len(mine) == len("Bearer sha256:") + 12
+    assert KEY not in repr(api.requests)
+
+
 def test_latency_and_slow_reads(api, http):
     api.faults.latency = 0.05
     t = time.perf_counter()
@@ -669,7 +684,7 @@ def test_request_log_and_counters(api, http):
     http.post("/things/", json={"name": "b"})
     http.get("/things/1", params={"x": "1"})
     http.get("/things/2/")
-    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200)
+    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200, RequestRecord.auth_of(KEY))
     assert api.count() == 4
     assert api.count("POST") == 2 and api.count("post", "/things/") == 2
     assert api.count(path="/things/1") == 1 and api.count("GET", "/things/{id}") == 2
