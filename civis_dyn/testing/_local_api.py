@@ -83,6 +83,7 @@ class RequestRecord(NamedTuple):
     the request, never the credential itself: the ``Authorization`` scheme
     and the first 12 hex digits of the SHA-256 of the credential as sent
     (compare with :meth:`auth_of`), or None when there was no such header.
+    ``host`` is the ``Host`` header (through a proxy: the API's host).
     """
 
     method: str
@@ -90,6 +91,7 @@ class RequestRecord(NamedTuple):
     query: dict
     status: int | None
     auth: str | None = None
+    host: str | None = None
 
     @staticmethod
     def auth_of(credential: str, scheme: str = "Bearer") -> str:
@@ -520,7 +522,7 @@ class LocalCivisAPI:
         template = route.key if route is not None else None
         fault = self.faults.pick(method, path, template)
         if fault is not None and fault.kind == "drop":
-            self._record(method, path, qs, None, template, _auth(h))
+            self._record(method, path, qs, None, template, h)
             h.close_connection = True
             return
         if not self._authorized(h):  # before reading the body: keyless bodies are never held
@@ -564,7 +566,7 @@ class LocalCivisAPI:
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
         if fault is not None and fault.kind in ANSWERS:   # handled: the effect stays
             return self._answer_fault(h, method, path, qs, template, fault)
-        self._record(method, path, qs, status, template, _auth(h))
+        self._record(method, path, qs, status, template, h)
         kind = fault.kind if fault is not None else None
         if kind in CUTS and not payload:   # an empty answer cannot be cut: cut a stand-in
             payload, ctype = CUT_FILLER, _JSON
@@ -665,7 +667,7 @@ class LocalCivisAPI:
         return 200, self.spec_bytes, headers, _JSON
 
     def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
-        self._record(method, path, qs, err.status, template, _auth(h))
+        self._record(method, path, qs, err.status, template, h)
         self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
@@ -674,11 +676,11 @@ class LocalCivisAPI:
             headers = {k: v for k, v in fault.headers
                        if k.lower() not in ("content-type", "content-length")}
             ctype = next((v for k, v in fault.headers if k.lower() == "content-type"), _JSON)
-            self._record(method, path, qs, status, template, _auth(h))
+            self._record(method, path, qs, status, template, h)
             return self._write(h, status, fault.body, headers, ctype)
         if fault.kind == "html":
             status = fault.status or 502
-            self._record(method, path, qs, status, template, _auth(h))
+            self._record(method, path, qs, status, template, h)
             return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
@@ -692,9 +694,9 @@ class LocalCivisAPI:
                        .strip(), headers)
         self._answer_error(h, method, path, qs, template, err)
 
-    def _record(self, method, path, qs, status, template, auth=None) -> None:
+    def _record(self, method, path, qs, status, template, h=None) -> None:
         record = RequestRecord(method, path, dict(parse_qsl(qs, keep_blank_values=True))
-                               if qs else {}, status, auth)
+                               if qs else {}, status, *_credential_and_host(h))
         with self._log_lock:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
@@ -743,10 +745,12 @@ class LocalCivisAPI:
             log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
 
 
-def _auth(h) -> str | None:
-    """The :attr:`RequestRecord.auth` of the request ``h`` is handling."""
+def _credential_and_host(h) -> tuple:
+    """The :attr:`RequestRecord.auth` and ``host`` of the request ``h`` is handling."""
+    if h is None:
+        return None, None
     scheme, _, credential = (h.headers.get("Authorization") or "").strip().partition(" ")
-    return RequestRecord.auth_of(credential, scheme) if scheme else None
+    return RequestRecord.auth_of(credential, scheme) if scheme else None, h.headers.get("Host")
 
 
 def _retry_after(value, http_date: bool) -> str:

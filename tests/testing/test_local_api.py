@@ -639,6 +639,7 @@ def test_the_request_log_names_the_credential_by_fingerprint_only(api, http):
         (200, mine), (401, RequestRecord.auth_of("wrong")), (401, None), (None, mine)]
     assert mine.startswith("Bearer sha256:") and len(mine) == len("Bearer sha256:") + 12
     assert KEY not in repr(api.requests)
+    assert {r.host for r in api.requests} == {f"127.0.0.1:{api.port}"}
 
 
 def test_latency_and_slow_reads(api, http):
@@ -684,7 +685,8 @@ def test_request_log_and_counters(api, http):
     http.post("/things/", json={"name": "b"})
     http.get("/things/1", params={"x": "1"})
     http.get("/things/2/")
-    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200, RequestRecord.auth_of(KEY))
+    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200, RequestRecord.auth_of(KEY),
+                               f"127.0.0.1:{api.port}")
     assert api.count() == 4
     assert api.count("POST") == 2 and api.count("post", "/things/") == 2
     assert api.count(path="/things/1") == 1 and api.count("GET", "/things/{id}") == 2
