@@ -29,11 +29,12 @@ async def _coroutine_template(self, *args, **kwargs):  # its code object marks m
 
 
 class AsyncOperationMethod(OperationMethod):
-    """The coroutine twin of :class:`~civis_dyn._resources.OperationMethod`.
+    # The coroutine twin of OperationMethod (no class docstring: ``__doc__`` stays the
+    # operation's). ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments
+    # are checked when the coroutine runs (``await`` raises). With ``iterator=True`` the
+    # call returns an AsyncPaginatedResponse at once (also awaitable).
 
-    ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments are
-    checked when the coroutine runs (an error is raised by ``await``).
-    """
+    __doc__ = OperationMethod.__dict__["__doc__"]
 
     # inspect.iscoroutinefunction reads the code flags of function-like objects
     __code__ = _coroutine_template.__code__
