@@ -56,6 +56,15 @@ class AsyncOperationMethod(OperationMethod):
 ASYNC_EXTENSIONS = {}  # conveniences offered on async resources (see _resources.register_extension)
 
 
+def _register_runs():
+    from ._async_runs import register  # imports civis_dyn.futures: only with the async client
+
+    register(ASYNC_EXTENSIONS)
+
+
+_register_runs()
+
+
 class AsyncResource(Resource):
     """Base class of the async client's resources (``async_client.jobs``)."""
 
