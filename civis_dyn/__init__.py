@@ -19,9 +19,11 @@ from ._errors import (
     CivisConnectionError,
     CivisDynError,
     CivisImmutableResponseError,
+    CivisImportError,
     CivisJobFailure,
     CivisRunTimeoutError,
     CivisTimeoutError,
+    EmptyResultError,
     InsecureTransportError,
     InvalidResponseError,
     MissingAPIKeyError,
@@ -47,11 +49,16 @@ _LAZY = {
     "CivisFuture": ".futures",
     "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
+    "civis_logger": ".loggers",
     "follow_logs": ".futures",
     "job_logs": ".futures",
     "run_job": ".futures",
     "run_template": ".futures",
 }
+
+# Submodules reachable as attributes without an import, as civis-python's are
+# (``civis.utils.run_job``, ``civis.response.Response``).
+_SUBMODULES = ("base", "futures", "io", "loggers", "response", "testing", "tests", "utils")
 
 # Convenience methods offered on resources (``client.jobs.run_and_wait``), imported on
 # first use: (name, "module:function", alternatives of required API methods, or a
@@ -67,6 +74,9 @@ _EXTENSIONS = (
     ("find_by_name", "civis_dyn.conveniences:find_by_name", (("list",),)),
     ("get_id", "civis_dyn.conveniences:get_id", (("list",),)),
     ("import_definition", "civis_dyn.conveniences:import_definition", (("post",),)),
+    # civis_dyn.io: client.files.upload / download
+    ("download", "civis_dyn.io._files:download", (("get", "post_multipart"),)),
+    ("upload", "civis_dyn.io._files:upload", (("post", "post_multipart"),)),
     # civis_dyn.futures: start, wait for, watch and follow runs of every runnable kind
     ("follow_logs", "civis_dyn.futures:follow_resource_logs", _offers_runs("get", "logs")),
     ("run", "civis_dyn.futures:run", _offers_runs("start", "get")),
@@ -88,10 +98,12 @@ __all__ = [
     "CivisDynError",
     "CivisFuture",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
     "ContainerFuture",
+    "EmptyResultError",
     "HTTPRequest",
     "HTTPResponse",
     "HTTPTransport",
@@ -111,13 +123,16 @@ __all__ = [
     "UsageError",
     "__version__",
     "cache_api_spec",
+    "civis_logger",
     "find",
     "find_one",
     "follow_logs",
+    "futures",
     "job_logs",
     "run_job",
     "run_template",
+    "utils",
 ]
 
 
-__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals(), _SUBMODULES)

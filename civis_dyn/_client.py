@@ -4,8 +4,8 @@ from ._config import ClientConfig
 from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver
-from ._resources import resource_class, suggest
-from ._stubs import note_spec_in_use
+from ._resources import resource_class
+from ._stub_check import note_spec_in_use
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["APIClient"]
@@ -100,27 +100,16 @@ class APIClient(ClientLookups):
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                driver)
         self.last_response = None
+        schema_class = client_class(type(self), spec)
+        if type(self) is not schema_class:
+            self.__class__ = schema_class  # its resources are class attributes: see client_class
         note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        meta = self.__dict__.get("meta")
-        if meta is None:
-            raise AttributeError(name)
-        spec = meta.spec
-        try:
-            cls = resource_class(spec, name)
-        except AttributeError:
-            raise AttributeError(f"APIClient has no resource {name!r}."
-                                 f"{suggest(name, spec.resources())}") from None
-        resource = cls(self)
-        self.__dict__[name] = resource  # later lookups skip __getattr__
-        return resource
-
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self.meta.spec.resources()))
+        meta = self.__dict__.get("meta")
+        resources = set(meta.spec.resources()) if meta is not None else set()
+        return sorted(set(super().__dir__()) | resources)
 
     @property
     def spec_info(self):
@@ -149,6 +138,10 @@ class APIClient(ClientLookups):
         return {"settings": {**settings, "local_api_spec": None if isinstance(local, dict) else local},
                 "spec_document": self.meta.spec.document if isinstance(local, dict) else None}
 
+    def __reduce__(self):
+        # pickle the class users know (APIClient or their subclass), not the per-schema one
+        return (_restore, (getattr(type(self), "_client_base", type(self)), self.__getstate__()))
+
     def __setstate__(self, state):
         settings = dict(state["settings"])
         if state["spec_document"] is not None:
@@ -165,3 +158,71 @@ class APIClient(ClientLookups):
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _restore(cls, state):
+    client = cls.__new__(cls)
+    client.__setstate__(state)
+    return client
+
+
+class _ResourceAttribute:
+    # A resource of the schema as a class attribute of the client. A data descriptor
+    # (so help() lists it, with a one-line description) that keeps the built resource in
+    # the instance's __dict__: the first access builds it, assignment replaces it for that
+    # client (``client.jobs = Mock()``), ``del`` brings the schema's back. Because resources
+    # are class attributes and the client has no ``__getattr__``, completers that only
+    # evaluate attribute access they know is safe (IPython's default
+    # ``evaluation='limited'``) complete ``client.jobs.`` too.
+
+    __slots__ = ("name", "spec")
+
+    def __init__(self, name, spec):
+        self.name = name
+        self.spec = spec
+
+    @property
+    def __doc__(self):
+        names = self.spec.methods(self.name)
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        plural = "" if len(names) == 1 else "s"
+        return f"The {self.name!r} resource: {len(names)} API method{plural} ({shown})."
+
+    def __get__(self, client, owner=None):
+        if client is None:
+            return self
+        found = client.__dict__.get(self.name)
+        if found is None:
+            found = client.__dict__[self.name] = resource_class(client.meta.spec, self.name)(client)
+        return found
+
+    def __set__(self, client, value):
+        client.__dict__[self.name] = value
+
+    def __delete__(self, client):
+        client.__dict__.pop(self.name, None)
+
+    def __repr__(self):
+        return f"<resource {self.name!r}>"
+
+
+_CLIENT_CLASSES = ("client_classes",)  # key of ApiSpec.derived: {user class: schema class}
+
+
+def client_class(cls, spec):
+    """The subclass of ``cls`` whose class attributes are ``spec``'s resources (cached per spec).
+
+    Names ``cls`` already defines (``meta``, ``username``, ...) are not shadowed.
+    """
+    if "_client_base" in vars(cls):
+        cls = cls._client_base
+    classes = spec.derived(_CLIENT_CLASSES, dict)
+    made = classes.get(cls)
+    if made is None:
+        names = {name: _ResourceAttribute(name, spec) for name in spec.resources()
+                 if not hasattr(cls, name)}
+        made = type(cls.__name__, (cls,), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__, "_client_base": cls, **names})
+        made = classes.setdefault(cls, made)
+    return made

@@ -154,8 +154,11 @@ def _check_seconds(value, name):
         raise ArgumentValueError(f"{name} must be a finite number of seconds > 0, not {value!r}")
 
 
-def _check_header_text(value, name):
-    """Refuse text that cannot be an HTTP header value (non-latin-1, control characters)."""
+def check_header_text(value, name):
+    """Return ``value`` if it can be an HTTP header value; else :class:`ArgumentValueError`.
+
+    Refused: text that is not latin-1, and control characters.
+    """
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
@@ -164,6 +167,7 @@ def _check_header_text(value, name):
     if not value.isprintable():
         raise ArgumentValueError(f"{name} must not contain control characters (it is sent as an "
                          f"HTTP header); got {value!r}")
+    return value
 
 
 def _check_bool(value, name):
@@ -187,11 +191,11 @@ def _check_settings(settings, env):
     if user_agent is not None:
         if not isinstance(user_agent, str):
             raise ArgumentTypeError(f"user_agent must be a str, not {type(user_agent).__name__}")
-        _check_header_text(user_agent, "user_agent")
+        check_header_text(user_agent, "user_agent")
     for name in HEADER_ENVS:
         value = env.get(name)
         if value:
-            _check_header_text(value, f"the {name} environment variable")
+            check_header_text(value, f"the {name} environment variable")
     for name in ("force_refresh_api_spec", "allow_insecure_http"):
         if name in settings:
             _check_bool(settings[name], name)

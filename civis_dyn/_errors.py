@@ -22,6 +22,8 @@ has the same meaning, the class subclasses it too, so ``except TypeError`` or
     │   ├── InvalidResponseError             … or with a body that is not JSON
     │   └── RedirectError                    … or with a redirect that is not followed
     ├── CivisJobFailure                      a run ended in a failed state
+    ├── EmptyResultError (LookupError)       a file or query result is not there (civis_dyn.io)
+    ├── CivisImportError                     files imported into a table disagree (civis_dyn.io)
     └── CivisRunTimeoutError (TimeoutError)  waiting for a run took too long
 
 No exception text ever contains the API key.
@@ -36,9 +38,11 @@ __all__ = [
     "CivisConnectionError",
     "CivisDynError",
     "CivisImmutableResponseError",
+    "CivisImportError",
     "CivisJobFailure",
     "CivisRunTimeoutError",
     "CivisTimeoutError",
+    "EmptyResultError",
     "InsecureTransportError",
     "InvalidResponseError",
     "MissingAPIKeyError",
@@ -170,11 +174,17 @@ class CivisTimeoutError(CivisConnectionError, TimeoutError):
 class CivisAPIError(CivisDynError):
     """The API answered with an HTTP error status.
 
+    Built two ways: ``CivisAPIError(status_code, error_message, response,
+    method, path)`` (how civis_dyn raises it) or, as in civis-python,
+    ``CivisAPIError(requests_response)``: the status, the message (the body's
+    ``errorDescription``) and the request's verb and path are then read from
+    the response.
+
     Parameters
     ----------
-    status_code : int
-        The HTTP status code.
-    error_message : str
+    status_code : int or requests.Response
+        The HTTP status code, or the whole response (civis-python's form).
+    error_message : str, optional
         The body's ``errorDescription``, else the HTTP reason phrase.
     response : civis_dyn.HTTPResponse, optional
         The HTTP response (it holds no request, so no key).
@@ -186,7 +196,10 @@ class CivisAPIError(CivisDynError):
     status_code, error_message, response, method, path
     """
 
-    def __init__(self, status_code, error_message, response=None, method=None, path=None):
+    def __init__(self, status_code, error_message=None, response=None, method=None, path=None):
+        if error_message is None and response is None and not isinstance(status_code, int):
+            response = status_code
+            status_code, error_message, method, path = _read_error_response(response)
         self.status_code = status_code
         self.error_message = error_message
         self.response = response
@@ -194,12 +207,42 @@ class CivisAPIError(CivisDynError):
         self.path = path
         super().__init__(str(self))
 
+    @property
+    def _response(self):
+        """civis-python's name of :attr:`response`."""
+        return self.response
+
     def __str__(self):
+        if not self.status_code:
+            return str(self.error_message)
         where = f" ({self.method} {self.path})" if self.method else ""
         return f"({self.status_code}) {self.error_message}{where}"
 
     def __reduce__(self):
         return (type(self), (self.status_code, self.error_message, None, self.method, self.path))
+
+
+def _read_error_response(response):
+    """``(status, message, method, path)`` of an error response, read as civis-python reads it."""
+    content = getattr(response, "content", None)
+    if content:
+        try:
+            body = response.json()
+        except ValueError as exc:  # json.JSONDecodeError and requests' own subclass
+            if "Expecting value: line 1 column 1 (char 0)" in str(exc):
+                message = "No Response Content from Civis API"
+            else:
+                text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+                message = f"Response Content: {text}"
+        else:
+            described = body.get("errorDescription") if hasattr(body, "get") else None
+            message = described or "No Error Message Available"
+    else:
+        message = getattr(response, "reason", None)
+    request = getattr(response, "request", None)
+    method = getattr(request, "method", None) if request is not None else None
+    path = getattr(request, "path_url", None) if request is not None else None
+    return getattr(response, "status_code", None), message, method, path
 
 
 class CivisAPIKeyError(CivisAPIError):
@@ -243,9 +286,13 @@ def _rebuild_redirect(status_code, error_message, method, path, location):
 class CivisJobFailure(CivisDynError):
     """A run ended in a failed state.
 
+    ``str()`` and :attr:`error_message` read as civis-python's: the message,
+    preceded by ``(From job J / run R)`` when the ids are known, then the
+    last log lines when there are any.
+
     Parameters
     ----------
-    error_message : str
+    err_msg : str
         The run's error message.
     response : civis_dyn.Response, optional
         The final state of the run.
@@ -253,21 +300,48 @@ class CivisJobFailure(CivisDynError):
         Which run failed.
     log_lines : list of str, optional
         The last lines of the run's log.
+
+    Attributes
+    ----------
+    error_message : str
+        The message with the job and run ids (as civis-python's).
+    response, job_id, run_id, log_lines
     """
 
-    def __init__(self, error_message, response=None, job_id=None, run_id=None, log_lines=()):
-        self.error_message = error_message
-        self.response = response
+    def __init__(self, err_msg, response=None, job_id=None, run_id=None, log_lines=()):
         self.job_id = job_id
         self.run_id = run_id
+        self._original_err_msg = err_msg
+        self.error_message = _with_job_and_run(err_msg, job_id, run_id)
+        self.response = response
         self.log_lines = list(log_lines)
         super().__init__(str(self))
 
     def __str__(self):
-        text = f"Job {self.job_id} run {self.run_id} failed: {self.error_message}"
+        text = self.error_message
         if self.log_lines:
             text += "\nLast log lines:\n" + "\n".join(self.log_lines)
         return text
+
+    def __reduce__(self):
+        return (type(self), (self._original_err_msg, self.response, self.job_id, self.run_id,
+                             self.log_lines))
+
+
+def _with_job_and_run(err_msg, job_id, run_id):
+    if job_id is None and run_id is None:
+        return str(err_msg)
+    if run_id is None:
+        return f"(From job {job_id}) {err_msg}"
+    return f"(From job {job_id} / run {run_id}) {err_msg}"
+
+
+class EmptyResultError(CivisDynError, LookupError):
+    """A file or a query result that should be there is not (civis-python's name; civis_dyn.io)."""
+
+
+class CivisImportError(CivisDynError):
+    """Files to import into one table disagree: columns, delimiter, header (civis-python's name)."""
 
 
 class CivisRunTimeoutError(CivisDynError, TimeoutError):

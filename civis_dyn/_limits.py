@@ -28,7 +28,6 @@ __all__ = [
     "max_response_bytes",
     "max_schema_bytes",
     "read_capped",
-    "read_response_capped",
 ]
 
 DEFAULT_MAX_SCHEMA_BYTES = 64 * 1024 * 1024

@@ -16,6 +16,7 @@ import csv
 import io
 import logging
 
+from ._errors import ArgumentValueError
 from ._response import find, find_one
 from ._warnings import warn_user
 
@@ -42,7 +43,7 @@ def split_schema_tablename(table):
     if len(parts) == 1:
         return None, parts[0]
     if len(parts) != 2:
-        raise ValueError(f"Cannot parse schema and table. Does {table!r} follow the pattern "
+        raise ArgumentValueError(f"Cannot parse schema and table. Does {table!r} follow the pattern "
                          f"'schema.table'?")
     return parts[0], parts[1]
 
@@ -126,7 +127,7 @@ class ClientLookups:
         def lookup():
             found = find_one(self.databases.list(), name=database)
             if not found:
-                raise ValueError(f"Database {database} not found.")
+                raise ArgumentValueError(f"Database {database} not found.")
             return found["id"]
         return self._remembered(("get_database_id", database), lookup)
 
@@ -166,7 +167,7 @@ class ClientLookups:
                      else {"remote_host_name": database_name})
             found = find_one(creds, username=username, **where)
             if found is None:
-                raise ValueError(f"Credential ID for {username} on {database_name} not found.")
+                raise ArgumentValueError(f"Credential ID for {username} on {database_name} not found.")
             return found["id"]
         return self._remembered(("get_database_credential_id", username, database_name), lookup)
 
@@ -196,7 +197,7 @@ class ClientLookups:
                 creds = find(creds, owner=wanted_owner)
             if not creds:
                 owned = "" if wanted_owner is None else f" owned by {wanted_owner}"
-                raise ValueError(f"AWS credential ID for {cred_name}{owned} cannot be found")
+                raise ArgumentValueError(f"AWS credential ID for {cred_name}{owned} cannot be found")
             if len(creds) > 1:
                 if wanted_owner is None:
                     wanted_owner = self.username
@@ -220,7 +221,7 @@ class ClientLookups:
             schema, name = split_schema_tablename(table)
             tables = self.tables.list(database_id=database_id, schema=schema, name=name)
             if not tables:
-                raise ValueError(f"No tables found for {table} in database {database}")
+                raise ArgumentValueError(f"No tables found for {table} in database {database}")
             return tables[0].id
         return self._remembered(("get_table_id", table, database), lookup)
 
@@ -238,6 +239,6 @@ class ClientLookups:
         def lookup():
             found = find_one(self.storage_hosts.list(), name=storage_host)
             if not found:
-                raise ValueError(f"Storage Host {storage_host} not found.")
+                raise ArgumentValueError(f"Storage Host {storage_host} not found.")
             return found["id"]
         return self._remembered(("get_storage_host_id", storage_host), lookup)

@@ -145,7 +145,8 @@ class ClientMeta:
             return decode_page(request, response), response.headers
 
         item_schema = operation.item_schema if operation is not None else None
-        return PaginatedResponse(fetch_page, item_schema=item_schema)
+        json_value = operation is not None and operation.resource == "json_values"
+        return PaginatedResponse(fetch_page, json_value=json_value, item_schema=item_schema)
 
     def request(self, method, path, *, params=None, json=None, headers=None, retries=None):
         """Send one request to the API through the client's pipeline; return the answer.

@@ -54,6 +54,7 @@ from ._errors import (
     MissingAPIKeyError,
     RedirectError,
 )
+from ._config import check_header_text
 from ._http import HTTPRequest
 from ._limits import DEFAULT_MAX_RESPONSE_BYTES, BodyTooLarge, max_response_bytes, response_setting
 from ._version import __version__
@@ -161,7 +162,8 @@ class RetryPolicy:
 
     @classmethod
     def coerce(cls, retries):
-        """Return a policy from ``None``, an int, a :class:`RetryPolicy` or urllib3 ``Retry``."""
+        """Return a policy from ``None``, an int, a :class:`RetryPolicy`, urllib3 ``Retry``
+        or ``tenacity.Retrying`` (duck-typed, see :mod:`civis_dyn._tenacity`)."""
         if retries is None:
             return cls()
         if isinstance(retries, cls):
@@ -178,8 +180,12 @@ class RetryPolicy:
 
             if isinstance(retries, urllib3.util.Retry):
                 return cls._from_urllib3(retries)
+        from ._tenacity import TenacityRetryPolicy, is_tenacity_retrying
+
+        if is_tenacity_retrying(retries):  # civis-python's retries=tenacity.Retrying(...)
+            return TenacityRetryPolicy.from_retrying(retries)
         raise ArgumentTypeError(f"retries must be a civis_dyn.RetryPolicy, a urllib3 Retry or "
-                                f"an int, not {type(retries).__name__}")
+                                f"an int (or a tenacity.Retrying), not {type(retries).__name__}")
 
     @classmethod
     def _from_urllib3(cls, retry):
@@ -196,6 +202,10 @@ class RetryPolicy:
     def replace(self, **changes):
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+    def allows(self, attempt, elapsed, wait):
+        """True when attempt ``attempt``, ``elapsed`` seconds in, may be followed after ``wait``."""
+        return attempt < self.max_attempts and elapsed + wait <= self.max_elapsed
 
     def retries_status(self, method, status):
         """True when ``status`` is retryable for ``method``."""
@@ -276,7 +286,7 @@ def retry_wait(policy, request, attempt, elapsed, response=None, error=None):
         if status < 400 or not policy.retries_status(method, status):
             return None
         wait = policy.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
-    if attempt >= policy.max_attempts or elapsed + wait > policy.max_elapsed:
+    if not policy.allows(attempt, elapsed, wait):
         return None
     return wait
 
@@ -410,18 +420,6 @@ def _timeout(timeout):
     return tuple(out)
 
 
-def _header_text(value, where):
-    """``value`` if it can be an HTTP header value (latin-1, no control characters)."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise ArgumentValueError(f"{where} must be latin-1 text to fit in an HTTP header, "
-                                 f"got {value!r}") from None
-    if not value.isprintable():
-        raise ArgumentValueError(f"{where} must not contain control characters, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class RequestDefaults:
     """The parts of every request of one client, resolved once (read-only).
@@ -472,12 +470,12 @@ class RequestDefaults:
         key, problem = usable_key(config.api_key)
         agent = f"civis-dyn/{__version__} (Python {platform.python_version()})"
         if config.user_agent:
-            agent = f"{_header_text(str(config.user_agent), 'user_agent')} {agent}"
+            agent = f"{check_header_text(str(config.user_agent), 'user_agent')} {agent}"
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
                    "User-Agent": agent}
         for name, header in (("CIVIS_JOB_ID", "X-Civis-Job-ID"), ("CIVIS_RUN_ID", "X-Civis-Run-ID")):
             if env.get(name):
-                headers[header] = _header_text(env[name], name)
+                headers[header] = check_header_text(env[name], f"the {name} environment variable")
         refusal = None
         if key:
             headers["Authorization"] = f"Bearer {key}"

@@ -26,6 +26,8 @@ import threading
 import time
 from collections import deque
 
+from ._errors import ArgumentValueError
+
 __all__ = ["SharedPoller", "in_poller_thread", "shared_poller"]
 
 log = logging.getLogger("civis_dyn.futures")
@@ -50,7 +52,7 @@ class SharedPoller:
 
     def __init__(self, workers=DEFAULT_WORKERS, *, clock=time.monotonic, name="civis_dyn-poller"):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-            raise ValueError(f"SharedPoller(): 'workers' must be an int >= 0, not {workers!r}")
+            raise ArgumentValueError(f"SharedPoller(): 'workers' must be an int >= 0, not {workers!r}")
         self._clock = clock
         self._name = name
         self._max_workers = workers

@@ -132,7 +132,7 @@ class ResourceType(type):
             extension = _extension(spec, cls._resource, name, cls._extensions)
             if extension is None:
                 raise AttributeError(f"{cls._resource!r} has no method {name!r}."
-                                     f"{suggest(name, cls._method_names())}")
+                                     f"{suggest(name, cls.method_names())}")
             function = extension.load()
             setattr(cls, name, function)
             return function
@@ -140,8 +140,8 @@ class ResourceType(type):
         setattr(cls, name, method)
         return method
 
-    def _method_names(cls):
-        """API method names plus the extensions that apply to this resource."""
+    def method_names(cls):
+        """API method names plus the extensions that apply to this resource (sorted)."""
         spec = cls._spec
         methods = spec.index.get(cls._resource, {})
         extra = [e.name for e in cls._extensions.values()
@@ -151,7 +151,7 @@ class ResourceType(type):
     def __dir__(cls):
         names = set(type.__dir__(cls))
         if "_spec" in cls.__dict__:
-            names.update(cls._method_names())
+            names.update(cls.method_names())
         return sorted(names)
 
 
@@ -177,7 +177,8 @@ class Resource(metaclass=ResourceType):
         return dir(type(self))
 
     def __repr__(self):
-        return f"<civis_dyn resource {self._resource!r}: {len(self._spec.methods(self._resource))} methods>"
+        methods = [n for n in dir(self) if not n.startswith("_")]
+        return f"<civis_dyn resource {self._resource!r}: {len(methods)} methods>"
 
     def __reduce__(self):
         # the class is made at run time from the schema: rebuild through the client

@@ -18,11 +18,12 @@ The observable behaviour is civis-python 2.10.1's:
 """
 
 import copy
+import hashlib
 import json
 import pprint
 
 from . import _display, _frames
-from ._errors import ArgumentTypeError, CivisImmutableResponseError
+from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
 from ._progress import progress_bar
 from .spec._naming import camel_to_snake
 
@@ -280,6 +281,10 @@ class Response:
     def _repr_html_(self):
         return _display.object_html(self.json())
 
+    def _ipython_key_completions_(self):
+        """The keys ``r["..."]`` completes in IPython and Jupyter (snake_case)."""
+        return list(self._snake_keys())
+
     def __dir__(self):
         return sorted(set(object.__dir__(self)) | {k for k in self._snake_keys() if k.isidentifier()})
 
@@ -417,6 +422,12 @@ class PaginatedResponse:
     ``X-Pagination-Total-Pages`` when the API sends it (no extra request for
     an empty page), otherwise on the first empty or short page.
 
+    A misbehaving server cannot make iteration endless: the total number of
+    pages is taken from the first answer that states it (later answers may
+    lower it, never raise it), and a page whose items repeat an earlier page
+    (a server that ignores ``page_num``) stops iteration with
+    :class:`~civis_dyn.InvalidResponseError`.
+
     Parameters
     ----------
     fetch_page : callable or str
@@ -429,6 +440,8 @@ class PaginatedResponse:
         parameters.
     endpoint : object, optional
         civis-python's form only (see ``fetch_page``).
+    json_value : bool, optional
+        The items come from a ``json_values`` call (their ``value`` stays plain JSON).
     progress : bool, optional
         A progress bar while pages load when the total is known and there is more than
         one page (None: in a terminal or notebook with tqdm installed; see
@@ -437,8 +450,8 @@ class PaginatedResponse:
         The schema of one item, for :meth:`to_pandas`.
     """
 
-    def __init__(self, fetch_page, start_page=1, endpoint=None, *, progress=None,
-                 item_schema=None):
+    def __init__(self, fetch_page, start_page=1, endpoint=None, *, json_value=False,
+                 progress=None, item_schema=None):
         if endpoint is not None:
             fetch_page, start_page = _endpoint_pages(fetch_page, start_page, endpoint), 1
         self._fetch_page = fetch_page
@@ -449,8 +462,11 @@ class PaginatedResponse:
         self._items = iter(())
         self._page_items = []
         self._done = False
+        self._last_page = None     # the bound from the first answer that stated a total
+        self._seen_pages = {}      # fingerprint of a page's items -> its page number
         self.headers = None
         self.pages_fetched = 0
+        self._json_value = json_value
 
     def __iter__(self):
         return self
@@ -470,6 +486,12 @@ class PaginatedResponse:
         self.headers = headers
         total_pages = _header_int(headers, "X-Pagination-Total-Pages")
         per_page = _header_int(headers, "X-Pagination-Per-Page")
+        if total_pages is not None:
+            self._last_page = (total_pages if self._last_page is None
+                               else min(self._last_page, total_pages))
+            total_pages = self._last_page
+        if items:
+            self._check_new(items)
         if not items:
             self._done = True
         elif total_pages is not None:
@@ -479,7 +501,8 @@ class PaginatedResponse:
         self._track(items, headers, total_pages)
         self._page += 1
         self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
-                            else [_wrap(v) for v in items])
+                            else [Response(v, json_value=self._json_value) if type(v) is dict
+                                  else _wrap(v) for v in items])
         self._items = iter(self._page_items)
 
     def _track(self, items, headers, total_pages):
@@ -508,6 +531,19 @@ class PaginatedResponse:
         """
         return _frames.to_frame(self.json(), self.item_schema, flatten)
 
+    def _check_new(self, items):
+        """Raise when ``items`` repeat a page already returned (same ids, else same JSON)."""
+        fingerprint = _page_fingerprint(items)
+        if fingerprint is None:
+            return
+        earlier = self._seen_pages.get(fingerprint)
+        if earlier is not None:
+            self._done = True
+            raise InvalidResponseError(
+                200, f"page {self._page} of a paginated list repeats page {earlier} (the server "
+                     f"ignores page_num?); stopped after {self.pages_fetched} pages")
+        self._seen_pages[fingerprint] = self._page
+
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
         return [_plain(item, snake_case) for item in self]
@@ -530,6 +566,22 @@ def _endpoint_pages(path, initial_params, endpoint):
 
     fetch_page.raw_items = True
     return fetch_page
+
+
+def _page_fingerprint(items):
+    """What identifies a page: its items' ids when all have one, else a hash of its JSON."""
+    ids = tuple(item.get("id") if isinstance(item, dict) else None for item in items)
+    if None not in ids:
+        try:
+            hash(ids)
+            return ids
+        except TypeError:
+            pass
+    try:
+        text = json.dumps(items, sort_keys=True, separators=(",", ":"), default=repr)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 def find(object_list, filter_func=None, **kwargs):

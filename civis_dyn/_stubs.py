@@ -24,40 +24,32 @@ on, a stub tree that VS Code/Pylance, PyCharm and mypy read:
     deprecated operations, and the numpydoc docstring.
 ``schema.sha256``
     The hash of the schema the stubs describe: a client built from another
-    schema warns once per process (:func:`check_installed_stubs`).
+    schema warns once per process (:mod:`civis_dyn._stub_check`).
 
 Two layouts (:func:`write_stubs`): ``"typings"`` writes ``<out>/civis_dyn/``
 (Pyright's default ``stubPath`` is ``./typings``; mypy reads it through
 ``mypy_path``); ``"package"`` writes a PEP 561 stub-only distribution,
-``<out>/civis_dyn-stubs/`` plus a ``pyproject.toml`` (``pip install <out>``),
+``<out>/civis_dyn-stubs/`` plus ``pyproject.toml`` and ``setup.py`` (``pip install <out>``),
 and ``--install`` puts ``civis_dyn-stubs/`` straight into site-packages.
 """
 
 import keyword
 import os
-import shutil
-import sys
-import tempfile
 import threading
 from pathlib import Path
 
+from ._stub_check import SHA_FILE, STUBS_PACKAGE, spec_in_use
 from .spec._naming import camel_to_snake
 
 __all__ = [
-    "SHA_FILE",
-    "STUBS_PACKAGE",
     "TypeCatalog",
-    "check_installed_stubs",
-    "installed_stubs",
-    "note_spec_in_use",
     "render_stubs",
-    "spec_in_use",
+    "runtime_type",
+    "runtime_type_names",
     "type_catalog",
     "write_stubs",
 ]
 
-STUBS_PACKAGE = "civis_dyn-stubs"
-SHA_FILE = "schema.sha256"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 LAYOUTS = ("typings", "package")
 _MARK = "\x00"                  # placeholder for the module prefix of a name in types.pyi
@@ -104,7 +96,7 @@ class _Type:
         self.name = name
         self.schema = schema        # resolved object schema
         self.where = where
-        self.fields = None          # [(key, annotation, description, note)], filled by the catalog
+        self.fields = None  # [(snake name, wire name, annotation, description, format)]
 
 
 class TypeCatalog:
@@ -239,7 +231,7 @@ class TypeCatalog:
         """``[(parameter, annotation)]`` in signature order."""
         spec = self.spec
         raw_body = {}
-        for index, param in enumerate(op._raw.get("parameters") or ()):  # raw: keep $ref names
+        for index, param in enumerate(op.raw.get("parameters") or ()):  # raw: keep $ref names
             param = spec.resolve(param, f"{op.location}.parameters[{index}]")
             if param.get("in") == "body":
                 here = f"{op.location}.parameters[{index}].schema"
@@ -266,7 +258,7 @@ class TypeCatalog:
         if kind is None:
             return ("Response", _RESPONSE)
         code = op.response[0]
-        responses = op._raw.get("responses") or {}
+        responses = op.raw.get("responses") or {}
         where = f"{op.location}.responses.{code}"
         raw = responses.get(code)
         if raw is None:
@@ -342,7 +334,7 @@ def _render_types(catalog, sha):
                 continue
             note = description
             if fmt:
-                note = (f"{note} " if note else "") + f"({fmt}, sent as text)"
+                note = (f"{note} " if note else "") + f"({fmt}: ISO 8601 text, a str)"
             body.append(f"    {snake}: {catalog.qualify(annotation, '')}\n")
             if note:
                 body.append(_docstring(note, 4))
@@ -449,85 +441,120 @@ def _render_resource(catalog, resource, sha):
 def _extension_names(spec, resource, api_methods):
     from ._resources import resource_class
 
-    names = resource_class(spec, resource)._method_names()
+    names = resource_class(spec, resource).method_names()
     known = set(api_methods)
     return [n for n in names if n not in known]
 
 
-_RESPONSE_STUB = '''\
-"""The responses of API calls, typed for the stubs (see ``civis_dyn._response``)."""
-
-import builtins
-import typing
-
-_T = typing.TypeVar("_T")
-
-
-class Response:
-    """A read-only, attribute-style view of a JSON object returned by the API.
-
-    In the stubs, attributes are those the schema lists (see ``civis_dyn.types``);
-    read any other key with ``r["key"]`` or ``r.get("key")``.
-    """
-
-    def __init__(self, json_data: typing.Mapping[str, typing.Any] | None = None, *,
-                 headers: typing.Mapping[str, str] | None = None, keep_case: bool = False,
-                 json_value: bool = False) -> None: ...
-    def __getitem__(self, key: str) -> typing.Any: ...
-    def get(self, key: str, default: typing.Any = None) -> typing.Any: ...
-    def __contains__(self, key: object) -> bool: ...
-    def keys(self) -> builtins.list[str]: ...
-    def values(self) -> builtins.list[typing.Any]: ...
-    def items(self) -> builtins.list[tuple[str, typing.Any]]: ...
-    def __iter__(self) -> typing.Iterator[str]: ...
-    def __len__(self) -> int: ...
-    def json(self, snake_case: bool = True) -> builtins.dict[str, typing.Any]: ...
-    @property
-    def headers(self) -> typing.Mapping[str, str] | None: ...
-    @property
-    def calls_remaining(self) -> int | None: ...
-    @property
-    def rate_limit(self) -> int | None: ...
-
+# Typed members of the response classes, used when the run-time class has that member;
+# other public members are typed loosely. (class, name) -> stub lines (4-space indented).
+_RESPONSE_MEMBERS = {
+    ("Response", "__getitem__"): "def __getitem__(self, key: builtins.str) -> typing.Any: ...",
+    ("Response", "__contains__"): "def __contains__(self, key: builtins.object) -> builtins.bool: ...",
+    ("Response", "__iter__"): "def __iter__(self) -> typing.Iterator[builtins.str]: ...",
+    ("Response", "__len__"): "def __len__(self) -> builtins.int: ...",
+    ("Response", "__hash__"): "def __hash__(self) -> builtins.int: ...",
+    ("Response", "get"): "def get(self, key: builtins.str, default: typing.Any = None) -> typing.Any: ...",
+    ("Response", "items"): "def items(self) -> typing.ItemsView[builtins.str, typing.Any]: ...",
+    ("Response", "keys"): "def keys(self) -> typing.Iterable[builtins.str]: ...",
+    ("Response", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                           "builtins.dict[builtins.str, typing.Any]: ..."),
+    ("Response", "json_data"): ("@property\n    def json_data(self) -> "
+                                "builtins.dict[builtins.str, typing.Any] | None: ..."),
+    ("ListResponse", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                               "builtins.list[typing.Any]: ..."),
+    ("PaginatedResponse", "__iter__"): "def __iter__(self) -> PaginatedResponse[_T]: ...",
+    ("PaginatedResponse", "__next__"): "def __next__(self) -> _T: ...",
+    ("PaginatedResponse", "json"): ("def json(self, snake_case: builtins.bool = True) -> "
+                                    "builtins.list[typing.Any]: ..."),
+    ("*", "headers"): "@property\n    def headers(self) -> typing.Mapping[builtins.str, builtins.str] | None: ...",
+    ("*", "calls_remaining"): "@property\n    def calls_remaining(self) -> builtins.int | None: ...",
+    ("*", "rate_limit"): "@property\n    def rate_limit(self) -> builtins.int | None: ...",
+}
+# attributes the list classes set on their instances (invisible on the class)
+_INSTANCE_ATTRIBUTES = {
+    "ListResponse": ("headers: typing.Mapping[builtins.str, builtins.str] | None",),
+    "PaginatedResponse": ("headers: typing.Mapping[builtins.str, builtins.str] | None",
+                          "pages_fetched: builtins.int"),
+}
+_RESPONSE_BASES = {"Response": "", "ListResponse": "(builtins.list[_T])",
+                   "PaginatedResponse": "(typing.Iterator[_T])"}
+_DUNDERS = {"__getitem__", "__contains__", "__iter__", "__len__", "__next__", "__hash__"}
+_RESPONSE_TAIL = '''
 
 class UntypedResponse(Response):
     """A Response whose fields the schema does not list: any attribute reads as Any."""
 
-    def __getattr__(self, name: str) -> typing.Any: ...
+    def __getattr__(self, name: builtins.str) -> typing.Any: ...
 
 
-class ListResponse(builtins.list[_T]):
-    """A list of responses returned for a JSON array."""
-
-    headers: typing.Mapping[str, str] | None
-    def __init__(self, items: typing.Iterable[typing.Any] = ..., *,
-                 headers: typing.Mapping[str, str] | None = None,
-                 json_value: bool = False) -> None: ...
-    def json(self, snake_case: bool = True) -> builtins.list[typing.Any]: ...
-    @property
-    def calls_remaining(self) -> int | None: ...
-    @property
-    def rate_limit(self) -> int | None: ...
-
-
-class PaginatedResponse(typing.Iterator[_T]):
-    """A lazy iterator over every item of a paginated list endpoint."""
-
-    headers: typing.Mapping[str, str] | None
-    pages_fetched: int
-    def __init__(self, fetch_page: typing.Callable[[int], typing.Any],
-                 start_page: int = 1) -> None: ...
-    def __iter__(self) -> "PaginatedResponse[_T]": ...
-    def __next__(self) -> _T: ...
-    def json(self, snake_case: bool = True) -> builtins.list[typing.Any]: ...
-
-
-def find(object_list: typing.Iterable[_T], filter_func: typing.Callable[[_T], object] | None = None,
+def find(object_list: typing.Iterable[_T], filter_func: typing.Callable[[_T], builtins.object] | None = None,
          **kwargs: typing.Any) -> builtins.list[_T]: ...
 def find_one(object_list: typing.Iterable[_T],
-             filter_func: typing.Callable[[_T], object] | None = None,
+             filter_func: typing.Callable[[_T], builtins.object] | None = None,
              **kwargs: typing.Any) -> _T | None: ...
 '''
+
+
+def _init_text(cls):
+    """``def __init__(...)`` with the run-time parameters, typed ``Any``."""
+    import inspect
+
+    params, star = ["self"], False
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if p.kind is p.VAR_POSITIONAL:
+            params.append(f"*{p.name}: typing.Any")
+            star = True
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            params.append(f"**{p.name}: typing.Any")
+            continue
+        if p.kind is p.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        default = "" if p.default is p.empty else f" = {_default_text(p.default)}"
+        params.append(f"{p.name}: typing.Any{default}")
+    return f"def __init__({', '.join(params)}) -> None: ..."
+
+
+def _render_response_module():
+    """``_response.pyi``: the run-time response classes, generic and typed where known."""
+    import inspect
+
+    from . import _response
+
+    out = ['"""The responses of API calls, typed for the stubs (see ``civis_dyn._response``).\n\n'
+           'In the stubs a Response\'s attributes are the fields its schema lists (see\n'
+           '``civis_dyn.types``); read any other key with ``r["key"]`` or ``r.get("key")``.\n"""\n\n'
+           'import builtins\nimport typing\n\n_T = typing.TypeVar("_T")\n']
+    for name, bases in _RESPONSE_BASES.items():
+        cls = getattr(_response, name)
+        out.append(f"\n\nclass {name}{bases}:\n")
+        lines = [*_INSTANCE_ATTRIBUTES.get(name, ()), _init_text(cls)]
+        for member in sorted(dir(cls)):
+            if member.startswith("_") and member not in _DUNDERS:
+                continue
+            if member in _DUNDERS and member not in vars(cls):
+                continue            # inherited from list: already typed there
+            if name != "Response" and member in vars(list) and member not in vars(cls):
+                continue
+            text = _RESPONSE_MEMBERS.get((name, member)) or _RESPONSE_MEMBERS.get(("*", member))
+            if text is None:
+                if any(line.startswith(f"{member}:") for line in lines):
+                    continue
+                value = inspect.getattr_static(cls, member)
+                if isinstance(value, property):
+                    text = f"@property\n    def {member}(self) -> typing.Any: ..."
+                elif callable(value):
+                    text = f"def {member}(self, *args: typing.Any, **kwargs: typing.Any) -> typing.Any: ..."
+                else:
+                    text = f"{member}: typing.Any"
+            elif member == "headers" and any(line.startswith("headers:") for line in lines):
+                continue
+            lines.append(text)
+        out.extend(f"    {line}\n" for line in lines)
+    out.append(_RESPONSE_TAIL)
+    return "".join(out)
 
 
 def _default_text(value):
@@ -573,23 +600,147 @@ def _render_client(spec, sha):
     return "".join(out)
 
 
-def _render_init(sha):
+_LOOSE_CLASS = ("    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
+                "    def __getattr__(self, name: str) -> typing.Any: ...\n")
+_LOOSE_FUNCTION = "(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...\n"
+# names __init__.pyi types precisely (beside the errors), with the module that defines them
+_TYPED_TOP = {"APIClient": "civis_dyn._client", "ListResponse": "civis_dyn._response",
+              "PaginatedResponse": "civis_dyn._response", "Response": "civis_dyn._response",
+              "find": "civis_dyn._response", "find_one": "civis_dyn._response"}
+
+
+def _public_modules():
+    """``{name: module or None}`` of civis_dyn's public modules besides the top level and types.
+
+    A module is public when no part of its dotted name starts with ``_``; one
+    that cannot be imported here (an optional dependency) maps to None.
+    """
+    import importlib
+    import pkgutil
+
+    import civis_dyn
+
+    out = {}
+    for info in pkgutil.walk_packages(civis_dyn.__path__, "civis_dyn.", onerror=lambda name: None):
+        name = info.name
+        if any(part.startswith("_") for part in name.split(".")) or name == "civis_dyn.types":
+            continue
+        try:
+            out[name] = (importlib.import_module(name), info.ispkg)
+        except Exception:  # noqa: BLE001 - typed loosely instead
+            out[name] = (None, info.ispkg)
+    return out
+
+
+def _exported(module):
+    """The public names a module offers: its ``__all__``, else what it defines."""
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return sorted(names)
+    return sorted(n for n, v in vars(module).items() if not n.startswith("_")
+                  and getattr(v, "__module__", None) == module.__name__)
+
+
+def _loose_items(module_name, names, lookup, homes):
+    """Stub text for ``names`` of a module, typed loosely (``Any``) unless stubbed elsewhere.
+
+    ``homes`` maps ``id(object)`` to ``(module, name)`` where the object is
+    stubbed; a re-export becomes ``from <module> import <name> as <alias>``.
+    """
+    import inspect
+    import types as pytypes
+
+    out = []
+    for name in names:
+        value = lookup(name)
+        if value is None and name != "__version__":
+            continue
+        if isinstance(value, pytypes.ModuleType):
+            continue
+        home = homes.get(id(value))
+        if home is not None and home[0] != module_name:
+            out.append(f"from {home[0]} import {home[1]} as {name}\n")
+        elif inspect.isclass(value):
+            bases = _loose_bases(value, module_name, homes)
+            out.append(f"\n\nclass {name}{bases}:\n{_LOOSE_CLASS}")
+        elif callable(value):
+            out.append(f"\n\ndef {name}{_LOOSE_FUNCTION}")
+        else:
+            out.append(f"\n{name}: typing.Any\n")
+    return out
+
+
+def _loose_bases(cls, module_name, homes):
+    """``(Base, builtins.X)`` keeping what ``except`` and ``warnings`` need of a loose class.
+
+    The nearest ancestor stubbed elsewhere (a civis_dyn error) and the nearest
+    built-in ancestor (``ValueError``, ``UserWarning``); ``""`` for a plain class.
+    """
+    bases = []
+    for base in cls.__mro__[1:]:
+        home = homes.get(id(base))
+        if home is not None:
+            bases.append(home[1] if home[0] == module_name else f"{home[0]}.{home[1]}")
+            break
+    builtin = next((b for b in cls.__mro__[1:] if b.__module__ == "builtins" and b is not object),
+                   None)
+    if builtin is not None and not (
+            bases and issubclass(_first_stubbed_ancestor(cls, bases), builtin)):
+        bases.append(f"builtins.{builtin.__name__}")
+    return f"({', '.join(bases)})" if bases else ""
+
+
+def _first_stubbed_ancestor(cls, bases):
+    """The first stubbed ancestor of ``cls`` (the one :func:`_loose_bases` named)."""
+    name = bases[0].rsplit(".", 1)[-1]
+    return next(b for b in cls.__mro__[1:] if b.__name__ == name)
+
+
+def _render_loose_module(module_name, module, sha, homes):
+    import re
+
+    body = []
+    if module is not None:
+        body = _loose_items(module_name, _exported(module), lambda n: getattr(module, n, None), homes)
+    bases = re.findall(r"^class \w+\((.*)\):$", "".join(body), re.M)
+    needed = {ref.rsplit(".", 1)[0] for text in bases for ref in text.split(", ")
+              if ref.startswith("civis_dyn.")}
+    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n",
+           *(f"import {m}\n" for m in sorted(needed)), "\n", *body]
+    out.append("\n\ndef __getattr__(name: str) -> typing.Any: ...\n")
+    return "".join(out)
+
+
+def _homes(modules):
+    """Where each public object is stubbed: ``{id(object): (module, name)}``."""
     import inspect
 
     import civis_dyn
     from . import _errors
 
-    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n",
-           "from civis_dyn._client import APIClient as APIClient\n",
-           "from civis_dyn._response import ListResponse as ListResponse\n",
-           "from civis_dyn._response import PaginatedResponse as PaginatedResponse\n",
-           "from civis_dyn._response import Response as Response\n",
-           "from civis_dyn._response import find as find\n",
-           "from civis_dyn._response import find_one as find_one\n",
-           "from civis_dyn import types as types\n\n",
-           f"__all__ = {sorted(civis_dyn.__all__)!r}\n__version__: str\n"]
-    done = {"APIClient", "ListResponse", "PaginatedResponse", "Response", "find", "find_one",
-            "__version__"}
+    homes = {}
+    for name in [*_TYPED_TOP, *(n for n in _errors.__all__ if n in civis_dyn.__all__)]:
+        homes[id(getattr(civis_dyn, name))] = ("civis_dyn", name)
+    for module_name, (module, _) in modules.items():
+        if module is None:
+            continue
+        for name in _exported(module):
+            value = getattr(module, name, None)
+            if (inspect.isclass(value) or inspect.isfunction(value)) \
+                    and value.__module__ == module_name and id(value) not in homes:
+                homes[id(value)] = (module_name, name)
+    return homes
+
+
+def _render_init(sha, homes):
+    import civis_dyn
+    from . import _errors
+
+    out = [_HEADER.format(sha=sha), "import builtins\nimport typing\n\n"]
+    out.extend(f"from {module} import {name} as {name}\n" for name, module in _TYPED_TOP.items())
+    out.append("from civis_dyn import types as types\n\n")
+    out.append(f"__all__ = {sorted(civis_dyn.__all__)!r}\n__version__: str\n")
+    done = {*_TYPED_TOP, "__version__"}
     errors = [n for n in _errors.__all__ if n in civis_dyn.__all__]
     emitted = set()
 
@@ -611,23 +762,13 @@ def _render_init(sha):
                     if b.__name__ in errors:
                         emit_error(b.__name__)
         emitted.add(name)
-        out.append(f"\n\nclass {name}({', '.join(dict.fromkeys(bases))}):\n"
-                   f"    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
-                   f"    def __getattr__(self, name: str) -> typing.Any: ...\n")
+        out.append(f"\n\nclass {name}({', '.join(dict.fromkeys(bases))}):\n{_LOOSE_CLASS}")
 
     for name in errors:
         emit_error(name)
     done.update(errors)
-    for name in sorted(set(civis_dyn.__all__) - done):
-        value = getattr(civis_dyn, name)
-        if inspect.isclass(value):
-            out.append(f"\n\nclass {name}:\n"
-                       f"    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None: ...\n"
-                       f"    def __getattr__(self, name: str) -> typing.Any: ...\n")
-        elif callable(value):
-            out.append(f"\n\ndef {name}(*args: typing.Any, **kwargs: typing.Any) -> typing.Any: ...\n")
-        else:
-            out.append(f"\n{name}: typing.Any\n")
+    rest = sorted(set(civis_dyn.__all__) - done)
+    out.extend(_loose_items("civis_dyn", rest, lambda n: getattr(civis_dyn, n, None), homes))
     return "".join(out)
 
 
@@ -647,10 +788,12 @@ def render_stubs(spec):
     """
     sha = spec.sha256
     catalog = type_catalog(spec)
+    modules = _public_modules()
+    homes = _homes(modules)
     files = {
-        "__init__.pyi": _render_init(sha),
+        "__init__.pyi": _render_init(sha, homes),
         "_client.pyi": _render_client(spec, sha),
-        "_response.pyi": _RESPONSE_STUB,
+        "_response.pyi": _render_response_module(),
         "types.pyi": _render_types(catalog, sha),
         "_api/__init__.pyi": "",
         "py.typed": "partial\n",
@@ -659,25 +802,29 @@ def render_stubs(spec):
     for resource in spec.resources():
         if resource.isidentifier() and not keyword.iskeyword(resource):
             files[f"_api/{resource}.pyi"] = _render_resource(catalog, resource, sha)
+    for name, (module, is_package) in modules.items():
+        path = "/".join(name.split(".")[1:]) + ("/__init__.pyi" if is_package else ".pyi")
+        files[path] = _render_loose_module(name, module, sha, homes)
     return files
 
 
-_PYPROJECT = '''\
+_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
+"""
+# setup.py, not [project]: setuptools' pyproject validation refuses the "-stubs" package name
+_SETUP_PY = """\
+from setuptools import setup
 
-[project]
-name = "civis-dyn-stubs"
-version = "{version}"
-description = "Type stubs for civis_dyn, generated from the API schema {sha12}"
-
-[tool.setuptools]
-packages = ["civis_dyn-stubs", "civis_dyn-stubs._api"]
-
-[tool.setuptools.package-data]
-"*" = ["*.pyi", "py.typed", "schema.sha256"]
-'''
+setup(
+    name="civis-dyn-stubs",
+    version={version!r},
+    description="Type stubs for civis_dyn, generated from the API schema {sha12}",
+    packages={packages!r},
+    package_data={{package: ["*.pyi", "py.typed", "schema.sha256"] for package in {packages!r}}},
+)
+"""
 
 
 def write_stubs(spec, out, layout="typings", *, pyproject=True):
@@ -691,11 +838,12 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     spec : civis_dyn.spec.ApiSpec
     out : str or PathLike
         ``"typings"`` layout: the stubs go to ``<out>/civis_dyn/``.
-        ``"package"`` layout: ``<out>/civis_dyn-stubs/`` and ``<out>/pyproject.toml``.
+        ``"package"`` layout: ``<out>/civis_dyn-stubs/``, ``<out>/pyproject.toml`` and
+        ``<out>/setup.py`` (``pip install <out>``).
     layout : {"typings", "package"}
     pyproject : bool, optional
-        With the package layout, also write ``<out>/pyproject.toml`` (not
-        when writing into site-packages).
+        With the package layout, also write ``<out>/pyproject.toml`` and
+        ``<out>/setup.py`` (not when writing into site-packages).
 
     Raises
     ------
@@ -704,6 +852,9 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     OSError
         When the files cannot be written.
     """
+    import shutil
+    import tempfile
+
     if layout not in LAYOUTS:
         raise ValueError(f"write_stubs: layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     files = render_stubs(spec)
@@ -734,100 +885,12 @@ def write_stubs(spec, out, layout="typings", *, pyproject=True):
     if layout == "package" and pyproject:
         from ._version import __version__
 
-        (out / "pyproject.toml").write_text(
-            _PYPROJECT.format(version=__version__, sha12=spec.sha256[:12]), encoding="utf-8")
+        packages = sorted({STUBS_PACKAGE + "".join("." + part for part in Path(name).parent.parts)
+                           for name in files if name.endswith(".pyi")})
+        (out / "pyproject.toml").write_text(_PYPROJECT, encoding="utf-8")
+        (out / "setup.py").write_text(_SETUP_PY.format(
+            version=__version__, sha12=spec.sha256[:12], packages=packages), encoding="utf-8")
     return target
-
-
-# -- the schema in use and installed stubs ----------------------------------
-_IN_USE = {"spec": None}
-_WARNED = set()
-_WARN_LOCK = threading.Lock()
-
-
-def spec_in_use():
-    """The schema of the most recently built client, else the one ``APIClient()`` would use."""
-    spec = _IN_USE["spec"]
-    if spec is None:
-        from ._client import APIClient
-
-        spec = APIClient().meta.spec     # note_spec_in_use records it
-    return spec
-
-
-def installed_stubs():
-    """Stubs that type checkers would find: ``[(directory, sha256, refresh command)]``.
-
-    Looks for ``civis_dyn-stubs/schema.sha256`` on ``sys.path`` (site-packages)
-    and ``typings/civis_dyn/schema.sha256`` in the working directory. Reads
-    only those small files.
-    """
-    found = []
-    seen = set()
-    candidates = [(Path(entry or ".") / STUBS_PACKAGE, "civis-dyn stubs --install")
-                  for entry in sys.path]
-    candidates.append((Path("typings") / "civis_dyn", "civis-dyn stubs"))
-    for directory, command in candidates:
-        sha_file = directory / SHA_FILE
-        try:
-            text = sha_file.read_text(encoding="ascii").split()
-        except (OSError, UnicodeDecodeError):
-            continue
-        key = os.path.realpath(directory)
-        if not text or key in seen:
-            continue
-        seen.add(key)
-        if command.endswith("--install") and not _in_site_packages(directory):
-            command = f"civis-dyn stubs --out {directory.parent}"
-        found.append((directory, text[0], command))
-    return found
-
-
-def _in_site_packages(directory):
-    """True for ``.../site-packages/civis_dyn-stubs`` (no sysconfig: this runs in every client)."""
-    return directory.parent.name in ("site-packages", "dist-packages")
-
-
-def check_installed_stubs(spec):
-    """Warn (once per stub directory and process) when installed stubs describe another schema.
-
-    Parameters
-    ----------
-    spec : civis_dyn.spec.ApiSpec or str
-        The schema in use, or its sha256 (computed only when stubs are found).
-
-    Returns
-    -------
-    list
-        The ``(directory, sha256, command)`` of the stale stubs found.
-    """
-    stubs = installed_stubs()
-    if not stubs:
-        return []
-    sha = spec if isinstance(spec, str) else spec.sha256
-    stale = [s for s in stubs if s[1] != sha]
-    for directory, theirs, command in stale:
-        with _WARN_LOCK:
-            if str(directory) in _WARNED:
-                continue
-            _WARNED.add(str(directory))
-        from .spec._cache import warn
-
-        warn(f"the type stubs in {directory} describe schema {theirs[:12]}, but this client uses "
-             f"schema {sha[:12]}; refresh them with `{command}`", UserWarning)
-    return stale
-
-
-def note_spec_in_use(spec):
-    """Called by :class:`~civis_dyn.APIClient` once built: record ``spec``, check the stubs.
-
-    Cheap: a few ``stat`` calls; the schema's hash is read only when stubs are installed.
-    """
-    _IN_USE["spec"] = spec
-    try:
-        check_installed_stubs(spec)
-    except Exception:   # a check must never break a client  # noqa: BLE001
-        pass
 
 
 # -- civis_dyn.types at run time ----------------------------------------------

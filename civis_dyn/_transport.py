@@ -14,8 +14,10 @@ HTTP library's exception (no ``__cause__``, no ``__context__``), so nothing
 reachable from an error holds the key.
 """
 
+import os
 import threading
 import time
+from urllib.parse import urlsplit
 
 from ._errors import CivisConnectionError, CivisTimeoutError, InvalidResponseError
 from ._http import HTTPResponse
@@ -66,6 +68,7 @@ class HTTPTransport:
         self._session = None
         self._lock = threading.Lock()
         self._closed = False
+        self._settings = {}  # origin -> (proxies, verify), see _environment
 
     @property
     def session(self):
@@ -76,6 +79,7 @@ class HTTPTransport:
                 if self._session is None:
                     requests = _http()
                     session = requests.Session()
+                    session.trust_env = False  # the environment is read once: _environment
                     adapter = requests.adapters.HTTPAdapter(
                         pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
                     session.mount("https://", adapter)
@@ -97,10 +101,11 @@ class HTTPTransport:
         connect, read = request.timeout
         deadline = time.monotonic() + connect + read
         try:
+            proxies, verify = self._environment(request.url)
             response = session.request(request.method, request.url, params=request.params,
                                        data=request.body, headers=request.headers,
                                        timeout=request.timeout, allow_redirects=False,
-                                       stream=True)
+                                       stream=True, proxies=proxies, verify=verify)
             try:
                 content = _read_body(response, deadline, request.max_bytes)
             except BaseException:
@@ -121,6 +126,23 @@ class HTTPTransport:
             return HTTPResponse(response.status_code, response.headers, content,
                                 response.url, response.reason or "")
         raise error  # outside the except block: no __context__ holding requests' objects
+
+    def _environment(self, url):
+        """``(proxies, verify)`` for ``url``'s origin, read from the environment once.
+
+        requests would read them (and ``~/.netrc``) again for every request:
+        a fifth of a call's CPU time. ``~/.netrc`` is never read: the
+        ``Authorization`` header is the pipeline's.
+        """
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.netloc)
+        found = self._settings.get(origin)
+        if found is None:
+            requests = _http()
+            proxies = requests.utils.get_environ_proxies(url)
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            found = self._settings[origin] = (proxies, verify)
+        return found
 
     def close(self):
         """Close the pooled connections (the next request opens new ones)."""

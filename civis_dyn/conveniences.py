@@ -525,8 +525,8 @@ def import_definition(resource, path, *, kind=None, dry_run=False, **overrides):
     for key, value in overrides.items():
         name = key if key in accepted else by_wire.get(key)
         if name is None:
-            raise TypeError(f"{call.label} got an unexpected keyword argument {key!r}: "
-                            f"{call.name}.{post}() does not accept it.{suggest(key, accepted)}")
+            raise ArgumentTypeError(f"{call.label} got an unexpected keyword argument {key!r}: "
+                                    f"{call.name}.{post}() does not accept it.{suggest(key, accepted)}")
         if value is None:
             fields.pop(name, None)
         else:

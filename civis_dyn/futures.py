@@ -31,7 +31,8 @@ Resources with several kinds of runs (``scripts``: ``sql``, ``python3``,
     client.jobs.run(id, *, kind=None, polling_interval=None, on_state_change=None,
                     **start_arguments)                           -> CivisFuture
     client.jobs.run_and_wait(id, *, kind=None, timeout=None, callback=None,
-                             polling_interval=None, **start_arguments) -> Response
+                             polling_interval=None, progress=None,
+                             **start_arguments)                  -> Response
     client.jobs.watch_run(id, run_id, *, kind=None, polling_interval=None,
                           on_state_change=None)                  -> CivisFuture
     client.jobs.follow_logs(id, run_id=None, *, kind=None, polling_interval=None)
@@ -94,9 +95,12 @@ from ._errors import (
     CivisDynError,
     CivisJobFailure,
     CivisRunTimeoutError,
+    UnsupportedOperationError,
+    UsageError,
 )
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
+from ._progress import progress_bar, progress_enabled
 from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
@@ -372,6 +376,9 @@ def _as_dict(entry):
 
 
 # -- the future -----------------------------------------------------------------
+_PROGRESS_STEP = 0.5  # seconds between updates of a result() progress bar
+
+
 class CivisFuture(concurrent.futures.Future):
     """A :class:`concurrent.futures.Future` of a Civis run, polled in the background.
 
@@ -529,9 +536,14 @@ class CivisFuture(concurrent.futures.Future):
         return FAILED if failed else SUCCEEDED
 
     # -- results ------------------------------------------------------------
-    def result(self, timeout=None):
-        """The final run; see the class notes for what is raised instead."""
-        self._wait_settled(timeout)
+    def result(self, timeout=None, progress=None):
+        """The final run; see the class notes for what is raised instead.
+
+        ``progress``: a progress bar with the run's state while waiting (by default
+        in a terminal or notebook with tqdm installed; False turns it off, as does
+        ``CIVIS_DYN_PROGRESS=0``).
+        """
+        self._wait_settled(timeout, progress)
         error = self._reported_error()
         if error is not None:
             raise error
@@ -564,21 +576,38 @@ class CivisFuture(concurrent.futures.Future):
         if endpoint is None:
             if (kind is not None and kind.collection != "runs") or self.run_id is None \
                     or self.client is None:
-                raise NotImplementedError(f"{self!r}: this kind of run has no outputs endpoint")
+                raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
             endpoint = jobs_run_kind(_spec_of(self.client)).outputs
         return _list(self.client, endpoint, self.job_id, self.run_id)
 
-    def _wait_settled(self, timeout):
+    def _wait_settled(self, timeout, progress=False):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
             return
         if in_poller_thread():
-            raise RuntimeError(f"{self!r}: waiting for a run from a callback in a poller thread "
-                               f"would stall the poller; wait from another thread")
-        if not self._settled.wait(timeout):
+            raise UsageError(f"{self!r}: waiting for a run from a callback in a poller thread "
+                             f"would stall the poller; wait from another thread")
+        if progress_enabled(progress):
+            settled = self._wait_with_progress(timeout, progress)
+        else:
+            settled = self._settled.wait(timeout)
+        if not settled:
             raise CivisRunTimeoutError(
                 f"job {self.job_id} run {self.run_id} not done after {timeout} s "
                 f"(last known state: {self.state!r})", response=self.last_response,
                 job_id=self.job_id, run_id=self.run_id, timeout=timeout)
+
+    def _wait_with_progress(self, timeout, progress):
+        """Wait like ``_settled.wait(timeout)``, showing the run's state and the time waited."""
+        started = time.monotonic()
+        with progress_bar(desc=f"run {self.run_id}", unit="s", progress=progress) as bar:
+            while True:
+                waited = time.monotonic() - started
+                step = _PROGRESS_STEP if timeout is None else min(_PROGRESS_STEP, timeout - waited)
+                settled = step > 0 and self._settled.wait(step)
+                bar.set_description_str(f"run {self.run_id}: {self.state or 'starting'}")
+                bar.update(max(0.0, round(time.monotonic() - started - bar.n, 1)))
+                if settled or step <= 0:
+                    return settled
 
     def _reported_error(self):
         if self.cancelled():
@@ -772,12 +801,22 @@ class ContainerFuture(CivisFuture):
 
 # -- blocking wait, log following --------------------------------------------------
 def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
-                  clock=time.monotonic, sleep=time.sleep):
+                  clock=time.monotonic, sleep=time.sleep, progress=False):
     """Poll a run in the calling thread until it is final; see :func:`run_and_wait`."""
     get = kind.bound(client, "get")
     watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
-    step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
-                            on_change=callback, clock=clock, sleep=sleep)
+    with progress_bar(desc=f"run {run_id}", unit="poll", progress=progress) as bar:
+        def on_change(run):
+            bar.set_description_str(f"run {run_id}: {field_of(run, 'state')}")
+            if callback is not None:
+                callback(run)
+
+        def counted_sleep(seconds):
+            bar.update(1)
+            sleep(seconds)
+
+        step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                on_change=on_change, clock=clock, sleep=counted_sleep)
     if step.outcome == SUCCEEDED:
         return step.run
     if step.outcome == FAILED:
@@ -1047,7 +1086,7 @@ def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  # noqa
 
 
 def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noqa: A002
-                 polling_interval=None, **start_arguments):
+                 polling_interval=None, progress=None, **start_arguments):
     """Start a run and block until it is final (``client.<resource>.run_and_wait``).
 
     Polls in the calling thread.
@@ -1065,6 +1104,10 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noq
         what it raises propagates.
     polling_interval : float, optional
         Seconds between polls; default 1 s growing by 1.2x up to 15 s.
+    progress : bool, optional
+        A progress bar (the run's state, polls so far, time waited): by default in a
+        terminal or notebook with tqdm installed; False turns it off (see
+        ``CIVIS_DYN_PROGRESS``).
     **start_arguments
         Passed to the start method.
 
@@ -1091,7 +1134,7 @@ def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noq
     run_kind = _select_kind(resource, kind, label, need=("start", "get"))
     run_id = _start(resource, run_kind, id, start_arguments)
     return _wait_for_run(client_of(resource), run_kind, id, run_id, timeout=timeout,
-                         callback=callback, polling_interval=polling_interval)
+                         callback=callback, polling_interval=polling_interval, progress=progress)
 
 
 def follow_resource_logs(resource, id, run_id=None, *, kind=None,  # noqa: A002

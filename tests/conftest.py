@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from scaffold.clock import FakeClock
+from scaffold.schemas import mini_schema
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -45,14 +46,38 @@ def reference_dir() -> Path:
     return _need(SHARED / "reference", "the published API reference")
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAKE_BASE = "https://api.example.test/"
 
 
 @pytest.fixture(scope="session")
-def mini_spec_path() -> Path:
-    """A small hand-written schema covering every naming and parameter case."""
-    return FIXTURES / "mini_spec.json"
+def mini_spec_path(tmp_path_factory) -> Path:
+    """The standard mini schema (:func:`scaffold.schemas.mini_schema`) as a file (do not modify)."""
+    path = tmp_path_factory.mktemp("schemas") / "mini_spec.json"
+    path.write_text(json.dumps(mini_schema(), indent=1))
+    return path
+
+
+@pytest.fixture
+def api_key() -> str:
+    """The API key test clients and the local API use (tests/faults uses a canary instead)."""
+    return "test-key-123"
+
+
+@pytest.fixture
+def local_api(mini_spec_path, api_key):
+    """The one HTTP fake: the shipped :class:`civis_dyn.testing.LocalCivisAPI` on the mini schema.
+
+    It accepts ``api_key`` and holds things 1..7 (for lists and pages) and run 9
+    of thing 4; its ``faults`` (:class:`civis_dyn.testing.Faults`) inject
+    misbehaviour.
+    """
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as api:
+        for i in range(1, 8):
+            api.seed("/things", {"name": f"thing {i}", "fromTemplateId": 0})
+        api.seed("/things/4/runs", {"id": 9})
+        yield api
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ if str(REPO) not in sys.path:
 
 from tools import build_schema as bs  # noqa: E402
 from tools import reference_parser as rp  # noqa: E402
-from civis_dyn.spec import _naming as naming  # noqa: E402
 from civis_dyn.spec._model import ApiSpec  # noqa: E402
 
 

@@ -11,6 +11,10 @@ import re
 from collections import Counter
 
 import pytest
+from scaffold.schemas import BOOLEAN as BOOL
+from scaffold.schemas import INTEGER as INT
+from scaffold.schemas import STRING as STR
+from scaffold.schemas import TIME, array, body, obj, param
 
 import civis_dyn
 from civis_dyn import conveniences
@@ -19,30 +23,16 @@ BASE = "https://api.conv.test"
 PAGE_HEADERS = {"X-Pagination-Per-Page": "2"}
 
 
-# -- a small schema: the shapes the conveniences rely on -------------------------
-def _obj(**props):
-    return {"type": "object", "properties": props}
-
-
-def _arr(items):
-    return {"type": "array", "items": items}
-
-
-INT, STR, BOOL = {"type": "integer"}, {"type": "string"}, {"type": "boolean"}
-TIME = {"type": "string", "format": "date-time"}
+# -- a small schema: the shapes the conveniences rely on (the shared builder) ----
+_obj, _arr, _body = obj, array, body
 
 
 def _query(name, kind="string", description=""):
-    return {"name": name, "in": "query", "required": False, "type": kind,
-            "description": description}
+    return param(name, kind=kind, required=False, description=description)
 
 
 def _path(name):
-    return {"name": name, "in": "path", "required": True, "type": "integer"}
-
-
-def _body(schema):
-    return {"name": "body", "in": "body", "required": True, "schema": schema}
+    return param(name, "path", "integer")
 
 
 def _ok(schema=None, code="200"):

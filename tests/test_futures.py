@@ -73,7 +73,9 @@ def test_failure_raises_civis_job_failure_with_the_error_and_ids(mini_client, re
     with pytest.raises(CivisJobFailure) as info:
         future.result(timeout=5)
     error = info.value
-    assert error.error_message == "Out of memory" and (error.job_id, error.run_id) == (5, 9)
+    # error_message reads as civis-python's: the ids, then the run's message
+    assert error.error_message == "(From job 5 / run 9) Out of memory"
+    assert (error.job_id, error.run_id) == (5, 9)
     assert error.response.state == "failed"
     assert future.failed() and not future.succeeded() and future.exception() is error
 
@@ -500,7 +502,7 @@ def test_failure_carries_the_error_message_and_the_last_log_lines(client):
     assert "fail" in error.error_message and error.job_id == job_id
     assert error.run_id == future.run_id
     assert error.log_lines[0] == "Run queued"
-    assert error.log_lines[-1] == f"Run failed: {error.error_message}"
+    assert error.log_lines[-1] == f"Run failed: {error._original_err_msg}"
     assert error.error_message in str(error) and "Last log lines" in str(error)
 
 

@@ -74,3 +74,36 @@ def test_without_tqdm_the_bar_does_nothing(monkeypatch):
     bar.update(3)
     bar.close()
     assert not _progress.progress_enabled(True)
+
+
+def test_run_and_wait_shows_the_run_state_and_counts_polls(bars):
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(run_delays=(0.02, 0.02)) as api:
+        client = api.client()
+        script = client.scripts.post_containers(
+            required_resources={"cpu": 256, "memory": 512}, docker_image_name="python",
+            name="etl")
+        run = client.scripts.run_and_wait(script.id, kind="containers", polling_interval=0.005,
+                                          progress=True)
+        polls = api.count("GET", f"/scripts/containers/{script.id}/runs/{run.id}")
+        client.scripts.run_and_wait(script.id, kind="containers", polling_interval=0.005,
+                                    progress=False)
+    assert run.state == "succeeded" and len(bars) == 1
+    assert bars[0].n == polls - 1  # one sleep between consecutive polls
+    assert bars[0].desc == f"run {run.id}: succeeded"
+
+
+def test_future_result_shows_a_bar_until_the_run_is_final(bars):
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(run_delays=(0.02, 0.02)) as api:
+        client = api.client()
+        script = client.scripts.post_containers(
+            required_resources={"cpu": 256, "memory": 512}, docker_image_name="python",
+            name="etl")
+        future = client.scripts.run(script.id, kind="containers", polling_interval=0.005)
+        run = future.result(timeout=30, progress=True)
+        client.scripts.run(script.id, kind="containers").result(timeout=30, progress=False)
+    assert run.state == "succeeded" and len(bars) == 1
+    assert bars[0].desc == f"run {future.run_id}: succeeded"

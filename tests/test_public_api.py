@@ -39,8 +39,8 @@ def test_import_loads_no_http_stack_and_no_features():
 
 
 # the core's modules: what they raise reaches users, so it must derive from CivisDynError
-CORE_MODULES = ("_client", "_config", "_http", "_meta", "_pipeline", "_resources", "_response",
-                "_transport", "resources")
+CORE_MODULES = ("_client", "_config", "_http", "_limits", "_meta", "_pipeline", "_poller",
+                "_resources", "_response", "_transport", "conveniences", "futures", "resources")
 # protocol exceptions Python itself expects (attribute and item lookup, iteration, pickling)
 PROTOCOL = {"AttributeError", "KeyError", "StopIteration"}
 

@@ -2,6 +2,8 @@
 import inspect
 import pickle
 import pydoc
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -123,8 +125,17 @@ def test_unknown_names_suggest_close_ones(mini_client):
     client = mini_client()
     with pytest.raises(AttributeError, match=r"'things' has no method 'lst'. Did you mean 'list'\?"):
         client.things.lst
-    with pytest.raises(AttributeError, match=r"no resource 'thing'. Did you mean 'things'\?"):
-        client.thing
+    with pytest.raises(AttributeError, match=r"no attribute 'thing'") as info:
+        client.thing  # a plain AttributeError: resources are class attributes (completion)
+    assert info.value.name == "thing" and info.value.obj is client  # what Python's hint reads
+
+
+def test_the_interpreter_suggests_a_close_resource_name(mini_spec_path):
+    """Python prints "Did you mean" for an unknown attribute from dir(): resources are in it."""
+    code = ("import civis_dyn; c = civis_dyn.APIClient(api_key='k', "
+            f"base_url='https://api.example.test/', local_api_spec={str(mini_spec_path)!r}); c.thing")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "no attribute 'thing'. Did you mean: 'things'?" in result.stderr
 
 
 @pytest.mark.parametrize("call, message", [

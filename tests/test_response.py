@@ -1,7 +1,5 @@
 """Response, ListResponse, PaginatedResponse and find/find_one."""
-import json
 import pickle
-import time
 
 import pytest
 
@@ -131,24 +129,13 @@ def test_list_response():
     assert items.json(snake_case=False) == [{"id": 1, "someKey": 2}, {"id": 2}]
 
 
-def test_wrapping_is_lazy_and_cheap():
-    page = json.dumps([{"id": i, "name": f"n{i}", "createdAt": "2024", "lastRun": {"state": "x"},
-                        "author": {"id": 1, "userName": "u"}, "tags": ["a", "b"]}
-                       for i in range(1000)])
-    rounds = 7
-
-    def best(fn):
-        timings = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            fn()
-            timings.append(time.perf_counter() - start)
-        return min(timings)
-
-    loads = best(lambda: json.loads(page))
-    wrap = best(lambda: ListResponse(json.loads(page)))
-    # The target is <= 2x json.loads; asserted loosely here (machines are noisy), measured in bench/.
-    assert wrap < loads * 4, (wrap, loads)
+def test_wrapping_is_lazy():
+    """Wrapping a page converts nothing until read (its speed is measured in bench/, not here)."""
+    page = [{"id": i, "lastRun": {"state": "x"}, "author": {"userName": "u"}} for i in range(100)]
+    wrapped = ListResponse(page)
+    assert all(item._keys is None and item._cache is None for item in wrapped)
+    assert wrapped[3].last_run.state == "x"
+    assert wrapped[3]._keys is not None and wrapped[4]._keys is None
 
 
 def test_empty_and_no_content_responses(mini_client, requests_mock):

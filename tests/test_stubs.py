@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import civis_dyn
-from civis_dyn import _stubs
+from civis_dyn import _stub_check, _stubs
 from civis_dyn.spec._model import ApiSpec
 from civis_dyn.spec._source import clear_memory_cache
 
@@ -101,7 +101,13 @@ def small_files():
 def test_the_tree_has_one_module_per_resource_and_the_schema_hash(small_files):
     spec = ApiSpec.from_dict(small_schema())
     assert {"__init__.pyi", "_client.pyi", "_response.pyi", "types.pyi", "_api/__init__.pyi",
-            "_api/widgets.pyi", "py.typed", "schema.sha256"} == set(small_files)
+            "_api/widgets.pyi", "py.typed", "schema.sha256"} <= set(small_files)
+    assert not any(name.startswith("_api/") for name in set(small_files) - {
+        "_api/__init__.pyi", "_api/widgets.pyi"})
+    # the other public modules are typed loosely, so imports of them still resolve
+    assert "\nclass CivisFuture:\n" in small_files["futures.pyi"]
+    assert "def __getattr__(name: str) -> typing.Any: ...\n" in small_files["testing/__init__.pyi"]
+    assert "from civis_dyn.futures import CivisFuture as CivisFuture\n" in small_files["__init__.pyi"]
     assert small_files["schema.sha256"].strip() == spec.sha256
     assert small_files["py.typed"] == "partial\n"
     for name, text in small_files.items():
@@ -116,7 +122,7 @@ def test_response_classes_are_typed_from_the_schema(small_files):
     assert "    id: builtins.int\n" in widget                                 # required
     assert "    name: builtins.str\n" in widget
     assert "    created_at: builtins.str | None\n" in widget                 # not required
-    assert "When it was made. (date-time, sent as text)" in widget
+    assert "When it was made. (date-time: ISO 8601 text, a str)" in widget
     assert "    parent: Widget | None\n" in widget                           # recursive $ref
     assert "    children: builtins.list[WidgetSummary] | None\n" in widget
     assert "    kind: typing.Literal['a', 'b'] | None\n" in widget
@@ -164,16 +170,29 @@ def test_write_stubs_layouts(tmp_path):
     assert (typings / "_api" / "widgets.pyi").is_file()
     package = _stubs.write_stubs(spec, tmp_path / "dist", "package")
     assert package == tmp_path / "dist" / "civis_dyn-stubs"
-    pyproject = (tmp_path / "dist" / "pyproject.toml").read_text()
-    assert 'name = "civis-dyn-stubs"' in pyproject and '"civis_dyn-stubs._api"' in pyproject
+    assert "setuptools.build_meta" in (tmp_path / "dist" / "pyproject.toml").read_text()
+    setup_py = (tmp_path / "dist" / "setup.py").read_text()
+    assert 'name="civis-dyn-stubs"' in setup_py and "'civis_dyn-stubs._api'" in setup_py
     # regenerating replaces the tree: a file of an older generation does not linger
     (package / "_api" / "gone.pyi").write_text("")
     _stubs.write_stubs(spec, tmp_path / "dist", "package")
     assert not (package / "_api" / "gone.pyi").exists()
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["civis_dyn-stubs",
-                                                                     "pyproject.toml"]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        "civis_dyn-stubs", "pyproject.toml", "setup.py"]
     with pytest.raises(ValueError, match="layout must be one of"):
         _stubs.write_stubs(spec, tmp_path, "wheel")
+
+
+def test_the_stub_package_builds_with_every_file(tmp_path):
+    """``pip install <out>`` builds with setuptools; build it here (offline) and compare."""
+    pytest.importorskip("setuptools")
+    package = _stubs.write_stubs(ApiSpec.from_dict(small_schema()), tmp_path / "dist", "package")
+    subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(tmp_path / "b")],
+                   cwd=tmp_path / "dist", check=True, capture_output=True, timeout=120)
+    built = tmp_path / "b" / "lib" / "civis_dyn-stubs"
+    files = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    assert files == {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
+    assert {"py.typed", "schema.sha256", "_api/widgets.pyi", "types.pyi"} <= files
 
 
 # -- installed stubs that describe another schema ---------------------------------------
@@ -182,7 +201,7 @@ def stub_check(monkeypatch, tmp_path):
     """An empty sys.path and working directory, and a fresh once-per-process memory."""
     monkeypatch.setattr(sys, "path", [str(tmp_path / "site")])
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(_stubs, "_WARNED", set())
+    monkeypatch.setattr(_stub_check, "_WARNED", set())
     return tmp_path
 
 
@@ -210,20 +229,20 @@ def test_current_or_absent_stubs_do_not_warn(stub_check):
         _client(document)                                   # no stubs at all
         _stubs.write_stubs(ApiSpec.from_dict(document), stub_check / "typings")
         _client(document)                                   # stubs of this very schema
-    assert _stubs.installed_stubs()[0][2] == "civis-dyn stubs"
+    assert _stub_check.installed_stubs()[0][2] == "civis-dyn stubs"
 
 
 def test_typings_in_the_working_directory_are_checked(stub_check):
     _stubs.write_stubs(ApiSpec.from_dict(small_schema()), stub_check / "typings")
     with pytest.warns(UserWarning, match="refresh them with `civis-dyn stubs`"):
-        stale = _stubs.check_installed_stubs("0" * 64)
+        stale = _stub_check.check_installed_stubs("0" * 64)
     assert [(s[0].resolve(), s[2]) for s in stale] == [
         ((stub_check / "typings" / "civis_dyn").resolve(), "civis-dyn stubs")]
 
 
 # -- civis_dyn.types at run time -----------------------------------------------------------
 def test_types_are_importable_at_run_time(monkeypatch):
-    monkeypatch.setattr(_stubs, "_IN_USE", {"spec": None})
+    monkeypatch.setattr(_stub_check, "_IN_USE", {"spec": None})
     _client(small_schema())
     import civis_dyn.types as types
 
@@ -395,3 +414,30 @@ def test_generation_reads_cached_slices_not_the_whole_schema(real_spec_path, tmp
     assert spec._document is None                  # the whole schema was never parsed
     assert json.loads(json.dumps(len(files))) > 40
     clear_memory_cache()
+
+
+def test_loosely_typed_exceptions_keep_their_exception_bases(small_files):
+    """``except civis_dyn.io.SomeError`` type-checks: loose classes keep exception ancestry."""
+    import inspect as _inspect
+
+    checked = 0
+    for name, (module, is_package) in _stubs._public_modules().items():
+        if module is None:
+            continue
+        path = "/".join(name.split(".")[1:]) + ("/__init__.pyi" if is_package else ".pyi")
+        text = small_files[path]
+        for attr in _stubs._exported(module):
+            value = getattr(module, attr, None)
+            if _inspect.isclass(value) and issubclass(value, BaseException) \
+                    and f"\nclass {attr}" in text:
+                line = re.search(rf"^class {attr}(.*):$", text, re.M).group(1)
+                assert line.startswith("(") and ("builtins." in line or "civis_dyn." in line
+                                                 or "Error" in line), (path, attr, line)
+                checked += 1
+    init = small_files["__init__.pyi"]
+    for attr in civis_dyn.__all__:
+        value = getattr(civis_dyn, attr)
+        if _inspect.isclass(value) and issubclass(value, BaseException):
+            assert re.search(rf"^class {attr}\((.+)\):$", init, re.M), attr
+            checked += 1
+    assert checked > 10

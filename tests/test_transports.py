@@ -154,3 +154,17 @@ def test_raw_return_type_gives_the_http_response_with_requests_like_attributes(a
     assert raw.json()["name"] == "n" and '"name":"n"' in raw.text.replace(" ", "")
     assert raw.headers["content-type"].startswith("application/json")
     assert client.meta.call("things", "get", raw.json()["id"]).name == "n"  # features get Responses
+
+
+def test_netrc_never_replaces_the_key_and_proxies_are_read_once(api, mini_spec_path, tmp_path,
+                                                                 monkeypatch):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone-else password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), base_url=api.url)
+    assert client.things.list() == []      # requests would have sent the .netrc login instead
+    transport = client.meta.transport
+    assert transport.session.trust_env is False
+    assert list(transport._settings) == [("http", api.url.split("//")[1].rstrip("/"))]

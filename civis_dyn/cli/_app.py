@@ -22,12 +22,14 @@ OWN_COMMANDS = {
     "demo": ("._local_commands", "demo_command"),
     "serve": ("._local_commands", "serve_command"),
     "spec": ("._spec_commands", "spec_group"),
+    "sql": ("._io_commands", "sql_command"),
     "stubs": ("._stub_commands", "stubs_command"),
 }
 _OWN_HELP = {
     "demo": "A short tour of the client against an in-process local API.",
     "serve": "Serve a local fake Civis API built from the schema.",
     "spec": "Where the schema came from; refresh it; its path; diff two schemas.",
+    "sql": "Run SQL on a database; print the result (CSV when piped).",
     "stubs": "Generate typed stubs (.pyi) for IDEs and mypy from the schema in use.",
 }
 

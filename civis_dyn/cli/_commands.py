@@ -33,6 +33,10 @@ _EXTRA_COMMANDS = {
                lambda resource, methods: "export_definition" in methods),
     "import": ("._convenience_commands", "import_command",
                lambda resource, methods: "import_definition" in methods),
+    "upload": ("._io_commands", "upload_command",
+               lambda resource, methods: "upload" in methods),
+    "download": ("._io_commands", "download_command",
+                 lambda resource, methods: "download" in methods),
 }
 
 
@@ -193,7 +197,7 @@ class ResourceGroup(click.Group):
     def _method_names(self, ctx):
         """API method names plus the resource's extensions (``run_and_wait``)."""
         spec = session_of(ctx).spec
-        return set(resource_class(spec, self.resource)._method_names())
+        return set(resource_class(spec, self.resource).method_names())
 
     def _extras(self, ctx):
         names = self._method_names(ctx)

@@ -21,7 +21,9 @@ def _spec_for(ctx, spec):
               metavar="PATH", help="Schema file (default: the global --spec, else the bundle).")
 @click.option("--key", default=None, metavar="K",
               help="The API key clients must send (default: a random one, printed once).")
-def serve_command(port, spec, key):
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Keep files, SQL tables and objects here across restarts.")
+def serve_command(port, spec, key, data_dir):
     """Serve a local, stateful fake Civis API built from the schema, until Ctrl+C.
 
     \b
@@ -33,7 +35,8 @@ def serve_command(port, spec, key):
     from ..testing._local_api import LocalCivisAPI
 
     with api_errors(ctx):
-        api = LocalCivisAPI(spec=_spec_for(ctx, spec), api_key=key, port=port)
+        api = LocalCivisAPI(spec=_spec_for(ctx, spec), api_key=key, port=port,
+                            data_dir=data_dir)
     api.start()
     try:
         click.echo(f"Local Civis API serving at {api.url}")

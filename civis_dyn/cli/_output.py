@@ -8,10 +8,17 @@ reach into nested objects) in every format.
 JSON is the default when standard output is not a terminal (pipes, cron), a
 table when it is; ``CIVIS_DYN_OUTPUT`` changes the default. ``--all`` streams
 JSON items as pages arrive.
+
+Text from the API never reaches the terminal as control characters: a name
+holding an escape sequence (OSC 52 writes the clipboard, CSI moves the cursor
+or clears the screen) is shown as visible escapes (``\x1b]52;...``) in tables
+and error messages (:func:`terminal_text`); JSON escapes every control
+character (C0, DEL and C1) and YAML quotes them.
 """
 
 import json
 import os
+import re
 import sys
 
 import click
@@ -20,6 +27,7 @@ from .._response import ListResponse, PaginatedResponse, Response
 
 __all__ = [
     "FORMATS",
+    "terminal_text",
     "OUTPUT_ENV",
     "default_format",
     "format_table",
@@ -33,6 +41,30 @@ FORMATS = ("json", "yaml", "table")
 OUTPUT_ENV = "CIVIS_DYN_OUTPUT"
 _MAX_CELL = 80
 _MISSING = object()
+# C0 and C1 controls, DEL, and the bidirectional overrides/isolates (they reorder what
+# follows on the line); newlines are handled by the callers that allow them
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")   # json escapes C0 itself
+
+
+def _visible(match):
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal_text(text, keep_newlines=False):
+    """``text`` safe to print on a terminal: control characters shown as ``\\xNN`` escapes.
+
+    Parameters
+    ----------
+    text : str
+    keep_newlines : bool, optional
+        Leave ``\\n`` (and tabs) as they are, for multi-line messages.
+    """
+    if keep_newlines:
+        return "\n".join(_UNSAFE.sub(_visible, line.replace("\t", "    "))
+                         for line in text.split("\n"))
+    return _UNSAFE.sub(_visible, text)
 
 
 def default_format(stream=None):
@@ -119,7 +151,7 @@ def _cell(value):
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         text = str(value)
-    text = " ".join(text.splitlines())
+    text = terminal_text(" ".join(text.splitlines()))
     if len(text) > _MAX_CELL:
         text = text[:_MAX_CELL - 1] + "…"
     return text
@@ -143,6 +175,8 @@ def _default_columns(rows):
 
 
 def _grid(header, rows):
+    header = [terminal_text(h) for h in header]
+    rows = [[terminal_text(c) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
@@ -181,7 +215,8 @@ def format_table(value, columns=None):
 
 # -- writing --------------------------------------------------------------
 def _dump_json(value):
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _dump_yaml(value):
@@ -190,8 +225,11 @@ def _dump_yaml(value):
     except ImportError:
         raise click.UsageError("--output yaml needs PyYAML, which is not installed "
                                "(pip install pyyaml); use --output json or table") from None
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True,
-                          default_flow_style=False).rstrip("\n")
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    if _JSON_UNSAFE.search(text):  # YAML counts the bidi controls as printable: escape all
+        text = yaml.safe_dump(value, sort_keys=False, allow_unicode=False,
+                              default_flow_style=False)
+    return text.rstrip("\n")
 
 
 def _stream_json(items, echo):

@@ -21,6 +21,7 @@ from .._errors import (
     ArgumentValueError,
     CivisDynError,
 )
+from ._output import terminal_text
 
 __all__ = ["SPEC_ENV", "ApiFailure", "CliSession", "api_errors", "session_of"]
 
@@ -107,9 +108,9 @@ def api_errors(ctx=None):
         try:
             yield
         except (ArgumentTypeError, ArgumentValueError) as exc:
-            raise click.UsageError(str(exc), ctx) from None
+            raise click.UsageError(terminal_text(str(exc), keep_newlines=True), ctx) from None
         except CivisDynError as exc:  # CivisAPIError, connection errors, no key, failed runs
-            raise ApiFailure(str(exc)) from None
+            raise ApiFailure(terminal_text(str(exc), keep_newlines=True)) from None
         finally:
             for warning in caught:
-                click.echo(f"Warning: {warning.message}", err=True)
+                click.echo(terminal_text(f"Warning: {warning.message}"), err=True)

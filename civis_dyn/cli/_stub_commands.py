@@ -14,7 +14,7 @@ __all__ = ["spec_diff_command", "stubs_command"]
 
 @click.command("stubs")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="Write a PEP 561 stub package: DIR/civis_dyn-stubs/ and DIR/pyproject.toml "
+              help="Write a PEP 561 stub package: DIR/civis_dyn-stubs/, DIR/pyproject.toml, DIR/setup.py "
                    "(then `pip install DIR`). With --layout typings: DIR/civis_dyn/.")
 @click.option("--install", is_flag=True, default=False,
               help="Write civis_dyn-stubs/ into this environment's site-packages, where "
@@ -29,7 +29,7 @@ def stubs_command(out_dir, install, layout):
     civis-dyn stubs                 ./typings/civis_dyn/ (VS Code/Pylance, Pyright;
                                     mypy with mypy_path = typings)
     civis-dyn stubs --install       site-packages/civis_dyn-stubs/ (every tool)
-    civis-dyn stubs --out DIR       DIR/civis_dyn-stubs/ + pyproject.toml
+    civis-dyn stubs --out DIR       DIR/civis_dyn-stubs/ + pyproject.toml, setup.py
 
     The stubs record the schema's sha256: a client built from another schema
     warns once per process and names this command. Use the global --spec PATH

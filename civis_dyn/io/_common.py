@@ -9,19 +9,11 @@ from __future__ import annotations
 import os
 import uuid
 
-from .._errors import CivisDynError
+from .._errors import CivisDynError, CivisImportError, EmptyResultError
 
 __all__ = ["CivisImportError", "EmptyResultError", "TypePathLike"]
 
 TypePathLike = (str, bytes, os.PathLike)
-
-
-class EmptyResultError(CivisDynError, LookupError):
-    """A file or a query result that should be there is not (e.g. the file expired)."""
-
-
-class CivisImportError(CivisDynError):
-    """Files to import into one table disagree (columns, delimiter, header)."""
 
 
 def client_or_default(client):

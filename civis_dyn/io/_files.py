@@ -243,3 +243,25 @@ def dataframe_to_file(df, name="data.csv", expires_at="DEFAULT", description=Non
         df.to_csv(path, **to_csv_kws)
         return file_to_civis(path, name=name, expires_at=expires_at, description=description,
                              client=client)
+
+
+# -- methods offered on client.files (registered in civis_dyn/__init__.py) -----------------
+def upload(resource, path_or_buffer, name=None, *, expires_at="DEFAULT", description=None):
+    """``client.files.upload(path_or_buffer, name=None)``: upload; return the new file's id.
+
+    See :func:`civis_dyn.io.file_to_civis`.
+    """
+    from .._resources import client_of
+
+    return file_to_civis(path_or_buffer, name=name, expires_at=expires_at,
+                         description=description, client=client_of(resource))
+
+
+def download(resource, id, path_or_buffer):
+    """``client.files.download(id, path_or_buffer)``: write file ``id``'s bytes there.
+
+    See :func:`civis_dyn.io.civis_to_file`.
+    """
+    from .._resources import client_of
+
+    civis_to_file(id, path_or_buffer, client=client_of(resource))

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 
 from .._errors import CivisAPIError
+from .._lookups import split_schema_tablename
 from . import _transfer
 from ._common import (CivisImportError, EmptyResultError, call, client_or_default,
                       database_id, default_credential_id, future, pandas, random_name)
@@ -29,24 +30,6 @@ DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe"}
 _SQL_PARAMS_ARGUMENTS_KEYS = frozenset({"params", "arguments"})
 _RETURN_AS = frozenset({"list", "pandas"})
 _File = collections.namedtuple("_File", "id name detected_info")
-
-
-def split_schema_tablename(table):
-    """Split ``"schema.table"`` (quotes allowed) into ``(schema, table)``; schema may be None.
-
-    Raises
-    ------
-    ValueError
-        When ``table`` has more than two dot-separated parts.
-    """
-    parts = next(csv.reader(io.StringIO(str(table)), delimiter=".", doublequote=True,
-                            quotechar='"'))
-    if len(parts) == 1:
-        return None, parts[0]
-    if len(parts) != 2:
-        raise ValueError(f"Cannot parse schema and table. Does {table!r} follow the pattern "
-                         "'schema.table'?")
-    return parts[0], parts[1]
 
 
 def _check_return_as(return_as, label):

@@ -55,7 +55,7 @@ from pathlib import Path
 
 from .._files import write_atomically
 from .._limits import BodyTooLarge, max_schema_bytes, read_capped, schema_setting
-from ._naming import method_name, resource_name
+from ._naming import method_name, path_escape, resource_name
 
 __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
 
@@ -253,7 +253,7 @@ def _valid_index(index):
                     and (entry[2] is None or isinstance(entry[2], str))):
                 return False
             verb, path, alias_of = entry
-            if resource_name(path) != resource:
+            if resource_name(path) != resource or path_escape(path) is not None:
                 return False
             derived = method_name(verb, path)
             if name == derived:

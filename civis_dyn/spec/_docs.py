@@ -36,6 +36,11 @@ ITERATOR_DESCRIPTION = (
     "the page size (each request asks for that many). Defaults to False."
 )
 _MAX_DEPTH = 8
+# Lines of nested fields one docstring shows (the real schema's largest has under 400):
+# a small schema whose properties refer to wide definitions again and again would
+# otherwise render millions of lines (depth alone does not bound breadth ** depth).
+MAX_FIELD_LINES = 5_000
+TRUNCATED_NOTE = "... (more fields not shown: the schema nests too widely to list here)"
 
 
 def _wrap(text, indent):
@@ -58,17 +63,34 @@ def _children(spec, schema, where):
     return [(name, spec.resolve(prop, f"{where}.{name}")) for name, prop in properties.items()]
 
 
-def _fields(spec, schema, indent, where, stack):
+class _Budget:
+    """Lines of nested fields left for one docstring."""
+
+    __slots__ = ("left", "exceeded")
+
+    def __init__(self, lines=None):
+        self.left = MAX_FIELD_LINES if lines is None else lines
+        self.exceeded = False
+
+
+def _fields(spec, schema, indent, where, stack, budget=None):
     lines = []
+    budget = budget if budget is not None else _Budget()
     if len(stack) >= _MAX_DEPTH:
         return lines
     for wire, prop in _children(spec, schema, where):
-        lines.append(f"{' ' * indent}- {camel_to_snake(wire)} : {type_label(prop)}")
+        if budget.left <= 0:
+            budget.exceeded = True
+            break
+        entry = [f"{' ' * indent}- {camel_to_snake(wire)} : {type_label(prop)}"]
         description = (prop.get("description") or "").strip()
         if description:
-            lines.extend(_wrap(description, indent + 4))
+            entry.extend(_wrap(description, indent + 4))
+        budget.left -= len(entry)
+        lines.extend(entry)
         if id(prop) not in stack:
-            lines.extend(_fields(spec, prop, indent + 4, f"{where}.{wire}", stack | {id(prop)}))
+            lines.extend(_fields(spec, prop, indent + 4, f"{where}.{wire}", stack | {id(prop)},
+                                 budget))
     return lines
 
 
@@ -84,6 +106,7 @@ def render_docstring(op):
     str
     """
     spec = op.spec
+    budget = _Budget()
     lines = []
     if op.alias_of:
         lines += [".. warning::", "",
@@ -105,7 +128,7 @@ def render_docstring(op):
                 lines.extend(_wrap(p.description, 4))
             if p.location == "body":
                 lines.extend(_fields(spec, p.schema, 4, f"{op.location}.body.{p.wire_name}",
-                                     frozenset()))
+                                     frozenset(), budget))
         if op.paginated:
             lines += ["iterator : bool, optional", *_wrap(ITERATOR_DESCRIPTION, 4)]
 
@@ -122,5 +145,7 @@ def render_docstring(op):
         lines.append(f":class:`civis_dyn.{kind}`")
         if schema is not None:
             lines.extend(_fields(spec, schema, 4, f"{op.location}.responses.{code}",
-                                 frozenset()))
+                                 frozenset(), budget))
+    if budget.exceeded:
+        lines += ["", TRUNCATED_NOTE]
     return "\n".join(lines) + "\n"

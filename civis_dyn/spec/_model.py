@@ -21,7 +21,14 @@ from functools import cached_property
 from typing import List
 
 from .._errors import SpecError
-from ._naming import ARRAY_DESPITE_SCHEMA, camel_to_snake, method_name, path_shape, resource_name
+from ._naming import (
+    ARRAY_DESPITE_SCHEMA,
+    camel_to_snake,
+    method_name,
+    path_escape,
+    path_shape,
+    resource_name,
+)
 
 __all__ = ["ApiSpec", "Operation", "Parameter", "SpecInfo"]
 
@@ -295,6 +302,11 @@ class Operation:
             schema = self.spec.resolve(schema, f"{self.location}.responses.{code}.schema")
         return (str(code), (response.get("description") or "").strip(), schema)
 
+    @property
+    def raw(self):
+        """The operation's node as the schema writes it (``$ref`` names kept; read-only use)."""
+        return self._raw
+
     @cached_property
     def item_schema(self):
         """The (resolved) schema of one item of an array response, or None."""
@@ -547,6 +559,10 @@ class ApiSpec:
         for path, item in paths.items():
             if not isinstance(item, dict):
                 raise SpecError(f"paths.{path}: a path item must be an object")
+            escape = path_escape(path)
+            if escape is not None:
+                raise SpecError(f"paths.{path}: refused, it could leave the API's base URL "
+                                f"({escape})")
             resource = resource_name(path)
             if not resource:
                 continue

@@ -12,11 +12,13 @@ the bottom, one comment each.
 """
 
 import re
+from urllib.parse import unquote
 
 __all__ = [
     "ARRAY_DESPITE_SCHEMA",
     "camel_to_snake",
     "method_name",
+    "path_escape",
     "resource_name",
 ]
 
@@ -48,6 +50,29 @@ def _segments(path):
 
 def _is_param(segment):
     return segment.startswith("{") and segment.endswith("}")
+
+
+def path_escape(path):
+    """Return why ``path`` could leave the base URL's path prefix, or None when it cannot.
+
+    A schema path is appended to the base URL (``https://host/prefix/`` +
+    ``jobs/{id}``); a literal segment that is, or decodes to, ``.`` or ``..``
+    (``%2e%2e``, ``%252e``), or that holds ``/``, ``\\``, ``?`` or ``#`` once
+    decoded, would reach another path of the host (or change the query).
+    """
+    if not isinstance(path, str) or not path.startswith("/"):
+        return "it does not start with '/'"
+    if "?" in path or "#" in path or "\\" in path:
+        return "it holds '?', '#' or '\\'"
+    for segment in _segments(path):
+        if _is_param(segment):
+            continue
+        decoded = segment
+        for _ in range(3):  # %252e%252e -> %2e%2e -> ..
+            decoded = unquote(decoded)
+        if decoded in (".", "..") or any(c in decoded for c in "/\\?#"):
+            return f"its segment {segment!r} is (or decodes to) a dot segment or a separator"
+    return None
 
 
 def resource_name(path):

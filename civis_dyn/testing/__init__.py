@@ -20,6 +20,7 @@ _LAZY = {
     "Stubber": "._stubber",
     "StubberError": "._stubber",
     "create_client_mock": "._mock",
+    "create_client_mock_for_container_tests": "._mock",
     "serve": "._local_api",
 }
 

@@ -54,6 +54,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from ..spec._source import bundled_spec_path
 from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
                       reset_connection, trickle)
+from . import _persist
 from ._blobs import BLOB_PREFIX, BlobStore, serve_blob
 from ._data import DataFeatures
 from ._schema import Router
@@ -239,6 +240,11 @@ class LocalCivisAPI:
     url_ttl : float
         Seconds of ``clock`` the file upload and download URLs it hands out
         stay valid.
+    data_dir : str or path-like, optional
+        Keep the state across restarts in this directory: file contents and
+        SQL databases as they change, every other object when the server
+        stops (:meth:`save`); a new server on the same directory starts from
+        it.  In memory (and a temporary directory for file contents) by default.
 
     Attributes
     ----------
@@ -281,7 +287,7 @@ class LocalCivisAPI:
 
     def __init__(self, spec=None, api_key=None, port=0, *, run_delays=(0.05, 0.1),
                  clock=None, faults=None, request_log_size=100_000, rate_limit=1000,
-                 url_ttl=3600.0):
+                 url_ttl=3600.0, data_dir=None):
         self.spec, self.spec_bytes, mtime = _load_spec(spec)
         self.api_key = api_key or secrets.token_urlsafe(32)
         self._key = self.api_key.encode()
@@ -289,8 +295,15 @@ class LocalCivisAPI:
         self.clock = clock or time.monotonic
         self.faults = faults if faults is not None else Faults()
         self._store = Store(self.spec, self.clock, run_delays)
-        self._store.data = DataFeatures(self._store, BlobStore(self.clock, url_ttl=url_ttl),
-                                        SqlEngine(), lambda: self.url)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        files = sql = None
+        if self.data_dir is not None:
+            files, sql = self.data_dir / "files", self.data_dir / "sql"
+            sql.mkdir(parents=True, exist_ok=True)
+        self._store.data = DataFeatures(self._store, BlobStore(self.clock, files, url_ttl),
+                                        SqlEngine(sql), lambda: self.url)
+        if self.data_dir is not None:
+            _persist.load(self._store, self.data_dir)
         self._lock = threading.RLock()
         self._etag = '"' + hashlib.sha256(self.spec_bytes).hexdigest() + '"'
         modified = int(mtime if mtime is not None else time.time())
@@ -338,7 +351,16 @@ class LocalCivisAPI:
         httpd.server_close()
         self._thread.join(5)
         self._httpd = self._thread = None
+        if self.data_dir is not None:
+            self.save()
         log.info("local Civis API on port %s stopped", self._port)
+
+    def save(self) -> None:
+        """Write the state to ``data_dir`` now (done by :meth:`stop` too)."""
+        if self.data_dir is None:
+            raise ValueError("LocalCivisAPI.save() needs a data_dir")
+        with self._lock:
+            _persist.save(self._store, self.data_dir)
 
     def __enter__(self) -> LocalCivisAPI:
         return self.start()
@@ -481,6 +503,8 @@ class LocalCivisAPI:
             route, params = self._store.match(method, segs)
         except ApiError as e:
             error = e
+        except ValueError:  # e.g. an id of 5,000 digits: answer, never drop the connection
+            error = ApiError(400, "bad_request", "A path parameter is not a valid value")
         endpoints = segs == ["endpoints"] or (route is not None and route.plan[0] == "endpoints")
         template = route.key if route is not None else None
         fault = self.faults.pick(method, path, template)
@@ -488,6 +512,11 @@ class LocalCivisAPI:
             self._record(method, path, qs, None, template)
             h.close_connection = True
             return
+        if not self._authorized(h):  # before reading the body: keyless bodies are never held
+            h.close_connection = True  # the body is left unread
+            return self._answer_error(h, method, path, qs, template, ApiError(
+                401, "unauthorized", "Missing or invalid API key: send 'Authorization: "
+                "Bearer <key>'", {"WWW-Authenticate": 'Bearer realm="Civis API"'}))
         try:
             body = self._read_body(h)
         except ValueError as e:
@@ -503,10 +532,6 @@ class LocalCivisAPI:
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
                                     else self.faults.read_delay)
-        if not self._authorized(h):
-            return self._answer_error(h, method, path, qs, template, ApiError(
-                401, "unauthorized", "Missing or invalid API key: send 'Authorization: "
-                "Bearer <key>'", {"WWW-Authenticate": 'Bearer realm="Civis API"'}))
         if endpoints and method == "GET":
             status, payload, headers, ctype = self._endpoints(h)
         elif error is not None:
@@ -568,6 +593,8 @@ class LocalCivisAPI:
                     n = int(line.split(b";")[0].strip(), 16)
                 except ValueError:
                     raise ValueError("malformed chunked request body") from None
+                if n < 0:  # read(-1) would read to the end, past the size limit
+                    raise ValueError("malformed chunked request body")
                 if n == 0:
                     while h.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass
@@ -711,7 +738,7 @@ def _retry_after(value, http_date: bool) -> str:
     return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
-def serve(port: int = 0, spec=None, api_key=None) -> None:
+def serve(port: int = 0, spec=None, api_key=None, data_dir=None) -> None:
     """Serve a :class:`LocalCivisAPI` until interrupted (``civis-dyn serve``).
 
     Prints the URL and the API key, then blocks until KeyboardInterrupt.
@@ -724,8 +751,10 @@ def serve(port: int = 0, spec=None, api_key=None) -> None:
         Schema file; the bundled schema by default.
     api_key : str, optional
         The key clients must send; random by default.
+    data_dir : str or path-like, optional
+        Keep the state across restarts here (see :class:`LocalCivisAPI`).
     """
-    api = LocalCivisAPI(spec=spec, api_key=api_key, port=port)
+    api = LocalCivisAPI(spec=spec, api_key=api_key, port=port, data_dir=data_dir)
     try:
         api.start()
         print(f"Local Civis API serving at {api.url.rstrip('/')}", flush=True)

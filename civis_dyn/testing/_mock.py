@@ -23,30 +23,47 @@ with every client of the process) and one :class:`~unittest.mock.NonCallableMagi
 """
 
 import inspect
+import logging
+import os
 from unittest import mock
 
 from .._client import APIClient
+from .._errors import SpecError
 from .._resources import Binder, resource_class, suggest
-from ..spec._source import load_api_spec
+from .._response import Response
+from .._config import DEFAULT_BASE_URL
+from ..spec._cache import DiskCache
+from ..spec._model import SpecInfo
+from ..spec._source import load_api_spec_with_info, spec_from_bytes
 
-__all__ = ["create_client_mock"]
+__all__ = ["create_client_mock", "create_client_mock_for_container_tests"]
+
+log = logging.getLogger("civis_dyn.testing")
 
 
-def create_client_mock(spec=None):
+def create_client_mock(cache=None, *, spec=None):
     """Return a mock of :class:`civis_dyn.APIClient` spec'd from an API schema.
 
     Parameters
     ----------
+    cache : str, PathLike or dict, optional
+        The schema to build from: a file, or a parsed schema (civis-python's
+        name for it). Default: the freshest schema available, which is the
+        live schema this machine last downloaded (from the disk cache, for
+        the API at ``CIVIS_API_ENDPOINT`` or the default one), else the
+        schema bundled with civis_dyn. ``mock.spec_info.source`` says which
+        (``"disk-cache"``, ``"bundle"``, ``"file"`` or ``"dict"``).
     spec : str, PathLike or dict, optional
-        The schema to build from: a file, or a parsed schema. Default: the
-        schema bundled with civis_dyn.
+        The same as ``cache`` (civis_dyn's earlier name).
 
     Returns
     -------
     unittest.mock.NonCallableMagicMock
         ``isinstance(mock, civis_dyn.APIClient)`` is true. Resources are
         non-callable mocks, methods are :class:`~unittest.mock.MagicMock`
-        objects that check their call signature.
+        objects that check their call signature. The client's own helpers
+        (``username``, ``get_database_id`` …) are mocks too, settable like
+        any attribute.
 
     Raises
     ------
@@ -63,18 +80,101 @@ def create_client_mock(spec=None):
     'idle'
     >>> client.jobs.get.assert_called_once_with(id=1)        # doctest: +SKIP
     """
-    api_spec = load_api_spec(spec)
+    if cache is not None and spec is not None:
+        raise TypeError("create_client_mock() takes cache= or spec=, not both")
+    source = cache if cache is not None else spec
+    if source is None:
+        api_spec, info = _freshest_spec()
+    else:
+        api_spec, info = load_api_spec_with_info(source)
     names = sorted({*api_spec.index, *_client_attributes()})
     client = ClientMock(spec_set=names, name="client")
     client.__dict__["_spec_class"] = APIClient  # isinstance() and repr, as autospec does
     client.__dict__["_civis_spec"] = api_spec
+    client.spec_info = info if info is not None else api_spec.info
+    log.debug("create_client_mock: schema from %s (%s)", client.spec_info.source,
+              client.spec_info.location)
+    return client
+
+
+def _freshest_spec():
+    """The most recently downloaded live schema in the disk cache, else the bundled one."""
+    base_url = os.environ.get("CIVIS_API_ENDPOINT") or DEFAULT_BASE_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    cache = DiskCache()
+    newest = None
+    try:
+        names = [p.name for p in cache.directory.glob("schema-v1-*.json")]
+    except OSError:
+        names = []
+    for name in names:
+        entry = cache.read_schema(name)
+        if entry is None or entry.base_url.rstrip("/") != base_url.rstrip("/"):
+            continue
+        if newest is None or entry.fetched_at > newest[1].fetched_at:
+            newest = (name, entry)
+    if newest is not None:
+        name, entry = newest
+        try:
+            api_spec = spec_from_bytes(entry.raw, source="disk-cache",
+                                       location=str(cache.path(name)),
+                                       fetched_at=entry.fetched_at, sha256=entry.sha256)
+        except SpecError:
+            api_spec = None
+        if api_spec is not None:
+            return api_spec, SpecInfo("disk-cache", str(cache.path(name)), entry.fetched_at,
+                                      entry.sha256)
+    return load_api_spec_with_info(None)
+
+
+def create_client_mock_for_container_tests(script_id=-10, run_id=100, state="succeeded",
+                                           run_outputs=None, log_outputs=None):
+    """Return a client mock set up for code that runs container scripts (as civis-python's).
+
+    ``scripts.post_containers`` returns ``Response({"id": script_id})``;
+    ``scripts.post_containers_runs`` a queued run ``run_id``;
+    ``scripts.get_containers_runs`` the run in ``state`` (with an ``error``
+    when ``state`` is ``"failed"``); ``scripts.list_containers_runs_outputs``
+    and ``jobs.list_runs_outputs`` return ``run_outputs``;
+    ``jobs.list_runs_logs`` returns ``log_outputs``; ``scripts.post_cancel``
+    returns the run as cancelled.
+
+    Parameters
+    ----------
+    script_id, run_id : int, optional
+    state : str, optional
+        The state ``get_containers_runs`` reports (default ``"succeeded"``).
+    run_outputs, log_outputs : list, optional
+        Lists of :class:`~civis_dyn.Response` (default empty).
+
+    Returns
+    -------
+    unittest.mock.NonCallableMagicMock
+    """
+    client = create_client_mock()
+    client.scripts.post_containers.return_value = Response({"id": script_id})
+    client.scripts.post_containers_runs.return_value = Response(
+        {"id": run_id, "container_id": script_id, "state": "queued"})
+    final = {"id": run_id, "container_id": script_id, "state": state}
+    if state == "failed":
+        final["error"] = "None"
+    client.scripts.get_containers_runs.return_value = Response(final)
+    client.scripts.list_containers_runs_outputs.return_value = run_outputs or []
+    client.jobs.list_runs_outputs.return_value = run_outputs or []
+    client.jobs.list_runs_logs.return_value = log_outputs or []
+
+    def cancelled(*args, **kwargs):
+        return Response({**final, "state": "cancelled"})
+
+    client.scripts.post_cancel.side_effect = cancelled
     return client
 
 
 def _client_attributes():
     """Public attributes of :class:`APIClient` itself (they win over resources, as on a client)."""
     names = {name for name in dir(APIClient) if not name.startswith("_")}
-    names.add("last_response")  # an instance attribute
+    names.update(("last_response", "meta"))  # instance attributes
     return names
 
 
@@ -112,7 +212,7 @@ class ClientMock(_SpecMock):
                 return method_mock(signature, f"APIClient.{name}()", name, **kw)
             return mock.NonCallableMagicMock(**kw)
         cls = resource_class(api_spec, name)
-        resource = ResourceMock(spec_set=cls._method_names(), **kw)
+        resource = ResourceMock(spec_set=cls.method_names(), **kw)
         resource.__dict__["_spec_class"] = cls
         resource.__dict__["_civis_spec"] = api_spec
         resource.__dict__["_civis_resource"] = name

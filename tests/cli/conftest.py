@@ -1,4 +1,4 @@
-"""Fixtures for the ``civis-dyn`` tests: a small schema written for them, a clean environment.
+"""Fixtures for the ``civis-dyn`` tests: a schema of the CLI's shapes, a clean environment.
 
 The schema has a paginated list with an enum and a boolean, object and array
 body parameters (one required), a bodiless delete, a deprecated alias
@@ -11,129 +11,87 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
+from scaffold.schemas import INTEGER, OBJECT, STRING, array, body, document, obj, op, param, ref
 
 BASE_URL = "https://api.test/"
 API_KEY = "test-key-Zq81"
 
 
-def _paginated(params):
-    return params + [
-        {"name": "limit", "in": "query", "type": "integer", "description": "Page size."},
-        {"name": "page_num", "in": "query", "type": "integer", "description": "Page number."},
-    ]
+JOB_STATES = ["queued", "running", "succeeded", "failed"]
 
 
-ID = {"name": "id", "in": "path", "required": True, "type": "integer",
-      "description": "The ID of the object."}
-RUN_ID = {"name": "run_id", "in": "path", "required": True, "type": "integer",
-          "description": "The ID of the run."}
+def _id(name, what):
+    return param(name, "path", "integer", description=f"The ID of the {what}.")
 
 
-def _get(summary, schema, params=()):
-    return {"summary": summary, "parameters": list(params),
-            "responses": {"200": {"description": "success", "schema": schema}}}
+def _get(summary, schema, *params):
+    return op(schema, *params, summary=summary)
 
 
-def _array_of(name):
-    return {"type": "array", "items": {"$ref": f"#/definitions/{name}"}}
-
-
-def _ref(name):
-    return {"$ref": f"#/definitions/{name}"}
-
-
-def mini_schema():
-    """A small Swagger 2.0 schema covering the shapes the CLI maps."""
-    job_filters = [
-        {"name": "state", "in": "query", "type": "string",
-         "enum": ["queued", "running", "succeeded", "failed"], "description": "The job's state."},
-        {"name": "hidden", "in": "query", "type": "boolean", "description": "Hidden items."},
-        {"name": "author", "in": "query", "type": "string", "description": "Author IDs."},
-    ]
-    container_body = {
-        "type": "object",
-        "required": ["requiredResources", "dockerImageName"],
-        "properties": {
-            "requiredResources": {"type": "object", "description": "CPU and memory.",
-                                  "properties": {"cpu": {"type": "integer"},
-                                                 "memory": {"type": "integer"}}},
-            "dockerImageName": {"type": "string", "description": "The image."},
-            "name": {"type": "string", "description": "The name of the container."},
-            "params": {"type": "array", "description": "Parameters the script accepts.",
-                       "items": {"type": "object",
-                                 "properties": {"name": {"type": "string"},
-                                                "type": {"type": "string"}}}},
-            "arguments": {"type": "object", "description": "Parameter values."},
-            "tags": {"type": "array", "items": {"type": "string"}, "description": "Tags."},
-            "hidden": {"type": "boolean", "description": "Hide it."},
-        },
-    }
-    patch_body = {"type": "object", "properties": {
-        "name": {"type": "string", "description": "The new name."},
-        "params": container_body["properties"]["params"],
-    }}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "Mini Civis API", "version": "1"},
-        "paths": {
-            "/jobs/": {"get": _get("List Jobs", _array_of("Job"), _paginated(job_filters))},
+def cli_schema():
+    """A small Swagger 2.0 schema covering the shapes the CLI maps (the shared builder's)."""
+    job_id, run_id = _id("id", "object"), _id("run_id", "run")
+    paging = [param("limit", kind="integer", description="Page size."),
+              param("page_num", kind="integer", description="Page number.")]
+    job_filters = [param("state", enum=JOB_STATES, description="The job's state."),
+                   param("hidden", kind="boolean", description="Hidden items."),
+                   param("author", description="Author IDs.")]
+    params = {"type": "array", "description": "Parameters the script accepts.",
+              "items": obj(name=STRING, type=STRING)}
+    container_body = obj(
+        requiredResources={**obj(cpu=INTEGER, memory=INTEGER), "description": "CPU and memory."},
+        dockerImageName={"type": "string", "description": "The image."},
+        name={"type": "string", "description": "The name of the container."},
+        params=params,
+        arguments={"type": "object", "description": "Parameter values."},
+        tags={**array(STRING), "description": "Tags."},
+        hidden={"type": "boolean", "description": "Hide it."},
+        required=["requiredResources", "dockerImageName"])
+    patch_body = obj(name={"type": "string", "description": "The new name."}, params=params)
+    return document(
+        {
+            "/jobs/": {"get": _get("List Jobs", array("Job"), *job_filters, *paging)},
             "/jobs/{id}": {
-                "get": _get("Show basic job info", _ref("Job"), [ID]),
-                "delete": {"summary": "Delete a job", "parameters": [ID],
-                           "responses": {"204": {"description": "success"}}},
+                "get": _get("Show basic job info", ref("Job"), job_id),
+                "delete": op(None, job_id, status=204, summary="Delete a job"),
             },
-            "/jobs/{id}/runs": {"get": _get("List runs for the given job", _array_of("Run"),
-                                            _paginated([ID]))},
-            "/jobs/{id}/runs/{run_id}": {"get": _get("Check status of a job", _ref("Run"),
-                                                     [ID, RUN_ID])},
+            "/jobs/{id}/runs": {"get": _get("List runs for the given job", array("Run"),
+                                            job_id, *paging)},
+            "/jobs/{id}/runs/{run_id}": {"get": _get("Check status of a job", ref("Run"),
+                                                     job_id, run_id)},
             "/jobs/{id}/runs/{run_id}/logs": {"get": _get(
-                "Get the logs for a run", _array_of("Log"),
-                [ID, RUN_ID, {"name": "last_id", "in": "query", "type": "integer"}])},
-            "/scripts/containers": {"post": {
-                "summary": "Create a container",
-                "parameters": [{"name": "body", "in": "body", "schema": container_body}],
-                "responses": {"200": {"description": "success", "schema": _ref("Container")}}}},
+                "Get the logs for a run", array("Log"), job_id, run_id,
+                param("last_id", kind="integer"))},
+            "/scripts/containers": {"post": op("Container", body(container_body, required=None),
+                                               summary="Create a container")},
             "/scripts/containers/{id}": {
-                "get": _get("View a container", _ref("Container"), [ID]),
-                "patch": {"summary": "Update a container",
-                          "parameters": [ID, {"name": "body", "in": "body", "schema": patch_body}],
-                          "responses": {"200": {"description": "success",
-                                                "schema": _ref("Container")}}},
-                "delete": {"summary": "Archive a container", "parameters": [ID],
-                           "responses": {"204": {"description": "success"}}},
+                "get": _get("View a container", ref("Container"), job_id),
+                "patch": op("Container", job_id, body(patch_body, required=None),
+                            summary="Update a container"),
+                "delete": op(None, job_id, status=204, summary="Archive a container"),
             },
-            "/users/me": {"get": _get("Show info about the logged-in user", _ref("User"))},
-            "/projects/": {"get": _get("List projects", _array_of("Job"))},
-            "/workflows/": {"get": _get("List workflows", _array_of("Job"))},
+            "/users/me": {"get": _get("Show info about the logged-in user", ref("User"))},
+            "/projects/": {"get": _get("List projects", array("Job"))},
+            "/workflows/": {"get": _get("List workflows", array("Job"))},
         },
-        "definitions": {
-            "Job": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "state": {"type": "string"}, "lastRun": _ref("Run")}},
-            "Run": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "state": {"type": "string"},
-                "error": {"type": "string"}}},
-            "Log": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "message": {"type": "string"},
-                "createdAt": {"type": "string"}}},
-            "Container": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "dockerImageName": {"type": "string"},
-                "requiredResources": {"type": "object"},
-                "params": {"type": "array", "items": {"type": "object"}}}},
-            "User": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"}}},
+        {
+            "Job": obj(id=INTEGER, name=STRING, state=STRING, lastRun=ref("Run")),
+            "Run": obj(id=INTEGER, state=STRING, error=STRING),
+            "Log": obj(id=INTEGER, message=STRING, createdAt=STRING),
+            "Container": obj(id=INTEGER, name=STRING, dockerImageName=STRING,
+                             requiredResources=OBJECT, params=array(OBJECT)),
+            "User": obj(id=INTEGER, name=STRING),
         },
-    }
+        title="Mini Civis API")
 
 
 def write_schema(directory, nonce=None):
-    """Write the mini schema to ``directory``; a nonce gives a schema no other test shares."""
-    document = mini_schema()
+    """Write the CLI schema to ``directory``; a nonce gives a schema no other test shares."""
+    schema = cli_schema()
     if nonce is not None:
-        document["info"]["x-nonce"] = nonce
-    path = directory / f"mini_spec_{nonce or 'shared'}.json"
-    path.write_text(json.dumps(document))
+        schema["info"]["x-nonce"] = nonce
+    path = directory / f"cli_spec_{nonce or 'shared'}.json"
+    path.write_text(json.dumps(schema))
     return path
 
 
@@ -147,24 +105,24 @@ def clean_env(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def mini_spec_path(tmp_path_factory):
-    """Path of the mini schema (shared by the tests of this session)."""
+def cli_spec_path(tmp_path_factory):
+    """Path of the CLI schema (shared by the tests of this session)."""
     return write_schema(tmp_path_factory.mktemp("schema"))
 
 
 @pytest.fixture
 def fresh_spec_path(tmp_path):
-    """Path of a mini schema no other test has loaded (its model starts unbuilt)."""
+    """Path of a CLI schema no other test has loaded (its model starts unbuilt)."""
     return write_schema(tmp_path, nonce=uuid.uuid4().hex)
 
 
 @pytest.fixture
-def api_env(monkeypatch, mini_spec_path):
-    """Environment pointing the CLI at the mocked API and the mini schema."""
+def api_env(monkeypatch, cli_spec_path):
+    """Environment pointing the CLI at the mocked API and the CLI schema."""
     monkeypatch.setenv("CIVIS_API_KEY", API_KEY)
     monkeypatch.setenv("CIVIS_API_ENDPOINT", BASE_URL)
-    monkeypatch.setenv("CIVIS_DYN_SPEC", str(mini_spec_path))
-    return mini_spec_path
+    monkeypatch.setenv("CIVIS_DYN_SPEC", str(cli_spec_path))
+    return cli_spec_path
 
 
 class CliResult:

@@ -356,7 +356,7 @@ def test_spec_show_and_path(run_cli, api_env):
 
 
 @pytest.fixture
-def live_env(monkeypatch, mini_spec_path):
+def live_env(monkeypatch, cli_spec_path):
     """A key and an endpoint but no local schema: the CLI resolves it like APIClient()."""
     from civis_dyn.spec import _source
 
@@ -365,7 +365,7 @@ def live_env(monkeypatch, mini_spec_path):
     _source.clear_memory_cache()
     monkeypatch.setenv("CIVIS_API_KEY", API_KEY)
     monkeypatch.setenv("CIVIS_API_ENDPOINT", BASE_URL)
-    yield mini_spec_path.read_bytes()
+    yield cli_spec_path.read_bytes()
     _source.clear_memory_cache()
 
 

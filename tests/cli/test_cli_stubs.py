@@ -4,12 +4,12 @@ import copy
 import json
 import sysconfig
 
-from .conftest import API_KEY, BASE_URL, mini_schema
+from .conftest import API_KEY, BASE_URL, cli_schema
 
 
 def _changed_schema():
     """The mini schema with one operation removed, one added, one deprecated, one changed."""
-    doc = copy.deepcopy(mini_schema())
+    doc = copy.deepcopy(cli_schema())
     del doc["paths"]["/workflows/"]
     doc["paths"]["/reports/"] = {"get": {"summary": "List reports", "parameters": [],
                                          "responses": {"200": {"description": "ok", "schema": {
@@ -29,10 +29,10 @@ def _write(path, document):
     return path
 
 
-def test_stubs_default_to_typings_in_the_working_directory(run_cli, mini_spec_path, tmp_path,
+def test_stubs_default_to_typings_in_the_working_directory(run_cli, cli_spec_path, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run_cli("--spec", mini_spec_path, "stubs")
+    result = run_cli("--spec", cli_spec_path, "stubs")
     assert result.exit_code == 0, result
     package = tmp_path / "typings" / "civis_dyn"
     assert result.stdout.strip() == str(package.relative_to(tmp_path))
@@ -41,35 +41,35 @@ def test_stubs_default_to_typings_in_the_working_directory(run_cli, mini_spec_pa
     import hashlib
 
     assert (package / "schema.sha256").read_text().strip() == \
-        hashlib.sha256(mini_spec_path.read_bytes()).hexdigest()
+        hashlib.sha256(cli_spec_path.read_bytes()).hexdigest()
 
 
-def test_stubs_out_writes_an_installable_stub_package(run_cli, mini_spec_path, tmp_path):
-    result = run_cli("--spec", mini_spec_path, "stubs", "--out", tmp_path / "dist")
+def test_stubs_out_writes_an_installable_stub_package(run_cli, cli_spec_path, tmp_path):
+    result = run_cli("--spec", cli_spec_path, "stubs", "--out", tmp_path / "dist")
     assert result.exit_code == 0, result
     assert (tmp_path / "dist" / "civis_dyn-stubs" / "__init__.pyi").is_file()
-    assert 'name = "civis-dyn-stubs"' in (tmp_path / "dist" / "pyproject.toml").read_text()
-    result = run_cli("--spec", mini_spec_path, "stubs", "--out", tmp_path / "t", "--layout",
+    assert 'name="civis-dyn-stubs"' in (tmp_path / "dist" / "setup.py").read_text()
+    result = run_cli("--spec", cli_spec_path, "stubs", "--out", tmp_path / "t", "--layout",
                      "typings")
     assert (tmp_path / "t" / "civis_dyn" / "_client.pyi").is_file()
 
 
-def test_stubs_install_writes_into_site_packages(run_cli, mini_spec_path, tmp_path, monkeypatch):
+def test_stubs_install_writes_into_site_packages(run_cli, cli_spec_path, tmp_path, monkeypatch):
     site = tmp_path / "site-packages"
     monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {"purelib": str(site)})
-    result = run_cli("--spec", mini_spec_path, "stubs", "--install")
+    result = run_cli("--spec", cli_spec_path, "stubs", "--install")
     assert result.exit_code == 0, result
     assert (site / "civis_dyn-stubs" / "py.typed").read_text() == "partial\n"
-    assert not (site / "pyproject.toml").exists()
+    assert not (site / "pyproject.toml").exists() and not (site / "setup.py").exists()
 
 
-def test_stubs_options_are_exclusive(run_cli, mini_spec_path, tmp_path):
-    result = run_cli("--spec", mini_spec_path, "stubs", "--out", tmp_path, "--install")
+def test_stubs_options_are_exclusive(run_cli, cli_spec_path, tmp_path):
+    result = run_cli("--spec", cli_spec_path, "stubs", "--out", tmp_path, "--install")
     assert result.exit_code == 2 and "either --out DIR or --install" in result.stderr
 
 
 def test_spec_diff_of_two_files_as_text(run_cli, tmp_path):
-    old = _write(tmp_path / "old.json", mini_schema())
+    old = _write(tmp_path / "old.json", cli_schema())
     new = _write(tmp_path / "new.json", _changed_schema())
     result = run_cli("spec", "diff", old, new)
     assert result.exit_code == 0, result
@@ -87,7 +87,7 @@ def test_spec_diff_of_two_files_as_text(run_cli, tmp_path):
 
 
 def test_spec_diff_as_json_and_exit_code(run_cli, tmp_path):
-    old = _write(tmp_path / "old.json", mini_schema())
+    old = _write(tmp_path / "old.json", cli_schema())
     new = _write(tmp_path / "new.json", _changed_schema())
     result = run_cli("spec", "diff", old, new, "--json", "--exit-code")
     assert result.exit_code == 3
@@ -112,7 +112,7 @@ def test_spec_diff_defaults_to_cached_against_live_without_touching_the_cache(
 
     monkeypatch.setenv("CIVIS_API_KEY", API_KEY)
     monkeypatch.setenv("CIVIS_API_ENDPOINT", BASE_URL)
-    requests_mock.get(BASE_URL + "endpoints", json=mini_schema())
+    requests_mock.get(BASE_URL + "endpoints", json=cli_schema())
     civis_dyn.cache_api_spec()                                  # the cached schema: the old one
     requests_mock.get(BASE_URL + "endpoints", json=_changed_schema())   # the API moved on
     for _ in range(2):                                          # the cache still holds the old one

@@ -4,7 +4,7 @@
 anywhere: reset the connection before any byte of the answer, send the headers
 and half the body then hang up, hold the answer until the client gives up,
 answer broken JSON or an HTML page. :class:`LoopbackAPI` serves a tiny stateful
-"things" API (the routes of ``tests/fixtures/mini_spec.json``) and takes, per
+"things" API (the routes of the standard mini schema, ``scaffold.schemas``) and takes, per
 method and path, a plan of *actions* for the next matching requests:
 
 ``None``

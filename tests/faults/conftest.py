@@ -127,22 +127,6 @@ def loopback(api_key):
 
 
 @pytest.fixture
-def local_api(mini_spec_path, api_key):
-    """The shipped :class:`civis_dyn.testing.LocalCivisAPI` on the mini schema, accepting ``api_key``.
-
-    It holds things 1..7 (for lists and pages) and run 9 of thing 4; its
-    ``faults`` (:class:`civis_dyn.testing.Faults`) inject the misbehaviour.
-    """
-    from civis_dyn.testing import LocalCivisAPI
-
-    with LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as api:
-        for i in range(1, 8):
-            api.seed("/things", {"name": f"thing {i}", "fromTemplateId": 0})
-        api.seed("/things/4/runs", {"id": 9})
-        yield api
-
-
-@pytest.fixture
 def make_client(mini_spec_path, clock, api_key):
     """Factory: an APIClient on the mini schema whose retries use the fake clock.
 

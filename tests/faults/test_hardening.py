@@ -462,3 +462,198 @@ def test_shared_but_not_circular_values_are_accepted(mini_spec_path, requests_mo
     mini_client(mini_spec_path).things.post("n", 1, arguments={"a": shared, "b": shared,
                                                                "deep": _deep(90)})
     assert requests_mock.last_request.json()["arguments"]["b"] == {"k": [1, 2]}
+
+
+# -- 7. help() stays small for a schema that branches at every level ---------------------------
+def branching_schema(width=5, depth=8):
+    """A small schema (a few kB) whose every property refers to a wide definition again."""
+    definitions = {}
+    for level in range(depth):
+        target = {"$ref": f"#/definitions/D{level + 1}"} if level + 1 < depth else {"type": "string"}
+        definitions[f"D{level}"] = {"type": "object", "properties": {
+            f"field{i}": {**target, "description": f"Field {i} of level {level}."}
+            if "type" in target else target for i in range(width)}}
+    return {
+        "swagger": "2.0", "info": {"title": "wide", "version": "1"},
+        "paths": {"/wides/{id}": {"get": {
+            "summary": "Get a wide thing",
+            "parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+            "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/D0"}}},
+        }}},
+        "definitions": definitions,
+    }
+
+
+def test_docstring_of_a_widely_branching_schema_is_bounded(tally):
+    tally.fault()
+    from civis_dyn.spec._docs import MAX_FIELD_LINES, TRUNCATED_NOTE
+
+    document = branching_schema()
+    assert len(json.dumps(document)) < 10_000
+    client = civis_dyn.APIClient(api_key=KEY, local_api_spec=document, base_url=BASE)
+    doc = client.wides.get.__doc__
+    assert doc.count("\n") <= MAX_FIELD_LINES + 50
+    assert len(doc) < 1_000_000
+    assert TRUNCATED_NOTE in doc
+    assert "- field4 : " in doc                         # what fits is still shown
+
+
+def test_docstrings_of_ordinary_schemas_are_not_truncated(mini_spec_path):
+    from civis_dyn.spec._docs import TRUNCATED_NOTE
+
+    client = mini_client(mini_spec_path)
+    assert TRUNCATED_NOTE not in client.things.post.__doc__
+
+
+# -- 13. endless pagination ---------------------------------------------------------------------
+def _page(first_id, n=2):
+    return [{"id": i, "name": f"thing {i}"} for i in range(first_id, first_id + n)]
+
+
+def test_a_server_that_ignores_page_num_is_stopped(mini_spec_path, requests_mock, tally):
+    tally.fault()
+    requests_mock.get(BASE + "things/", json=_page(1),
+                      headers={"X-Pagination-Total-Pages": "1000000000"})
+    items = mini_client(mini_spec_path).things.list(iterator=True, limit=2)
+    with pytest.raises(InvalidResponseError, match="page 2 .* repeats page 1"):
+        list(items)
+    assert requests_mock.call_count == 2
+
+
+def test_a_later_page_repeating_an_earlier_one_is_stopped(mini_spec_path, requests_mock, tally):
+    tally.fault()
+    pages = {1: _page(1), 2: _page(3), 3: _page(1)}
+    requests_mock.get(BASE + "things/", json=lambda request, context: pages[
+        int(request.qs["page_num"][0])])
+    with pytest.raises(InvalidResponseError, match="page 3 .* repeats page 1"):
+        list(mini_client(mini_spec_path).things.list(iterator=True, limit=2))
+
+
+def test_pages_are_bounded_by_the_first_answers_total(mini_spec_path, requests_mock, tally):
+    tally.fault()
+
+    def answer(request, context):
+        page = int(request.qs["page_num"][0])
+        context.headers["X-Pagination-Total-Pages"] = str(3 if page == 1 else 10 ** 9)
+        return _page(2 * page - 1)
+
+    requests_mock.get(BASE + "things/", json=answer)
+    items = list(mini_client(mini_spec_path).things.list(iterator=True, limit=2))
+    assert [i.id for i in items] == [1, 2, 3, 4, 5, 6]
+    assert requests_mock.call_count == 3
+
+
+# -- 17. API text printed by the CLI carries no terminal escapes ---------------------------------
+OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"        # writes "rm -rf ~" to the clipboard
+CSI_CLEAR = "\x9b2J"                         # an 8-bit CSI: clear the screen
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "yaml"])
+def test_cli_output_shows_escape_sequences_instead_of_sending_them(mini_spec_path, requests_mock,
+                                                                  monkeypatch, fmt, tally):
+    tally.fault()
+    if fmt == "yaml":
+        pytest.importorskip("yaml")
+    from click.testing import CliRunner
+
+    from civis_dyn.cli import cli
+
+    for name, value in (("CIVIS_API_KEY", KEY), ("CIVIS_API_ENDPOINT", BASE),
+                        ("CIVIS_DYN_SPEC", str(mini_spec_path))):
+        monkeypatch.setenv(name, value)
+    requests_mock.get(BASE + "things/", json=[
+        {"id": 1, "name": f"evil{OSC52}name", f"k{CSI_CLEAR}": "x\u202eright-to-left"}])
+    result = CliRunner().invoke(cli, ["things", "list", "-o", fmt], prog_name="civis-dyn")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert not any(c in out for c in "\x1b\x07\x9b\u202e"), repr(out)
+    assert "]52;c;" in out                            # shown, as visible escapes
+
+
+def test_cli_error_messages_show_escape_sequences_instead_of_sending_them(
+        mini_spec_path, requests_mock, monkeypatch, tally):
+    tally.fault()
+    from click.testing import CliRunner
+
+    from civis_dyn.cli import cli
+
+    for name, value in (("CIVIS_API_KEY", KEY), ("CIVIS_API_ENDPOINT", BASE),
+                        ("CIVIS_DYN_SPEC", str(mini_spec_path))):
+        monkeypatch.setenv(name, value)
+    requests_mock.get(BASE + "things/1", status_code=404,
+                      json={"errorDescription": f"no such thing{OSC52}"})
+    result = CliRunner().invoke(cli, ["things", "get", "1"], prog_name="civis-dyn")
+    assert result.exit_code == 1
+    assert "no such thing" in result.stderr and "\x1b" not in result.stderr
+
+
+# -- 18. schema paths that would leave the base URL's path prefix ----------------------------------
+@pytest.mark.parametrize("path", ["/things/../admin/keys", "/things/%2e%2e/admin",
+                                  "/things/%252E%252E/admin", "/things/.%2e/{id}",
+                                  "/things/a%2Fb", "/things/x?admin=1", "/things/./x"])
+def test_schema_paths_that_escape_the_base_url_are_refused(mini_spec_path, path, tally):
+    tally.fault()
+    document = json.loads(mini_spec_path.read_bytes())
+    document["paths"][path] = {"get": {"responses": {"200": {"description": "ok"}}}}
+    with pytest.raises(SpecError, match="could leave the API's base URL"):
+        civis_dyn.APIClient(api_key=KEY, local_api_spec=document,
+                            base_url="https://host.example.test/api/v1/")
+
+
+def test_an_escaping_path_in_a_cached_index_is_refused(mini_spec_path, cache_dir, tally):
+    tally.fault()
+    mini_client(mini_spec_path)
+    index = index_path(cache_dir, mini_spec_path)
+    document = json.loads(index.read_bytes())
+    document["index"]["things"]["list_.._admin"] = ["get", "/things/../admin", None]
+    index.write_text(json.dumps(document))
+    _source.clear_memory_cache()
+    with pytest.warns(RuntimeWarning, match="not an index of this schema"):
+        client = mini_client(mini_spec_path)
+    assert "list_.._admin" not in dir(client.things)
+
+
+# -- 14. the local server answers hostile requests, and never holds keyless bodies ---------------
+@pytest.fixture
+def local_api(mini_spec_path):
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(spec=str(mini_spec_path), api_key=KEY) as api:
+        yield api
+
+
+def _exchange(api, request, timeout=10):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", api.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_local_api_answers_a_5000_digit_id(local_api, tally):
+    tally.fault()
+    answer = _exchange(local_api, b"GET /things/" + b"9" * 5000 + b" HTTP/1.1\r\nHost: x\r\n"
+                                  b"Authorization: Bearer " + KEY.encode() + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+
+
+def test_local_api_refuses_a_negative_chunk_size(local_api, tally):
+    tally.fault()
+    answer = _exchange(local_api, b"POST /things/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                                  + KEY.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  b"-1\r\n" + b"x" * 1000)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:100]
+
+
+def test_local_api_checks_the_key_before_reading_the_body(local_api, tally):
+    tally.fault()
+    # a keyless request announcing 60 MB, of which nothing is sent: answered at once
+    answer = _exchange(local_api, b"POST /things/ HTTP/1.1\r\nHost: x\r\n"
+                                  b"Content-Length: 60000000\r\n\r\n", timeout=5)
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:100]

@@ -5,7 +5,6 @@ a run ends on the server; faults come from the shipped :class:`Faults`.
 """
 
 import concurrent.futures as cf
-import threading
 
 import pytest
 
@@ -15,27 +14,6 @@ from civis_dyn.testing import LocalCivisAPI
 
 SLOW = 3600.0  # a polling interval that never comes within a test
 FAST = 0.01
-
-
-class Clock:
-    """The local API's clock: time moves only when the test says."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.lock = threading.Lock()
-
-    def __call__(self):
-        with self.lock:
-            return self.now
-
-    def advance(self, seconds):
-        with self.lock:
-            self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture

@@ -13,14 +13,9 @@ import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from scaffold.schemas import INTEGER, STRING, array, document, obj, op, param
+
 __all__ = ["SchemaServer", "widget_schema"]
-
-
-def _operation(summary, parameters=(), schema=None):
-    response = {"description": "success"}
-    if schema is not None:
-        response["schema"] = schema
-    return {"summary": summary, "parameters": list(parameters), "responses": {"200": response}}
 
 
 def widget_schema(*, with_runs=False):
@@ -28,24 +23,17 @@ def widget_schema(*, with_runs=False):
 
     ``with_runs=True`` adds ``POST /widgets/{id}/runs`` (method ``post_runs``).
     """
-    widget = {"$ref": "#/definitions/Widget"}
-    id_param = {"name": "id", "in": "path", "required": True, "type": "integer",
-                "description": "The widget's ID."}
+    id_param = param("id", "path", "integer", description="The widget's ID.")
     paths = {
-        "/widgets/": {"get": _operation("List widgets", [
-            {"name": "limit", "in": "query", "required": False, "type": "integer",
-             "description": "How many."}], {"type": "array", "items": widget})},
-        "/widgets/{id}": {"get": _operation("Get a widget", [id_param], widget)},
+        "/widgets/": {"get": op(array("Widget"), param("limit", kind="integer", required=False,
+                                                       description="How many."),
+                                summary="List widgets")},
+        "/widgets/{id}": {"get": op("Widget", id_param, summary="Get a widget")},
     }
     if with_runs:
-        paths["/widgets/{id}/runs"] = {"post": _operation("Start a run", [id_param], widget)}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "Widgets", "version": "1.0"},
-        "paths": paths,
-        "definitions": {"Widget": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "name": {"type": "string"}}}},
-    }
+        paths["/widgets/{id}/runs"] = {"post": op("Widget", id_param, summary="Start a run")}
+    return document(paths, {"Widget": obj(id=INTEGER, name=STRING)}, title="Widgets",
+                    version="1.0")
 
 
 class SchemaServer:

@@ -4,11 +4,16 @@ import datetime
 
 import civis_dyn
 from civis_dyn import ListResponse, PaginatedResponse
+from civis_dyn.futures import CivisFuture
 from civis_dyn.types import Job, JobRun, JobSummary, ScriptRequiredResourcesCreateRequestInput
 
 
 def job_name(job: Job) -> str:
     return f"{job.id}: {job.name}"
+
+
+def outcome(future: CivisFuture) -> object:      # modules beside the API: typed loosely
+    return future.result()
 
 
 def main(client: civis_dyn.APIClient) -> list[str]:

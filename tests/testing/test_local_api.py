@@ -16,37 +16,27 @@ from pathlib import Path
 import pytest
 import requests
 from scaffold.clock import FakeClock
+from scaffold.schemas import array, body, obj, op, param, ref
 
 from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI
 
 KEY = "local-test-key"
 
 
-# -- a small schema of our own ---------------------------------------------------
-def _ref(name):
-    return {"$ref": f"#/definitions/{name}"}
-
-
-def _array(name):
-    return {"type": "array", "items": _ref(name)}
+# -- a small schema of our own (the shared builder) -------------------------------
+_ref, _array, _obj = ref, array, obj
 
 
 def _p(name, kind="integer", where="path", desc=None):
-    p = {"name": name, "in": where, "required": where == "path", "type": kind}
-    if desc:
-        p["description"] = desc
-    return p
+    return param(name, where, kind, required=where == "path", description=desc)
 
 
 def _body(name):
-    return {"name": name, "in": "body", "required": True, "schema": _ref(name)}
+    return body(name, name)
 
 
 def _op(status, schema=None, params=()):
-    resp = {"description": "success"}
-    if schema is not None:
-        resp["schema"] = schema
-    return {"parameters": list(params), "responses": {str(status): resp}}
+    return op(schema, *params, status=status)
 
 
 ID = _p("id")
@@ -101,10 +91,6 @@ def _object_paths(base, detail, create, runs=True):
                 "post": _op(202, _ref("Output"), [ID, RUN_ID, _body("OutputCreate")])},
         })
     return paths
-
-
-def _obj(**props):
-    return {"type": "object", "properties": props}
 
 
 S, I, B, N = ({"type": t} for t in ("string", "integer", "boolean", "number"))

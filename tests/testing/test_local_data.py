@@ -15,19 +15,6 @@ import requests
 from civis_dyn.testing import LocalCivisAPI
 
 
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def api(clock):
     with LocalCivisAPI(clock=clock, run_delays=(0.0, 0.0), url_ttl=60) as server:
@@ -323,3 +310,31 @@ def test_schema_table_lookup_on_the_full_schema(real_spec_path):
             client.databases.get_schemas_tables(1, "s", "nope")
         assert e.value.status_code == 404
         assert [s.schema for s in client.databases.list_schemas(1)] == ["s"]
+
+
+# -- persistence ------------------------------------------------------------------------
+def test_data_dir_keeps_state_across_restarts(tmp_path, clock):
+    first_clock, second_clock = clock, type(clock)()
+    second_clock.now = 5.0  # a new process: another clock origin
+    with LocalCivisAPI(clock=first_clock, run_delays=(1.0, 1.0), data_dir=tmp_path) as api:
+        client = api.client()
+        fid = _upload(client, b"kept bytes", name="kept.txt")
+        _rows_before = client.queries.post(1, "create table p.t as select 42 as x", 1)
+        job = client.scripts.post_containers(name="j", docker_image_name="img",
+                                             required_resources={"cpu": 1, "memory": 1})
+        run = client.scripts.post_containers_runs(job.id)
+        first_clock.now += 5
+        assert client.scripts.get_containers_runs(job.id, run.id).state == "succeeded"
+        created_at = client.files.get(fid).created_at
+    assert (tmp_path / "state.pickle").is_file()
+    with LocalCivisAPI(clock=second_clock, run_delays=(0, 0), data_dir=tmp_path) as api:
+        client = api.client()
+        info = client.files.get(fid)
+        assert (info.name, info.created_at) == ("kept.txt", created_at)
+        assert requests.get(info.file_url).content == b"kept bytes"
+        assert _rows(client, "select x from p.t") == [["42"]]
+        assert client.scripts.get_containers_runs(job.id, run.id).state == "succeeded"
+        assert client.scripts.post_containers(name="k", docker_image_name="i",
+                                              required_resources={"cpu": 1, "memory": 1}
+                                              ).id > job.id
+        assert _rows_before.id in [q.id for q in client.queries.list()]

@@ -7,6 +7,7 @@ import types
 from unittest import mock
 
 import pytest
+from scaffold.schemas import BOOLEAN, ID, INTEGER, PAGING, STRING, array, body, document, obj, op
 
 import civis_dyn
 from civis_dyn import _resources
@@ -16,31 +17,18 @@ from civis_dyn.testing import create_client_mock
 
 def small_schema():
     """Two resources: jobs (list, get, patch, paginated runs) and users (me, get)."""
-    id_param = {"name": "id", "in": "path", "required": True, "type": "integer"}
-    page = [{"name": "limit", "in": "query", "type": "integer"},
-            {"name": "page_num", "in": "query", "type": "integer"}]
-    job = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
-    ok = {"200": {"description": "success", "schema": job}}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "test", "version": "1.0"},
-        "paths": {
-            "/jobs/": {"get": {"parameters": page, "responses": {
-                "200": {"description": "success", "schema": {"type": "array", "items": job}}}}},
-            "/jobs/{id}": {
-                "get": {"parameters": [id_param], "responses": ok},
-                "patch": {"parameters": [id_param, {
-                    "name": "body", "in": "body", "schema": {
-                        "type": "object", "required": ["name"],
-                        "properties": {"name": {"type": "string"}, "hidden": {"type": "boolean"}}}}],
-                    "responses": ok},
-            },
-            "/jobs/{id}/runs": {"get": {"parameters": [id_param, *page], "responses": {
-                "200": {"description": "success", "schema": {"type": "array", "items": job}}}}},
-            "/users/me": {"get": {"responses": ok}},
-            "/users/{id}": {"get": {"parameters": [id_param], "responses": ok}},
+    job = obj(id=INTEGER, name=STRING)
+    return document({
+        "/jobs/": {"get": op(array(job), *PAGING)},
+        "/jobs/{id}": {
+            "get": op(job, ID),
+            "patch": op(job, ID, body(obj(name=STRING, hidden=BOOLEAN, required=["name"]),
+                                      required=None)),
         },
-    }
+        "/jobs/{id}/runs": {"get": op(array(job), ID, *PAGING)},
+        "/users/me": {"get": op(job)},
+        "/users/{id}": {"get": op(job, ID)},
+    }, version="1.0")
 
 
 @pytest.fixture

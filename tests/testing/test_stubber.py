@@ -9,6 +9,8 @@ from unittest import mock
 import pytest
 import requests
 import requests_mock
+from scaffold.schemas import (BOOLEAN, ID, INTEGER, OBJECT, PAGING, STRING, TIME, array, body,
+                              document, obj, op, param, ref)
 
 import civis_dyn
 from civis_dyn.testing import InvalidStubResponseError, Stubber, StubberError
@@ -16,79 +18,43 @@ from civis_dyn.testing import InvalidStubResponseError, Stubber, StubberError
 
 def stub_schema():
     """A small schema exercising every kind of field the stubber checks."""
-    id_param = {"name": "id", "in": "path", "required": True, "type": "integer"}
-    run_id = {"name": "run_id", "in": "path", "required": True, "type": "integer"}
-    page = [{"name": "limit", "in": "query", "type": "integer"},
-            {"name": "page_num", "in": "query", "type": "integer"}]
-
-    def ok(schema, code="200"):
-        return {code: {"description": "success", "schema": schema}}
-
-    runs = {"type": "array", "items": {"$ref": "#/definitions/JobRun"}}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "test", "version": "1.0"},
-        "paths": {
-            "/jobs/": {"get": {"parameters": [
-                *page,
-                {"name": "hidden", "in": "query", "type": "boolean"},
-                {"name": "state", "in": "query", "type": "array", "items": {"type": "string"}}],
-                "responses": ok({"type": "array", "items": {"$ref": "#/definitions/Job"}})}},
+    run_id = param("run_id", "path", "integer")
+    return document(
+        {
+            "/jobs/": {"get": op(array("Job"), *PAGING, param("hidden", kind="boolean"),
+                                 param("state", kind="array", items=STRING))},
             "/jobs/{id}": {
-                "get": {"parameters": [id_param], "responses": ok({"$ref": "#/definitions/Job"})},
-                "patch": {"parameters": [id_param, {"name": "body", "in": "body", "schema": {
-                    "type": "object", "required": ["name"], "properties": {
-                        "name": {"type": "string"},
-                        "hidden": {"type": "boolean"},
-                        "lastRun": {"$ref": "#/definitions/JobRun"},
-                        "arguments": {"type": "object"}}}}],
-                    "responses": ok({"$ref": "#/definitions/Job"})},
+                "get": op("Job", ID),
+                "patch": op("Job", ID, body(obj(name=STRING, hidden=BOOLEAN, lastRun=ref("JobRun"),
+                                                arguments=OBJECT, required=["name"]),
+                                            required=None)),
             },
-            "/jobs/{id}/cancel": {"post": {"parameters": [id_param],
-                                           "responses": {"202": {"description": "accepted"}}}},
+            "/jobs/{id}/cancel": {"post": op(None, ID, status=202, description="accepted")},
             "/jobs/{id}/runs": {
-                "get": {"parameters": [id_param, *page], "responses": ok(runs)},
-                "post": {"parameters": [id_param], "responses": ok(
-                    {"$ref": "#/definitions/JobRun"}, "201")},
+                "get": op(array("JobRun"), ID, *PAGING),
+                "post": op("JobRun", ID, status=201),
             },
             "/jobs/{id}/runs/{run_id}": {
-                "get": {"parameters": [id_param, run_id],
-                        "responses": ok({"$ref": "#/definitions/JobRun"})},
-                "delete": {"parameters": [id_param, run_id],
-                           "responses": {"204": {"description": "deleted"}}},
+                "get": op("JobRun", ID, run_id),
+                "delete": op(None, ID, run_id, status=204, description="deleted"),
             },
-            "/jobs/{id}/runs/{run_id}/inputs": {"get": {
-                "parameters": [id_param, run_id],
-                "responses": ok({"type": "object", "properties": {"count": {"type": "integer"}}})}},
-            "/credentials/types": {"get": {"responses": ok({
-                "type": "object", "properties": {"types": {"type": "array",
-                                                           "items": {"type": "string"}}}})}},
-            "/users/me": {"get": {"responses": ok({"$ref": "#/definitions/User"})}},
-            "/users/{id}": {"get": {"parameters": [id_param],
-                                    "responses": ok({"$ref": "#/definitions/User"})}},
+            "/jobs/{id}/runs/{run_id}/inputs": {"get": op(obj(count=INTEGER), ID, run_id)},
+            "/credentials/types": {"get": op(obj(types=array(STRING)))},
+            "/users/me": {"get": op("User")},
+            "/users/{id}": {"get": op("User", ID)},
         },
-        "definitions": {
-            "Job": {"type": "object", "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "hidden": {"type": "boolean"},
-                "score": {"type": "number", "format": "float"},
-                "createdAt": {"type": "string", "format": "date-time"},
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "lastRun": {"$ref": "#/definitions/JobRun"},
-                "runs": {"type": "array", "items": {"$ref": "#/definitions/JobRun"}},
-                "author": {"$ref": "#/definitions/User"},
-                "arguments": {"type": "object"},
-                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "provideAPIKey": {"type": "boolean"}},
-                "required": ["id", "name", "hidden"]},
-            "JobRun": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "state": {"type": "string"},
-                "finishedAt": {"type": "string", "format": "time"}}},
-            "User": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "username": {"type": "string"}}},
+        {
+            "Job": obj(id=INTEGER, name=STRING, hidden=BOOLEAN,
+                       score={"type": "number", "format": "float"}, createdAt=TIME,
+                       tags=array(STRING), lastRun=ref("JobRun"), runs=array("JobRun"),
+                       author=ref("User"), arguments=OBJECT,
+                       counts={"type": "object", "additionalProperties": INTEGER},
+                       provideAPIKey=BOOLEAN, required=["id", "name", "hidden"]),
+            "JobRun": obj(id=INTEGER, state=STRING,
+                          finishedAt={"type": "string", "format": "time"}),
+            "User": obj(id=INTEGER, username=STRING),
         },
-    }
+        version="1.0")
 
 
 SCHEMA = stub_schema()  # one dict: the process-wide model cache keys dicts by identity
