@@ -17,7 +17,7 @@ from ._async_pages import AsyncPaginatedResponse
 from ._config import ClientConfig
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver, check_status, decode_json, decode_page
-from ._resources import OperationMethod, Resource, ResourceType, resource_class, suggest
+from ._resources import OperationMethod, Resource, resource_class, suggest
 from ._response import wrap_json
 from .spec._source import load_api_spec_with_info
 
@@ -284,4 +284,3 @@ max_response_bytes
         await self.aclose()
 
 
-assert isinstance(AsyncResource, ResourceType)

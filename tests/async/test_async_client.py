@@ -282,3 +282,14 @@ def test_bench_runs_small(tmp_path):
     if HAVE_AIOHTTP:
         assert figures["async aiohttp concurrent"] > 0
     assert any("calls/s" in line for line in async_bench.report(figures, 5, 2))
+
+
+def test_aiohttp_is_imported_on_use_only(mini_spec_path):
+    import subprocess
+
+    code = ("import sys, civis_dyn\n"
+            f"c = civis_dyn.AsyncAPIClient('k', local_api_spec={str(mini_spec_path)!r}, "
+            "base_url='https://api.example.test/')\n"
+            "dir(c); print('aiohttp' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
