@@ -293,3 +293,23 @@ def test_aiohttp_is_imported_on_use_only(mini_spec_path):
             "dir(c); print('aiohttp' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_create_client_mock_for_the_async_client(mini_spec_path):
+    from civis_dyn.testing import create_client_mock
+
+    client = create_client_mock(str(mini_spec_path), asynchronous=True)
+    assert isinstance(client, civis_dyn.AsyncAPIClient)
+    spec = civis_dyn.AsyncAPIClient(KEY, local_api_spec=str(mini_spec_path), base_url=BASE)
+    resource, method = _a_get_by_id(spec)
+    mocked = getattr(getattr(client, resource), method)
+    mocked.return_value = civis_dyn.Response({"id": 3})
+    assert asyncio.run(mocked(3)).id == 3
+    mocked.assert_awaited_once_with(3)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        mocked(3, nope=1)
+    sync = create_client_mock(str(mini_spec_path))
+    from unittest import mock
+
+    assert isinstance(mocked, mock.AsyncMock)
+    assert not isinstance(getattr(getattr(sync, resource), method), mock.AsyncMock)
