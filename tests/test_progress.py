@@ -107,3 +107,23 @@ def test_future_result_shows_a_bar_until_the_run_is_final(bars):
         client.scripts.run(script.id, kind="containers").result(timeout=30, progress=False)
     assert run.state == "succeeded" and len(bars) == 1
     assert bars[0].desc == f"run {future.run_id}: succeeded"
+
+
+def test_file_transfers_show_byte_bars(bars, monkeypatch):
+    from civis_dyn import _progress
+    from civis_dyn import io as cio
+    from civis_dyn.testing import LocalCivisAPI
+
+    monkeypatch.setattr(_progress, "_interactive", lambda: True)
+    data = b"x" * 300_000
+    with LocalCivisAPI() as api:
+        client = api.client()
+        file_id = cio.file_to_civis(io.BytesIO(data), "data.bin", client=client)
+        out = io.BytesIO()
+        cio.civis_to_file(file_id, out, client=client)
+    assert out.getvalue() == data
+    assert [(b.total, b.n, b.unit) for b in bars] == [(len(data), len(data), "B")] * 2
+    monkeypatch.setenv("CIVIS_DYN_PROGRESS", "0")
+    with LocalCivisAPI() as api:
+        cio.file_to_civis(io.BytesIO(data), "data.bin", client=api.client())
+    assert len(bars) == 2

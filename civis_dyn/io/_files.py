@@ -133,7 +133,7 @@ def _multipart_upload(path, offset, size, name, client, kwargs):
                            f"Upload of part {i + 1} of {num_parts} of {name} "
                            f"(file {created['id']})", progress)
 
-    with ThreadPoolExecutor(max_workers=MAX_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=MAX_THREADS) as pool, progress.bar:
         list(pool.map(one, range(num_parts)))
     call(client, "files", "post_multipart_complete", created["id"])
     return created["id"]

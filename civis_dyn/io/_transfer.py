@@ -26,6 +26,8 @@ import secrets
 import threading
 import time
 
+from .._progress import progress_bar
+
 __all__ = ["StorageError", "download", "put_part", "upload_form"]
 
 log = logging.getLogger("civis_dyn.io")
@@ -87,16 +89,29 @@ def _storage_message(response, what) -> str:
 
 
 class _Progress:
+    """A transfer's progress: a bar (see :mod:`civis_dyn._progress`) and INFO log lines."""
+
     def __init__(self, what, total):
         self.what = what
         self.total = total
         self.done = 0
         self.t0 = self.last = time.monotonic()
         self._lock = threading.Lock()
+        self.bar = progress_bar(total=total, desc=what, unit="B", unit_scale=True)
+
+    def restart(self):
+        """The transfer starts again (a retry): count from zero."""
+        with self._lock:
+            self.done = 0
+            self.bar.update(-self.bar.n)
+
+    def close(self):
+        self.bar.close()
 
     def add(self, n):
         with self._lock:
             self.done += n
+            self.bar.update(n)
             now = time.monotonic()
             if now - self.last < PROGRESS_EVERY:
                 return
@@ -205,7 +220,7 @@ def upload_form(url, fields, f, size, filename):
             raise ConnectionError(f"Upload of {filename} failed and cannot be retried: "
                                   "the source is not seekable")
         f.seek(start)
-        progress.done = 0
+        progress.restart()
 
     ordered = {"key": fields["key"], **{k: v for k, v in fields.items() if k != "key"}}
 
@@ -213,7 +228,10 @@ def upload_form(url, fields, f, size, filename):
         body = _FormBody(ordered, filename, f, size, progress)
         return _session().post(url, data=body, timeout=TIMEOUT,
                                headers={"Content-Type": body.content_type})
-    _with_retries(f"Upload of {filename}", send, rewind)
+    try:
+        _with_retries(f"Upload of {filename}", send, rewind)
+    finally:
+        progress.close()
 
 
 def upload_form_unsized(url, fields, f, filename, spool):
@@ -256,10 +274,11 @@ def download(url, buf, label):
         total = int(response.headers.get("Content-Length") or 0) or None
         progress = _Progress(label, total)
         n = 0
-        for block in response.iter_content(CHUNK):
-            buf.write(block)
-            n += len(block)
-            progress.add(len(block))
+        with progress.bar:
+            for block in response.iter_content(CHUNK):
+                buf.write(block)
+                n += len(block)
+                progress.add(len(block))
         if total is not None and n != total:
             import requests
 

@@ -380,12 +380,12 @@ def serve_blob(api, h, method: str, path: str, qs: str) -> tuple[int, int | None
             with api._lock:
                 data.file_key(file_id)  # 404 for an unknown file
             size = _form_upload(_Locked(data, api._lock), blobs, h, file_id)
-            api._write(h, 204, b"", {"ETag": f'"{file_id}-{size}"'}, "text/plain")
+            api.write_answer(h, 204, b"", {"ETag": f'"{file_id}-{size}"'}, "text/plain")
             return 204, size
         if method == "PUT" and len(rest) == 3 and rest[1] == "parts" and rest[2].isdigit():
             blobs.check_query("PUT", path, qs)
             size = blobs.write_from(file_id, body_chunks(h), part=int(rest[2]))
-            api._write(h, 200, b"", {"ETag": f'"{file_id}-{rest[2]}-{size}"'}, "text/plain")
+            api.write_answer(h, 200, b"", {"ETag": f'"{file_id}-{rest[2]}-{size}"'}, "text/plain")
             return 200, size
         if method in ("GET", "HEAD") and len(rest) == 1:
             blobs.check_query("GET", path, qs)
@@ -400,7 +400,7 @@ def serve_blob(api, h, method: str, path: str, qs: str) -> tuple[int, int | None
                         "The specified method is not allowed against this resource.")
     except BlobError as e:
         h.close_connection = True  # the rest of a refused body is not read
-        api._write(h, e.status, e.xml(), {}, "application/xml")
+        api.write_answer(h, e.status, e.xml(), {}, "application/xml")
         return e.status, None
 
 

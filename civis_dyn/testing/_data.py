@@ -203,7 +203,7 @@ class DataFeatures:
         if "expiresAt" not in body:
             body["expiresAt"] = self.store.stamp(now + FILE_LIFETIME)
         body.setdefault("fileSize", None)
-        node = self.store._create("/files", None, None, body, now)
+        node = self.store.create("/files", None, None, body, now)
         self.store.creations["/files"] += 1
         name = node.data.get("name") or f"file_{node.key}"
         self.files[node.key] = {"key": f"files/{node.key}/{name}"}
@@ -212,7 +212,7 @@ class DataFeatures:
     def _post_file(self, route, params, query, body, info, now, default):
         node = self._new_file(body, now)
         path, fields = self.blobs.upload_form(node.key, self.files[node.key]["key"])
-        reply = self.store._reply(route, node, now)
+        reply = self.store.reply(route, node, now)
         reply.body["uploadUrl"] = self.url(path)
         reply.body["uploadFields"] = fields
         return reply
@@ -224,7 +224,7 @@ class DataFeatures:
             raise _bad("numParts must be an integer from 1 to 10000")
         node = self._new_file(body, now)
         self.files[node.key]["parts"] = parts
-        reply = self.store._reply(route, node, now)
+        reply = self.store.reply(route, node, now)
         reply.body["uploadUrls"] = [
             self.url(p, self.blobs.signed_query("PUT", p))
             for p in (self.blobs.part_path(node.key, i) for i in range(parts))]
@@ -319,7 +319,7 @@ class DataFeatures:
     # -- runs ---------------------------------------------------------------------
     def _run_create(self, route, params, query, body, info, now, default):
         reply = default(body)
-        owner = self.store._resolve(route, params, info["chain"])
+        owner = self.store.resolve_owner(route, params, info["chain"])
         runs = owner.children.get(info["sub"]) or {}
         if runs:
             self.start(owner, next(reversed(runs.values())), now)
@@ -356,7 +356,7 @@ class DataFeatures:
     def _database(self, db_id, what):
         if db_id is None:
             raise DataError(f"{what} is required")
-        if self.store._top_node("/databases", db_id) is None:
+        if self.store.top_node("/databases", db_id) is None:
             names = ", ".join(f"{n.data.get('name')!r} ({n.key})"
                               for n in self.store.top.get("/databases", {}).values())
             raise DataError(f"Database {db_id} was not found; databases: {names or 'none'}")
@@ -590,7 +590,7 @@ class DataFeatures:
     def _post_query(self, route, params, query, body, info, now, default):
         reply = default(body)
         node = self.store.top["/queries"][reply.body["id"]]
-        run = self.store._create(None, node, "runs", {}, now)
+        run = self.store.create(None, node, "runs", {}, now)
         self.start(node, run, now)
         return self._query_reply(route, node, now)
 
@@ -599,7 +599,7 @@ class DataFeatures:
         if not runs:
             return {**data, "resultRows": None, "resultColumns": None}
         run = next(reversed(runs.values()))
-        view = self.store._run_view(run, now)
+        view = self.store.run_view(run, now)
         done = view["state"] == "succeeded"
         return {**data, "state": view["state"], "error": view.get("error"),
                 "startedAt": view.get("startedAt"), "finishedAt": view.get("finishedAt"),
@@ -613,17 +613,17 @@ class DataFeatures:
 
     def _get_query(self, route, params, query, body, info, now, default):
         default(body)  # 404s and the like
-        return self._query_reply(route, self.store._top_node("/queries", params[0]), now)
+        return self._query_reply(route, self.store.top_node("/queries", params[0]), now)
 
     def _list_queries(self, route, params, query, body, info, now, default):
         nodes = list(self.store.top.get("/queries", {}).values())
         rows = [(self._query_fields(n, now, self.store.view(n, now)), n) for n in nodes]
-        return self.store._list_reply(route, query, rows)
+        return self.store.list_reply(route, query, rows)
 
     # -- logs and outputs -------------------------------------------------------------
     def _logs_get(self, route, params, query, body, info, now, default):
         reply = default(body)
-        node = self.store._resolve(route, params, info["chain"])
+        node = self.store.resolve_owner(route, params, info["chain"])
         headers = dict(reply.headers or {})
         if node.run is not None:
             logs = node.run.logs
@@ -639,11 +639,11 @@ class DataFeatures:
 
     def _outputs_add(self, route, params, query, body, info, now, default):
         reply = default(body)
-        node = self.store._resolve(route, params, info["chain"])
+        node = self.store.resolve_owner(route, params, info["chain"])
         if node.run is not None and node.run.outputs:
             out = node.run.outputs[-1]
             top = OUTPUT_TOPS.get(out["objectType"])
-            target = self.store._top_node(top, out["objectId"]) if top else None
+            target = self.store.top_node(top, out["objectId"]) if top else None
             if target is not None:
                 name = target.data.get("name")
                 if out["objectType"] == "Table" and target.data.get("schema"):
@@ -690,7 +690,7 @@ class DataFeatures:
         seen = set()
         for db_node in list(self.store.top.get("/databases", {}).values()):
             db = db_node.key
-            if db not in self.sql._conns:
+            if not self.sql.is_open(db):
                 continue
             for schema, name, is_view in self.sql.tables(db):
                 key = (db, schema, name)
@@ -702,7 +702,7 @@ class DataFeatures:
                 tid = self.table_ids.get(key)
                 node = tables.get(tid) if tid is not None else None
                 if node is None:
-                    node = self.store._create("/tables", None, None, fields, now)
+                    node = self.store.create("/tables", None, None, fields, now)
                     self.table_ids[key] = node.key
                 else:
                     node.data.update(fields, updatedAt=self.store.stamp(now))
@@ -717,24 +717,24 @@ class DataFeatures:
                 and (schema is None or n.data.get("schema") == schema)]
 
     def _check_db(self, db):
-        if self.store._top_node("/databases", db) is None:
+        if self.store.top_node("/databases", db) is None:
             raise _not_found(f"Database {db}")
 
     def _list_schemas(self, route, params, query, body, info, now, default):
         self._check_db(params[0])
-        names = self.sql.schemas(params[0]) if params[0] in self.sql._conns else []
+        names = self.sql.schemas(params[0]) if self.sql.is_open(params[0]) else []
         rows = [({"schema": n}, _node_of(n)) for n in names]
-        return self.store._list_reply(route, query, rows)
+        return self.store.list_reply(route, query, rows)
 
     def _list_schema_tables(self, route, params, query, body, info, now, default):
         self._check_db(params[0])
         nodes = self._table_nodes(params[0], params[1])
-        return self.store._list_reply(route, query, [(self.store.view(n, now), n) for n in nodes])
+        return self.store.list_reply(route, query, [(self.store.view(n, now), n) for n in nodes])
 
     def _list_db_tables(self, route, params, query, body, info, now, default):
         self._check_db(params[0])
         nodes = self._table_nodes(params[0])
-        return self.store._list_reply(route, query, [(self.store.view(n, now), n) for n in nodes])
+        return self.store.list_reply(route, query, [(self.store.view(n, now), n) for n in nodes])
 
     def _get_schema_table(self, route, params, query, body, info, now, default):
         self._check_db(params[0])
@@ -743,14 +743,14 @@ class DataFeatures:
         node = self.store.top.get("/tables", {}).get(tid) if tid is not None else None
         if node is None:
             raise _not_found(f"Table {schema}.{table}")
-        return self.store._reply(route, node, now)
+        return self.store.reply(route, node, now)
 
     def _table_columns(self, route, params, query, body, info, now, default):
-        node = self.store._top_node("/tables", params[0])
+        node = self.store.top_node("/tables", params[0])
         if node is None:
             raise _not_found(f"Table {params[0]}")
         rows = [(c, _node_of(c)) for c in node.data.get("columns") or []]
-        return self.store._list_reply(route, query, rows)
+        return self.store.list_reply(route, query, rows)
 
 
 # -- detection ---------------------------------------------------------------------

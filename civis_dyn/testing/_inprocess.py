@@ -70,7 +70,7 @@ class InProcessTransport:
         if body:
             headers["content-length"] = str(len(body))
         exchange = _Exchange(request.method, target, headers, body, self._server_version)
-        self._api._serve(exchange)
+        self._api.serve_exchange(exchange)
         return _parse(exchange.wfile.getvalue(), request)
 
     def close(self):

@@ -206,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = "close" in conn
                 if headers.get("expect", "").lower() == "100-continue":
                     self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.server.api._serve(self)
+            self.server.api.serve_exchange(self)
         except TimeoutError:
             self.close_connection = True
         except OSError:  # the client went away
@@ -218,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         err = ApiError(code, "bad_request" if code < 500 else "internal_error",
                        message or _REASONS.get(code, "Error"))
         try:
-            self.server.api._write(self, code, json.dumps(err.body()).encode(), {}, _JSON)
+            self.server.api.write_answer(self, code, json.dumps(err.body()).encode(), {}, _JSON)
         except OSError:
             pass
 
@@ -500,7 +500,7 @@ class LocalCivisAPI:
         return InProcessTransport(self, _Handler.server_version, _Headers)
 
     # -- request handling ----------------------------------------------------
-    def _serve(self, h: _Handler) -> None:
+    def serve_exchange(self, h: _Handler) -> None:
         method = h.command
         target = h.path
         if not target.startswith("/"):
@@ -574,7 +574,7 @@ class LocalCivisAPI:
             payload = payload[:len(payload) // 2]
         elif kind in ("drop_body", "reset_body"):
             h.close_connection = True
-            self._write(h, status, payload, headers, ctype, cut=len(payload) // 2)
+            self.write_answer(h, status, payload, headers, ctype, cut=len(payload) // 2)
             return reset_connection(h.connection) if kind == "reset_body" else None
         elif kind in ("reset", "hold"):
             h.close_connection = True
@@ -582,7 +582,7 @@ class LocalCivisAPI:
                 return hold_connection(h.connection, self._stopping)
             return reset_connection(h.connection)
         pace = (TRICKLE_DELAY if fault.delay is None else fault.delay) if kind == "trickle" else None
-        self._write(h, status, payload, headers, ctype, pace=pace)
+        self.write_answer(h, status, payload, headers, ctype, pace=pace)
 
     def _serve_storage(self, h, method, path, qs) -> None:
         """A file upload or download URL (presigned: no API key); see :mod:`._blobs`."""
@@ -591,7 +591,7 @@ class LocalCivisAPI:
             self._record(method, path, qs, fault.status, None)
             h.close_connection = True
             if fault.kind == "status":
-                self._write(h, fault.status, b"<Error><Code>InternalError</Code><Message>"
+                self.write_answer(h, fault.status, b"<Error><Code>InternalError</Code><Message>"
                             b"Injected fault</Message></Error>", {}, "application/xml")
             return
         status, _ = serve_blob(self, h, method, path, qs)
@@ -668,7 +668,7 @@ class LocalCivisAPI:
 
     def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
         self._record(method, path, qs, err.status, template, h)
-        self._write(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
+        self.write_answer(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
         if fault.kind == "answer":
@@ -677,11 +677,11 @@ class LocalCivisAPI:
                        if k.lower() not in ("content-type", "content-length")}
             ctype = next((v for k, v in fault.headers if k.lower() == "content-type"), _JSON)
             self._record(method, path, qs, status, template, h)
-            return self._write(h, status, fault.body, headers, ctype)
+            return self.write_answer(h, status, fault.body, headers, ctype)
         if fault.kind == "html":
             status = fault.status or 502
             self._record(method, path, qs, status, template, h)
-            return self._write(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
+            return self.write_answer(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
         retry_after = fault.retry_after
@@ -701,7 +701,7 @@ class LocalCivisAPI:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
 
-    def _write(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None,
+    def write_answer(self, h, status, payload: bytes, headers: dict, ctype: str, cut=None,
                pace=None) -> None:
         now = time.time()
         second = int(now)

@@ -76,6 +76,10 @@ class SqlEngine:
         folder.mkdir(parents=True, exist_ok=True)
         return str(folder / f"{schema}.sqlite")
 
+    def is_open(self, db_id: int) -> bool:
+        """True when database ``db_id`` has been used (its connection is open)."""
+        return db_id in self._conns
+
     def connection(self, db_id: int) -> sqlite3.Connection:
         """The connection of database ``db_id`` (opened on first use)."""
         conn = self._conns.get(db_id)

@@ -395,7 +395,7 @@ class Store:
                     return n
         return node
 
-    def _top_node(self, top: str, key, param=None):
+    def top_node(self, top: str, key, param=None):
         key = KEY_ALIASES.get((top, key), key)
         node = None
         items = self.top.get(top)
@@ -407,14 +407,14 @@ class Store:
                 node = hit
         return node
 
-    def _resolve(self, route, params, chain):
+    def resolve_owner(self, route, params, chain):
         """Walk the parameterised groups of ``chain`` to the owning node."""
         node = None
         for i, (name, kind) in enumerate(chain):
             key = params[i]
             pname = route.param_names[i]
             if i == 0:
-                node = self._top_node(name, key, pname)
+                node = self.top_node(name, key, pname)
                 what = f"{name.lstrip('/')} {key}"
             else:
                 items = node.children.get(name)
@@ -430,7 +430,7 @@ class Store:
 
     def _link_target(self, sub: str, key) -> Node:
         target = LINK_TARGETS.get(sub.split("/")[-1], "/" + sub.split("/")[-1])
-        node = self._top_node(target, key)
+        node = self.top_node(target, key)
         return node if node is not None else Node({"id": key}, target, key)
 
     def _latest_run(self, node):
@@ -442,12 +442,12 @@ class Store:
     def view(self, node: Node, now) -> dict:
         """The stored data of ``node`` with its computed fields."""
         if node.run is not None:
-            return self._run_view(node, now)
+            return self.run_view(node, now)
         d = node.data
         extra = {}
         runs = self._latest_run(node)
         if runs:
-            views = [self._run_view(n, now) for n in islice(reversed(runs.values()), 10)]
+            views = [self.run_view(n, now) for n in islice(reversed(runs.values()), 10)]
             last = views[0]
             extra = {"state": last["state"], "lastRun": last, "runs": views,
                      "finishedAt": last["finishedAt"], "lastRunId": last["id"],
@@ -460,7 +460,7 @@ class Store:
                                  for k in linked]
         return {**d, **extra} if extra else d
 
-    def _run_view(self, node, now):
+    def run_view(self, node, now):
         r = node.run
         state, started, finished = r.at(now)
         d = dict(node.data)
@@ -496,7 +496,7 @@ class Store:
                 data = {**data, **extra}
         return self.index.fill(schema, data)
 
-    def _reply(self, route, node, now, item_param=None, sub=None, status=None):
+    def reply(self, route, node, now, item_param=None, sub=None, status=None):
         status = status or route.status
         if status == 204 or route.response is None:
             return Reply(status)
@@ -564,9 +564,9 @@ class Store:
             lits.append(s)
         top = "/" + "/".join(lits)
         if not rest:
-            return self._create(top, None, None, dict(data or {}), self.clock(),
+            return self.create(top, None, None, dict(data or {}), self.clock(),
                                 key=(data or {}).get("id")).data
-        owner = self._top_node(top, int(rest[0]))
+        owner = self.top_node(top, int(rest[0]))
         if owner is None:
             raise KeyError(f"{top}/{rest[0]} does not exist")
         i = 1
@@ -577,11 +577,11 @@ class Store:
                 raise KeyError(f"{path}: no {rest[i]} {rest[i + 1]}")
             i += 2
         sub = "/".join(rest[i:])
-        return self._create(top, owner, sub, dict(data or {}), self.clock(),
+        return self.create(top, owner, sub, dict(data or {}), self.clock(),
                             key=(data or {}).get("id")).data
 
     # -- object collections ------------------------------------------------
-    def _create(self, top, owner, sub, body, now, key=None, error=None):
+    def create(self, top, owner, sub, body, now, key=None, error=None):
         stamp = self.stamp(now)
         if owner is None:
             items = self.top.setdefault(top, {})
@@ -619,18 +619,18 @@ class Store:
         chain = info["chain"] if info else []
         if not chain:
             return None, self.top.get(route.key, {})
-        owner = self._resolve(route, params, chain)
+        owner = self.resolve_owner(route, params, chain)
         return owner, owner.children.get(info["sub"], {})
 
     def _h_create(self, route, params, query, body, info, now):
         if body is not None and not isinstance(body, dict):
             raise ApiError(400, "bad_request", "body must be of type object")
         chain = info["chain"] if info else []
-        owner = self._resolve(route, params, chain) if chain else None
-        node = self._create(route.key if owner is None else None, owner,
+        owner = self.resolve_owner(route, params, chain) if chain else None
+        node = self.create(route.key if owner is None else None, owner,
                             info["sub"] if owner is not None else None, body or {}, now)
         self.creations[route.key] += 1
-        return self._reply(route, node, now, sub=info["sub"] if info else None)
+        return self.reply(route, node, now, sub=info["sub"] if info else None)
 
     def _h_list(self, route, params, query, body, info, now):
         if not (info and info["chain"]) and route.key in VIEWS:
@@ -638,9 +638,9 @@ class Store:
         else:
             nodes = list(self._coll_of(route, params, info)[1].values())
         rows = [(self.view(n, now), n) for n in nodes]
-        return self._list_reply(route, query, rows)
+        return self.list_reply(route, query, rows)
 
-    def _list_reply(self, route, query, rows):
+    def list_reply(self, route, query, rows):
         """Filter, sort and paginate ``(data, node)`` rows; shape the page."""
         item_schema = self.index.resolve(route.response).get("items")
         props = self.index.properties(route.response)
@@ -696,11 +696,11 @@ class Store:
         sub = info["sub"]
         key = params[len(chain)]
         if not chain:
-            node = self._top_node(sub, key, route.param_names[0])
+            node = self.top_node(sub, key, route.param_names[0])
             if node is None:
                 raise not_found(f"{sub.lstrip('/')} {key}".capitalize())
             return None, node
-        owner = self._resolve(route, params, chain)
+        owner = self.resolve_owner(route, params, chain)
         node = self._find(owner.children.get(sub, {}), key, route.param_names[len(chain)])
         if node is None:
             raise not_found(f"{sub} {key}".capitalize())
@@ -708,7 +708,7 @@ class Store:
 
     def _h_obj_get(self, route, params, query, body, info, now):
         _, node = self._item(route, params, info)
-        return self._reply(route, node, now, route.param_names[-1], info["sub"])
+        return self.reply(route, node, now, route.param_names[-1], info["sub"])
 
     def _h_obj_patch(self, route, params, query, body, info, now, replace=False):
         if body is not None and not isinstance(body, dict):
@@ -724,7 +724,7 @@ class Store:
         data.update(body)
         data["updatedAt"] = self.stamp(now)
         node.data = data
-        return self._reply(route, node, now, route.param_names[-1], info["sub"])
+        return self.reply(route, node, now, route.param_names[-1], info["sub"])
 
     def _h_obj_put(self, route, params, query, body, info, now):
         return self._h_obj_patch(route, params, query, body, info, now, replace=True)
@@ -735,7 +735,7 @@ class Store:
         del items[node.key]
         if owner is None and self.family.get(node.key) is node:
             del self.family[node.key]
-        return self._reply(route, node, now, route.param_names[-1], info["sub"])
+        return self.reply(route, node, now, route.param_names[-1], info["sub"])
 
     def _h_action(self, route, params, query, body, info, now):
         data = body if isinstance(body, dict) else {}
@@ -756,7 +756,7 @@ class Store:
     def _h_single_get(self, route, params, query, body, info, now):
         data = self.singletons.get(info, SINGLETONS.get(info))
         if self.index.is_array(route.response):
-            return self._list_reply(route, query, [(d, Node(d, info, None))
+            return self.list_reply(route, query, [(d, Node(d, info, None))
                                                    for d in (data or [])])
         return Reply(route.status, self.index.fill(route.response, data or {}))
 
@@ -776,14 +776,14 @@ class Store:
         return Reply(route.status)
 
     def _h_tail(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         name = "/".join(info["tail"])
         m = route.method
         if info["same"]:
             if m in ("PUT", "PATCH") and isinstance(body, dict):
                 owner.data = {**owner.data, **{k: v for k, v in body.items() if k not in _SYSTEM},
                               "updatedAt": self.stamp(now)}
-            return self._reply(route, owner, now)
+            return self.reply(route, owner, now)
         data = owner.tails.get(name)
         if m in ("PUT", "PATCH"):
             data = {**(data if isinstance(data, dict) else {}), **(body if isinstance(
@@ -797,27 +797,27 @@ class Store:
             return Reply(route.status)
         if self.index.is_array(route.response):
             rows = data if isinstance(data, list) else []
-            return self._list_reply(route, query, [(d, Node(d, name, None)) for d in rows])
+            return self.list_reply(route, query, [(d, Node(d, name, None)) for d in rows])
         return Reply(route.status, self.index.fill(route.response, data or {}))
 
     def _h_archive(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         status = (body or {}).get("status") if isinstance(body, dict) else None
         if not isinstance(status, bool):
             raise ApiError(400, "bad_request", "status must be of type boolean")
         owner.data = {**owner.data, "archived": status, "updatedAt": self.stamp(now)}
-        return self._reply(route, owner, now)
+        return self.reply(route, owner, now)
 
     def _h_clone(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         data = {k: v for k, v in owner.data.items() if k not in _SYSTEM}
         items_owner = None
         if len(info["chain"]) > 1:
-            items_owner = self._resolve(route, params, info["chain"][:-1])
-        node = self._create(owner.coll if items_owner is None else None, items_owner,
+            items_owner = self.resolve_owner(route, params, info["chain"][:-1])
+        node = self.create(owner.coll if items_owner is None else None, items_owner,
                             owner.coll if items_owner is not None else None, data, now)
         self.creations[route.key] += 1
-        return self._reply(route, node, now)
+        return self.reply(route, node, now)
 
     # -- shares and links -----------------------------------------------------
     def _share_index(self, node):
@@ -828,7 +828,7 @@ class Store:
             sets["owners"]["users"].append({"id": author.get("id"), "name": author.get("name")})
         for which, label, top in (("users", "User", "/users"), ("groups", "Group", "/groups")):
             for key, level in shares[which].items():
-                target = self._top_node(top, key)
+                target = self.top_node(top, key)
                 name = target.data.get("name") if target is not None else f"{label} {key}"
                 sets[PERMISSIONS[level]][which].append({"id": key, "name": name})
         return {**sets, "totalUserShares": sum(len(s["users"]) for s in sets.values()),
@@ -842,10 +842,10 @@ class Store:
         return Reply(route.status, self.index.fill(route.response, data))
 
     def _h_shares_get(self, route, params, query, body, info, now):
-        return self._shares_reply(route, self._resolve(route, params, info["chain"]))
+        return self._shares_reply(route, self.resolve_owner(route, params, info["chain"]))
 
     def _h_share_set(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         which = info["which"]
         field = "userIds" if which == "users" else "groupIds"
         body = body if isinstance(body, dict) else {}
@@ -863,7 +863,7 @@ class Store:
         return self._shares_reply(route, node)
 
     def _h_unshare(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         key = params[-1]
         if node.shares is None or node.shares[info["which"]].pop(key, None) is None:
             raise not_found(f"Share with {info['which'][:-1]} {key}")
@@ -871,29 +871,29 @@ class Store:
             self._shares_reply(route, node))
 
     def _h_link_add(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         owner.links.setdefault(info["sub"], {})[params[-1]] = True
-        return self._reply(route, owner, now)
+        return self.reply(route, owner, now)
 
     def _h_link_remove(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         if owner.links.get(info["sub"], {}).pop(params[-1], None) is None:
             raise not_found(f"{info['sub']} {params[-1]}".capitalize())
-        return self._reply(route, owner, now)
+        return self.reply(route, owner, now)
 
     def _h_link_get(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         if params[-1] not in owner.links.get(info["sub"], {}):
             raise not_found(f"{info['sub']} {params[-1]}".capitalize())
-        return self._reply(route, self._link_target(info["sub"], params[-1]), now)
+        return self.reply(route, self._link_target(info["sub"], params[-1]), now)
 
     def _h_link_list(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         rows = []
         for key in owner.links.get(info["sub"], {}):
             node = self._link_target(info["sub"], key)
             rows.append((self.view(node, now), node))
-        return self._list_reply(route, query, rows)
+        return self.list_reply(route, query, rows)
 
     # -- runs -------------------------------------------------------------------
     def _fail_reason(self, owner, body):
@@ -909,17 +909,17 @@ class Store:
         return None
 
     def _h_run_create(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         data = {k: v for k, v in body.items() if k != "fail"} if isinstance(body, dict) else {}
-        node = self._create(None, owner, info["sub"], data, now,
+        node = self.create(None, owner, info["sub"], data, now,
                             error=self._fail_reason(owner, body))
         self.creations[route.key] += 1
-        return self._reply(route, node, now, sub=info["sub"])
+        return self.reply(route, node, now, sub=info["sub"])
 
     def _h_run_list(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         rows = [(self.view(n, now), n) for n in owner.children.get(info["sub"], {}).values()]
-        return self._list_reply(route, query, rows)
+        return self.list_reply(route, query, rows)
 
     def _cancel(self, node, now):
         self._advance_logs(node, now)
@@ -929,17 +929,17 @@ class Store:
     def _h_run_cancel(self, route, params, query, body, info, now):
         _, node = self._item(route, params, info)
         self._cancel(node, now)
-        return self._reply(route, node, now, route.param_names[-1], info["sub"])
+        return self.reply(route, node, now, route.param_names[-1], info["sub"])
 
     def _h_cancel(self, route, params, query, body, info, now):
-        owner = self._resolve(route, params, info["chain"])
+        owner = self.resolve_owner(route, params, info["chain"])
         if owner.run is None:
             runs = self._latest_run(owner)
             if not runs:
                 raise not_found(f"A run of {info['chain'][-1][0].lstrip('/')} {owner.key}")
             owner = next(reversed(runs.values()))
         self._cancel(owner, now)
-        return self._reply(route, owner, now)
+        return self.reply(route, owner, now)
 
     def _advance_logs(self, node, now):
         r = node.run
@@ -951,7 +951,7 @@ class Store:
                            "message": message, "level": level})
 
     def _h_logs_get(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         if node.run is None:
             return Reply(route.status, [])
         self._advance_logs(node, now)
@@ -965,7 +965,7 @@ class Store:
         return Reply(route.status, self.index.fill(route.response, lines))
 
     def _h_logs_post(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         if node.run is None:
             raise not_found(f"Run {node.key}")
         self._advance_logs(node, now)
@@ -980,12 +980,12 @@ class Store:
         return Reply(route.status)
 
     def _h_outputs_list(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         rows = [(d, Node(d, "outputs", None)) for d in (node.run.outputs if node.run else [])]
-        return self._list_reply(route, query, rows)
+        return self.list_reply(route, query, rows)
 
     def _h_outputs_add(self, route, params, query, body, info, now):
-        node = self._resolve(route, params, info["chain"])
+        node = self.resolve_owner(route, params, info["chain"])
         if node.run is None:
             raise not_found(f"Run {node.key}")
         body = body if isinstance(body, dict) else {}
