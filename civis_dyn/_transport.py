@@ -75,7 +75,7 @@ class HTTPTransport:
         self._closed = False
         self._settings = {}  # origin -> (environment snapshot, proxies, bundle): _environment
         self._urls = {}  # URL -> URL as requests prepares it: _url
-        self._merged_headers = {}  # headers -> merged with the session's: _headers
+        self._session_headers = {}  # session's headers -> checked copy: _headers
 
     @property
     def session(self):
@@ -149,8 +149,10 @@ class HTTPTransport:
         prepared.url = self._url(request.url, request.params)
         prepared.headers = self._headers(session, request.headers)
         prepared.prepare_body(request.body, None)
+        jar = requests.cookies.RequestsCookieJar()  # a copy per request, as requests makes
         if session.cookies:
-            prepared.prepare_cookies(session.cookies)
+            requests.cookies.merge_cookies(jar, session.cookies)
+        prepared.prepare_cookies(jar)  # (redirect answers' cookies go to the copy)
         if any(session.hooks.values()):
             prepared.prepare_hooks(session.hooks)
         proxies, bundle = self._environment(request.url, session.proxies.get("no_proxy"))
@@ -176,19 +178,31 @@ class HTTPTransport:
         return f"{base}?{query}" if query else base
 
     def _headers(self, session, headers):
-        """The session's headers merged with ``headers`` (a new dict per call; merge cached)."""
+        """The session's headers merged with ``headers``, as requests merges and checks them.
+
+        The session's part is checked once per distinct set (it holds no
+        credentials); the request's headers, the key among them, are checked
+        on each call and never kept.
+        """
         requests = _http()
-        key = (tuple(headers.items()), tuple(session.headers.items()))
-        merged = self._merged_headers.get(key)
-        if merged is None:
+        key = tuple(session.headers.items())
+        base = self._session_headers.get(key)
+        if base is None:
             probe = requests.PreparedRequest()
-            probe.prepare_headers(requests.sessions.merge_setting(
-                headers, session.headers, dict_class=requests.structures.CaseInsensitiveDict))
-            merged = probe.headers
-            if len(self._merged_headers) >= _CACHED:
-                self._merged_headers.clear()
-            self._merged_headers[key] = merged
-        return merged.copy()
+            probe.prepare_headers(session.headers)
+            base = probe.headers
+            if len(self._session_headers) >= _CACHED:
+                self._session_headers.clear()
+            self._session_headers[key] = base
+        merged = base.copy()
+        check = requests.utils.check_header_validity
+        for name, value in headers.items():
+            if value is None:
+                merged.pop(name, None)
+            else:
+                check((name, value))
+                merged[name.decode("ascii") if isinstance(name, bytes) else name] = value
+        return merged
 
     def _environment(self, url, no_proxy=None):
         """``(proxies, CA bundle or None)`` for ``url``'s origin, as requests reads them.
