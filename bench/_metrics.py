@@ -259,6 +259,8 @@ def measure_calls(ctx, client, round_index):
             "list_bare": done["list"]["bare_median"],
             "list_client": done["list"]["client_median"],
             "list_ratio": done["list"]["ratio_median"],
+            "client_16_threads": done["threads_16"]["client"],
+            "bare_16_threads": done["threads_16"]["bare"],
             "client_1_thread": threads["client_1"], "client_4_threads": threads["client_4"],
             "bare_1_thread": threads["bare_1"], "bare_4_threads": threads["bare_4"]}
 

@@ -214,6 +214,10 @@ def task_calls(task):
                         "client_median": statistics.median(client_rates),
                         "ratio_median": statistics.median(ratios)}
 
+    # 16 threads at 0 ms latency: the client's own CPU cost under contention
+    seconds = task["thread_seconds"]
+    result["threads_16"] = {"client": threaded_rate(client_get, 16, seconds),
+                            "bare": threaded_rate(bare_job, 16, seconds)}
     # 4 threads vs 1 against a server that answers after 20 ms
     latency = task["latency"]
     set_latency = session.post(url + "_bench/latency", data=str(latency), timeout=30)
@@ -238,25 +242,7 @@ def task_wrap(task):
 
     with open(task["page"], "rb") as f:
         raw = f.read()
-    response = requests.models.Response()
-    response.status_code = 200
-    response._content = raw
-    response.headers["Content-Type"] = "application/json"
-    if task["client"] == "civis":
-        from civis.response import convert_response_data_type
-
-        def wrap():
-            return convert_response_data_type(response, return_type="snake")
-    else:
-        from civis_dyn import HTTPRequest, HTTPResponse
-        from civis_dyn._pipeline import decode_json
-        from civis_dyn._response import wrap_json
-
-        request = HTTPRequest("GET", "https://bench.invalid/jobs", "/jobs")
-        answer = HTTPResponse(200, response.headers, raw)
-
-        def wrap():  # what ClientMeta.invoke does with a JSON array
-            return wrap_json(decode_json(request, answer), answer.headers)
+    wrap = _wrapper(task["client"], raw)
 
     def decode():
         return json.loads(raw)
@@ -280,7 +266,58 @@ def task_wrap(task):
             start = clock()
             call()
             timings[name].append(clock() - start)
-    return {name + "_seconds": statistics.median(values) for name, values in timings.items()}
+    result = {name + "_seconds": statistics.median(values) for name, values in timings.items()}
+    result["memory_ratio"] = _memory_ratio(task["client"], raw, task.get("memory_objects", 100_000))
+    return result
+
+
+def _wrapper(client, raw):
+    """``wrap()``: what the client does with the JSON array ``raw`` (bytes) of an answer."""
+    import requests
+
+    response = requests.models.Response()
+    response.status_code = 200
+    response._content = raw
+    response.headers["Content-Type"] = "application/json"
+    if client == "civis":
+        from civis.response import convert_response_data_type
+
+        def wrap():
+            return convert_response_data_type(response, return_type="snake")
+    else:
+        from civis_dyn import HTTPRequest, HTTPResponse
+        from civis_dyn._pipeline import decode_json
+        from civis_dyn._response import wrap_json
+
+        request = HTTPRequest("GET", "https://bench.invalid/jobs", "/jobs")
+        answer = HTTPResponse(200, response.headers, raw)
+
+        def wrap():  # what ClientMeta.invoke does with a JSON array
+            return wrap_json(decode_json(request, answer), answer.headers)
+    return wrap
+
+
+def _memory_ratio(client, raw, objects):
+    """Memory held by ``objects`` wrapped objects after reading ``.name`` of each, vs dicts."""
+    import gc
+    import tracemalloc
+
+    page = json.loads(raw)
+    copies = max(1, objects // max(1, len(page)))
+    big = b"[" + b",".join([raw.strip()[1:-1]] * copies) + b"]"
+    wrap = _wrapper(client, big)
+    held = []
+    for make in (lambda: json.loads(big), wrap):
+        gc.collect()
+        tracemalloc.start()
+        value = make()
+        if make is wrap:
+            for item in value:
+                item.name
+        held.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+        del value
+    return held[1] / held[0]
 
 
 class _ThreadCounter:

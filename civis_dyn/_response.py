@@ -32,6 +32,33 @@ __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", 
 _KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables"})
 _MISSING = object()
 _set = object.__setattr__
+_SHARED_SHAPES = 4096  # key maps kept for this many distinct object shapes (then rebuilt)
+_key_maps = {}  # (keep_case, *wire keys) -> {readable key: wire key}, shared by same-shaped objects
+_shown_keys = {}  # (keep_case, *wire keys) -> {shown key: wire key}
+
+
+def _shared(cache, shape, build):
+    found = cache.get(shape)
+    if found is None:
+        if len(cache) >= _SHARED_SHAPES:
+            cache.clear()
+        found = cache[shape] = build(shape)
+    return found
+
+
+def _build_key_map(shape):
+    keep_case, wire = shape[0], shape[1:]
+    if keep_case:
+        return {k: k for k in wire}
+    keys = {camel_to_snake(k): k for k in wire}
+    for k in wire:  # camelCase access works too
+        keys.setdefault(k, k)
+    return keys
+
+
+def _build_shown_keys(shape):
+    keep_case, wire = shape[0], shape[1:]
+    return {k: k for k in wire} if keep_case else {camel_to_snake(k): k for k in wire}
 
 
 def _header_int(headers, name):
@@ -47,7 +74,7 @@ def _header_int(headers, name):
 def _wrap(value):
     """Wrap a value nested in a response: objects become (snake_case) responses."""
     if isinstance(value, dict):
-        return Response(value)
+        return _response(value, _NESTED)
     if isinstance(value, list):
         return [_wrap(v) for v in value]
     return value
@@ -114,7 +141,10 @@ class Response:
     ('succeeded', 'succeeded', {'id': 1, 'last_run': {'state': 'succeeded'}})
     """
 
-    __slots__ = ("_raw", "_headers", "_keys", "_cache", "_keep_case", "_json_value")
+    # _ctx: (headers, keep_case, json_value), one tuple shared by the objects of a page;
+    # _keys: the key map, shared by same-shaped objects, None until the first read;
+    # _cache: wrapped nested objects and lists, None until one is read
+    __slots__ = ("_raw", "_ctx", "_keys", "_cache")
 
     def __init__(self, json_data=None, *, headers=None, snake_case=True, from_json_values=False,
                  keep_case=None, json_value=None):
@@ -124,42 +154,45 @@ class Response:
             keep_case = not snake_case
         if json_value is None:
             json_value = from_json_values
-        set_ = _set
-        set_(self, "_raw", json_data)
-        set_(self, "_headers", headers)
-        set_(self, "_keys", None)
-        set_(self, "_cache", None)
-        set_(self, "_keep_case", keep_case)
-        set_(self, "_json_value", json_value)
+        _set_raw(self, json_data)
+        _set_ctx(self, (headers, bool(keep_case), bool(json_value)))
+        _set_keys(self, None)
+        _set_cache(self, None)
+
+    @property
+    def _headers(self):
+        return self._ctx[0]
+
+    @property
+    def _keep_case(self):
+        return self._ctx[1]
+
+    @property
+    def _json_value(self):
+        return self._ctx[2]
 
     # -- key lookup -------------------------------------------------------
     def _key_map(self):
         keys = self._keys
         if keys is None:
-            raw = self._raw or {}
-            if self._keep_case:
-                keys = {k: k for k in raw}
-            else:
-                keys = {camel_to_snake(k): k for k in raw}
-                for k in raw:  # camelCase access works too
-                    keys.setdefault(k, k)
-            object.__setattr__(self, "_keys", keys)
+            keys = _shared(_key_maps, (self._ctx[1], *(self._raw or ())), _build_key_map)
+            _set_keys(self, keys)
         return keys
 
     def _snake_keys(self):
-        """``(key as shown, wire key)`` pairs in order, one per distinct shown key."""
-        raw = self._raw or {}
-        if self._keep_case:
-            return {k: k for k in raw}
-        return {camel_to_snake(k): k for k in raw}
+        """``(key as shown, wire key)`` pairs in order, one per distinct shown key (shared)."""
+        return _shared(_shown_keys, (self._ctx[1], *(self._raw or ())), _build_shown_keys)
 
     def _value(self, key, default=_MISSING):
-        wire = self._key_map().get(key)
+        wire = (self._keys or self._key_map()).get(key)
         if wire is None:
             if default is _MISSING:
                 raise KeyError(key)
             return default
-        return self._wrapped(wire)
+        value = self._raw[wire]
+        if isinstance(value, (dict, list)):
+            return self._wrapped(wire)
+        return value  # a scalar is its own wrapped form: nothing to cache
 
     def _wrapped(self, wire):
         cache = self._cache
@@ -171,10 +204,10 @@ class Response:
         except KeyError:
             pass
         value = self._raw[wire]
-        if wire == "value" and (self._json_value or self._raw.get("objectType") == "JSONValue"):
+        if wire == "value" and (self._ctx[2] or self._raw.get("objectType") == "JSONValue"):
             wrapped = value
         elif wire in _KEEP_CASE_KEYS and isinstance(value, dict):
-            wrapped = Response(value, snake_case=False)
+            wrapped = _response(value, _KEEP_CASE)
         else:
             wrapped = _wrap(value)
         cache[wire] = wrapped
@@ -185,8 +218,14 @@ class Response:
         return {key: self._wrapped(wire) for key, wire in self._snake_keys().items()}
 
     def __getattr__(self, name):
-        if name.startswith("__"):
+        if name[:2] == "__":
             raise AttributeError(name)
+        wire = (self._keys or self._key_map()).get(name)
+        if wire is not None:  # the _value fast path, inlined: reading fields is the hot path
+            value = self._raw[wire]
+            if isinstance(value, (dict, list)):
+                return self._wrapped(wire)
+            return value
         try:
             return self._value(name)
         except KeyError:
@@ -348,6 +387,25 @@ class _Orderable:
             return (str(type(self.obj)), id(self.obj)) < (str(type(other.obj)), id(other.obj))
 
 
+_set_raw = Response._raw.__set__
+_set_ctx = Response._ctx.__set__
+_set_keys = Response._keys.__set__
+_set_cache = Response._cache.__set__
+_new = object.__new__
+_NESTED = (None, False, False)
+_KEEP_CASE = (None, True, False)
+
+
+def _response(raw, ctx):
+    """A :class:`Response` of ``raw`` (a dict), made without ``__init__``'s checks."""
+    response = _new(Response)
+    _set_raw(response, raw)
+    _set_ctx(response, ctx)
+    _set_keys(response, None)
+    _set_cache(response, None)
+    return response
+
+
 # pprint dispatches on the type's __repr__: long responses wrap like dicts (as civis-python's)
 pprint.PrettyPrinter._dispatch[Response.__repr__] = _pprint_response
 
@@ -372,9 +430,7 @@ class ListResponse(list):
     """
 
     def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
-        super().__init__([
-            Response(v, headers=headers, json_value=json_value) if type(v) is dict
-            else _wrap(v) for v in responses])
+        super().__init__(_wrap_items(responses, (headers, False, bool(json_value))))
         self.headers = headers
         self._json_value = json_value
         self.item_schema = item_schema
@@ -407,6 +463,24 @@ class ListResponse(list):
     def __reduce__(self):
         headers = dict(self.headers) if self.headers is not None else None
         return (_rebuild_list, (list(self), headers, self._json_value))
+
+
+def _wrap_items(values, ctx):
+    """``values`` with each JSON object wrapped as a :class:`Response` of context ``ctx``."""
+    items = []
+    append, new, cls = items.append, _new, Response
+    set_raw, set_ctx, set_keys, set_cache = _set_raw, _set_ctx, _set_keys, _set_cache
+    for value in values:
+        if type(value) is dict:
+            response = new(cls)
+            set_raw(response, value)
+            set_ctx(response, ctx)
+            set_keys(response, None)
+            set_cache(response, None)
+            append(response)
+        else:
+            append(_wrap(value))
+    return items
 
 
 def _rebuild_list(items, headers, json_value=False):
@@ -501,8 +575,7 @@ class PaginatedResponse:
         self._track(items, headers, total_pages)
         self._page += 1
         self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
-                            else [Response(v, json_value=self._json_value) if type(v) is dict
-                                  else _wrap(v) for v in items])
+                            else _wrap_items(items, (None, False, bool(self._json_value))))
         self._items = iter(self._page_items)
 
     def _track(self, items, headers, total_pages):

@@ -17,7 +17,7 @@ reachable from an error holds the key.
 import os
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ._errors import CivisConnectionError, CivisTimeoutError, InvalidResponseError
 from ._http import HTTPResponse
@@ -26,6 +26,11 @@ from ._limits import BodyTooLarge, response_setting
 __all__ = ["HTTPTransport"]
 
 _CHUNK = 64 * 1024
+_CACHED = 1024  # entries per cache of HTTPTransport (URLs, header sets, origins)
+# the environment variables requests reads for a request's proxies and CA bundle
+_ENVIRONMENT = tuple(f"{scheme}_proxy" for scheme in ("http", "https", "all", "no")) + tuple(
+    f"{scheme}_PROXY" for scheme in ("HTTP", "HTTPS", "ALL", "NO")) + (
+    "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 _requests = None  # imported on first use: ``import civis_dyn`` and exploring need no HTTP stack
 
@@ -68,7 +73,9 @@ class HTTPTransport:
         self._session = None
         self._lock = threading.Lock()
         self._closed = False
-        self._settings = {}  # origin -> (proxies, verify), see _environment
+        self._settings = {}  # origin -> (environment snapshot, proxies, bundle): _environment
+        self._urls = {}  # URL -> URL as requests prepares it: _url
+        self._session_headers = {}  # session's headers -> checked copy: _headers
 
     @property
     def session(self):
@@ -101,11 +108,9 @@ class HTTPTransport:
         connect, read = request.timeout
         deadline = time.monotonic() + connect + read
         try:
-            proxies, verify = self._environment(request.url)
-            response = session.request(request.method, request.url, params=request.params,
-                                       data=request.body, headers=request.headers,
-                                       timeout=request.timeout, allow_redirects=False,
-                                       stream=True, proxies=proxies, verify=verify)
+            prepared, settings = self._prepare(session, request)
+            response = session.send(prepared, timeout=request.timeout, allow_redirects=False,
+                                    stream=True, **settings)
             try:
                 content = _read_body(response, deadline, request.max_bytes)
             except BaseException:
@@ -127,22 +132,98 @@ class HTTPTransport:
                                 response.url, response.reason or "")
         raise error  # outside the except block: no __context__ holding requests' objects
 
-    def _environment(self, url):
-        """``(proxies, verify)`` for ``url``'s origin, read from the environment once.
+    def _prepare(self, session, request):
+        """``(PreparedRequest, send settings)``: what ``session.request`` would build and send.
 
-        requests would read them (and ``~/.netrc``) again for every request:
-        a fifth of a call's CPU time. ``~/.netrc`` is never read: the
-        ``Authorization`` header is the pipeline's.
+        Built with requests' public API, as :meth:`requests.Session.prepare_request`
+        and :meth:`~requests.Session.merge_environment_settings` would for a
+        session that trusts the environment, minus the per-call costs: the URL
+        is parsed and quoted once per distinct URL, the merged headers once per
+        distinct set, and the environment (proxies, ``NO_PROXY``, CA bundles)
+        is read once per origin and re-read when one of its variables changes.
+        ``~/.netrc`` is never read: the ``Authorization`` header is the pipeline's.
         """
-        parts = urlsplit(url)
-        origin = (parts.scheme, parts.netloc)
-        found = self._settings.get(origin)
-        if found is None:
+        requests = _http()
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(request.method)
+        prepared.url = self._url(request.url, request.params)
+        prepared.headers = self._headers(session, request.headers)
+        prepared.prepare_body(request.body, None)
+        jar = requests.cookies.RequestsCookieJar()  # a copy per request, as requests makes
+        if session.cookies:
+            requests.cookies.merge_cookies(jar, session.cookies)
+        prepared.prepare_cookies(jar)  # (redirect answers' cookies go to the copy)
+        if any(session.hooks.values()):
+            prepared.prepare_hooks(session.hooks)
+        proxies, bundle = self._environment(request.url, session.proxies.get("no_proxy"))
+        settings = {"proxies": requests.sessions.merge_setting(proxies, session.proxies),
+                    "verify": bundle or session.verify, "cert": session.cert}
+        return prepared, settings
+
+    def _url(self, url, params):
+        """The final URL, as requests' ``prepare_url`` makes it; parsing cached per URL."""
+        base = self._urls.get(url)
+        if base is None:
             requests = _http()
-            proxies = requests.utils.get_environ_proxies(url)
-            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            found = self._settings[origin] = (proxies, verify)
-        return found
+            probe = requests.PreparedRequest()
+            probe.prepare_url(url, None)
+            base = probe.url
+            if "?" in base or "#" in base:  # a query or fragment in the URL itself: no shortcut
+                probe.prepare_url(url, params)
+                return probe.url
+            if len(self._urls) >= _CACHED:
+                self._urls.clear()
+            self._urls[url] = base
+        query = _encode_query(params)
+        return f"{base}?{query}" if query else base
+
+    def _headers(self, session, headers):
+        """The session's headers merged with ``headers``, as requests merges and checks them.
+
+        The session's part is checked once per distinct set (it holds no
+        credentials); the request's headers, the key among them, are checked
+        on each call and never kept.
+        """
+        requests = _http()
+        key = tuple(session.headers.items())
+        base = self._session_headers.get(key)
+        if base is None:
+            probe = requests.PreparedRequest()
+            probe.prepare_headers(session.headers)
+            base = probe.headers
+            if len(self._session_headers) >= _CACHED:
+                self._session_headers.clear()
+            self._session_headers[key] = base
+        merged = base.copy()
+        check = requests.utils.check_header_validity
+        for name, value in headers.items():
+            if value is None:
+                merged.pop(name, None)
+            else:
+                check((name, value))
+                merged[name.decode("ascii") if isinstance(name, bytes) else name] = value
+        return merged
+
+    def _environment(self, url, no_proxy=None):
+        """``(proxies, CA bundle or None)`` for ``url``'s origin, as requests reads them.
+
+        Cached per origin and per value of the variables requests consults
+        (``http_proxy``, ``https_proxy``, ``all_proxy``, ``no_proxy`` in either
+        case, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``): a change is seen by the next call.
+        """
+        environ = os.environ
+        snapshot = (no_proxy, *map(environ.get, _ENVIRONMENT))
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._settings.get(key)
+        if found is None or found[0] != snapshot:
+            requests = _http()
+            proxies = requests.utils.get_environ_proxies(url, no_proxy=no_proxy)
+            bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or None
+            if len(self._settings) >= _CACHED:
+                self._settings.clear()
+            found = self._settings[key] = (snapshot, proxies, bundle)
+        return found[1], found[2]
 
     def close(self):
         """Close the pooled connections (the next request opens new ones)."""
@@ -197,6 +278,23 @@ def _read_body(response, deadline, limit=None):
                            f"(connect + read timeout); {sum(map(len, chunks))} bytes read")
     raw.release_conn()
     return b"".join(chunks)
+
+
+def _encode_query(params):
+    """``params`` as requests encodes them into a query (None values dropped, lists repeated)."""
+    if not params:
+        return ""
+    if isinstance(params, (str, bytes)):
+        return params if isinstance(params, str) else params.decode("utf-8")
+    pairs = []
+    for key, values in (params.items() if isinstance(params, dict) else params):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                pairs.append((key.encode("utf-8") if isinstance(key, str) else key,
+                              value.encode("utf-8") if isinstance(value, str) else value))
+    return urlencode(pairs, doseq=True)
 
 
 def _urllib3_errors():

@@ -138,6 +138,16 @@ def test_wrapping_is_lazy():
     assert wrapped[3]._keys is not None and wrapped[4]._keys is None
 
 
+def test_same_shaped_objects_share_one_key_map_and_keep_their_own_order():
+    page = ListResponse([{"id": 1, "lastRun": None}, {"id": 2, "lastRun": {"state": "x"}},
+                         {"lastRun": None, "id": 3}], headers={"X-A": "1"})
+    assert [item.last_run for item in page[:2]] == [None, {"state": "x"}]
+    assert page[0]._keys is page[1]._keys  # shared, not one per object
+    assert page[1].last_run is page[1].last_run and page[0]._cache is None  # scalars not cached
+    assert list(page[2]) == ["last_run", "id"] and page[2].id == 3 and page[2]["lastRun"] is None
+    assert page[2].headers == {"X-A": "1"} and repr(page[0]) == "Response({'id': 1, 'last_run': None})"
+
+
 def test_empty_and_no_content_responses(mini_client, requests_mock):
     requests_mock.delete("https://api.example.test/things/4/runs/8", status_code=204)
     result = mini_client().things.delete_runs(4, 8)
