@@ -125,7 +125,7 @@ def _multipart_upload(path, offset, size, name, client, kwargs):
     urls = list(created["upload_urls"])
     if len(urls) != num_parts:
         raise ValueError(f"file_to_civis(): asked for {num_parts} upload URLs, got {len(urls)}")
-    progress = _transfer._Progress(f"Upload of {name}", size)
+    progress = _transfer.TransferProgress(f"Upload of {name}", size)
 
     def one(i):
         start = i * part_size

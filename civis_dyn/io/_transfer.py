@@ -88,7 +88,7 @@ def _storage_message(response, what) -> str:
     return msg
 
 
-class _Progress:
+class TransferProgress:
     """A transfer's progress: a bar (see :mod:`civis_dyn._progress`) and INFO log lines."""
 
     def __init__(self, what, total):
@@ -213,7 +213,7 @@ class _FormBody:
 def upload_form(url, fields, f, size, filename):
     """POST ``size`` bytes of ``f`` (from its position) as the form's ``file``."""
     start = f.tell() if f.seekable() else None
-    progress = _Progress(f"Upload of {filename}", size)
+    progress = TransferProgress(f"Upload of {filename}", size)
 
     def rewind():
         if start is None:
@@ -272,7 +272,7 @@ def download(url, buf, label):
         if not response.ok:
             return response
         total = int(response.headers.get("Content-Length") or 0) or None
-        progress = _Progress(label, total)
+        progress = TransferProgress(label, total)
         n = 0
         with progress.bar:
             for block in response.iter_content(CHUNK):

@@ -368,7 +368,7 @@ def serve_blob(api, h, method: str, path: str, qs: str) -> tuple[int, int | None
     ``api`` is the :class:`~civis_dyn.testing.LocalCivisAPI` (its lock, store
     and writer); ``h`` the request handler.
     """
-    data = api._store.data
+    data = api.store.data
     blobs = data.blobs
     rest = path[len(BLOB_PREFIX):].split("/")
     try:

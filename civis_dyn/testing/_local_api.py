@@ -392,6 +392,11 @@ class LocalCivisAPI:
         return self._port
 
     @property
+    def store(self):
+        """The objects, runs and data the local API holds (its :class:`Store`)."""
+        return self._store
+
+    @property
     def url(self) -> str:
         """Base URL with a trailing slash, e.g. ``http://127.0.0.1:8123/``."""
         return f"http://127.0.0.1:{self._port}/"
