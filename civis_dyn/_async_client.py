@@ -17,7 +17,7 @@ from ._async_pages import AsyncPaginatedResponse
 from ._config import ClientConfig
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver, check_status, decode_json, decode_page
-from ._resources import OperationMethod, Resource, ResourceType, resource_class, suggest
+from ._resources import OperationMethod, Resource, resource_class, suggest
 from ._response import wrap_json
 from .spec._source import load_api_spec_with_info
 
@@ -29,11 +29,12 @@ async def _coroutine_template(self, *args, **kwargs):  # its code object marks m
 
 
 class AsyncOperationMethod(OperationMethod):
-    """The coroutine twin of :class:`~civis_dyn._resources.OperationMethod`.
+    # The coroutine twin of OperationMethod (no class docstring: ``__doc__`` stays the
+    # operation's). ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments
+    # are checked when the coroutine runs (``await`` raises). With ``iterator=True`` the
+    # call returns an AsyncPaginatedResponse at once (also awaitable).
 
-    ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments are
-    checked when the coroutine runs (an error is raised by ``await``).
-    """
+    __doc__ = OperationMethod.__dict__["__doc__"]
 
     # inspect.iscoroutinefunction reads the code flags of function-like objects
     __code__ = _coroutine_template.__code__
@@ -53,6 +54,15 @@ class AsyncOperationMethod(OperationMethod):
 
 
 ASYNC_EXTENSIONS = {}  # conveniences offered on async resources (see _resources.register_extension)
+
+
+def _register_runs():
+    from ._async_runs import register  # imports civis_dyn.futures: only with the async client
+
+    register(ASYNC_EXTENSIONS)
+
+
+_register_runs()
 
 
 class AsyncResource(Resource):
@@ -274,4 +284,3 @@ max_response_bytes
         await self.aclose()
 
 
-assert isinstance(AsyncResource, ResourceType)

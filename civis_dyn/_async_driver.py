@@ -15,28 +15,21 @@ Stubber's, ``LocalCivisAPI.transport()``) serve an async client.
 
 import asyncio
 import inspect
-import logging
 from typing import Protocol, runtime_checkable
 
 from ._errors import ArgumentTypeError, CivisConnectionError
 from ._http import HTTPRequest, HTTPResponse
 from ._pipeline import (
-    LONG_WAIT,
-    REDIRECTS,
     RequestDefaults,
     RetryPolicy,
-    _where,
+    Wait,
+    attempts,
     check_status,
-    give_up_error,
     plan_request,
-    redirect_request,
-    retry_wait,
-    within,
 )
 
 __all__ = ["AsyncDriver", "AsyncTransport", "SyncTransportAdapter", "as_async_transport"]
 
-log = logging.getLogger("civis_dyn.transport")
 
 
 @runtime_checkable
@@ -166,34 +159,21 @@ class AsyncDriver:
         policy = self.retry_policy if retries is None else retries
         sleep = policy.sleep if inspect.iscoroutinefunction(policy.sleep) else asyncio.sleep
         transport = self.transport
-        clock = policy.clock
-        started = clock()
-        attempt = hops = 0
+        steps = attempts(policy, request)
+        step = next(steps)
         while True:
-            attempt += 1
-            error = response = None
+            if isinstance(step, Wait):
+                await sleep(step.seconds)
+                outcome = None
+            else:
+                try:
+                    outcome = (await transport.send(step), None)
+                except CivisConnectionError as exc:
+                    outcome = (None, exc)
             try:
-                response = await transport.send(
-                    within(request, policy.max_elapsed - (clock() - started)))
-            except CivisConnectionError as exc:
-                error = exc
-            if response is not None and response.status in REDIRECTS:
-                follow = redirect_request(request, response, hops)
-                if follow is not None:
-                    request, hops, attempt = follow, hops + 1, attempt - 1
-                    continue
-            wait = retry_wait(policy, request, attempt, clock() - started, response, error)
-            if wait is None:
-                if error is not None:
-                    raise give_up_error(request, error, attempt)
-                return response
-            level = logging.INFO if wait >= LONG_WAIT else logging.DEBUG
-            if log.isEnabledFor(level):
-                outcome = f"HTTP {response.status}" if response is not None else str(error)
-                log.log(level, "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
-                        request.method, _where(request), outcome, wait, attempt,
-                        policy.max_attempts)
-            await sleep(wait)
+                step = steps.send(outcome)
+            except StopIteration as finished:
+                return finished.value
 
     async def request(self, method, path, *, params=None, json_body=None, headers=None,
                       retries=None, max_bytes=None):

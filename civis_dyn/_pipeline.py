@@ -64,6 +64,8 @@ __all__ = [
     "RequestDefaults",
     "RetryPolicy",
     "SyncDriver",
+    "Wait",
+    "attempts",
     "check_status",
     "decode_json",
     "decode_page",
@@ -649,6 +651,47 @@ def give_up_error(request, error, attempts):
 
 
 # -- the blocking driver ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A step of :func:`attempts`: wait this many seconds, then go on."""
+
+    seconds: float
+
+
+def attempts(policy, request):
+    """The send loop of one request as a generator, free of I/O: both drivers step through it.
+
+    Yields the :class:`HTTPRequest` to send next (bounded by the call's deadline, see
+    :func:`within`) and expects back ``(response, None)`` or ``(None, error)`` for it;
+    yields a :class:`Wait` before a retry and expects back None. Returns the final
+    :class:`HTTPResponse` (via ``StopIteration.value``), whatever its status; raises what
+    :func:`give_up_error` gives when no answer came, and :class:`RedirectError` for a
+    redirect that is not followed.
+    """
+    clock = policy.clock
+    started = clock()
+    attempt = hops = 0
+    while True:
+        attempt += 1
+        response, error = yield within(request, policy.max_elapsed - (clock() - started))
+        if response is not None and response.status in REDIRECTS:
+            follow = redirect_request(request, response, hops)
+            if follow is not None:
+                request, hops, attempt = follow, hops + 1, attempt - 1
+                continue
+        wait = retry_wait(policy, request, attempt, clock() - started, response, error)
+        if wait is None:
+            if error is not None:
+                raise give_up_error(request, error, attempt)
+            return response
+        level = logging.INFO if wait >= LONG_WAIT else logging.DEBUG
+        if log.isEnabledFor(level):
+            outcome = f"HTTP {response.status}" if response is not None else str(error)
+            log.log(level, "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
+                    request.method, _where(request), outcome, wait, attempt, policy.max_attempts)
+        yield Wait(wait)
+
+
 class SyncDriver:
     """Sends planned requests over a blocking :class:`~civis_dyn.Transport`, with retries.
 
@@ -729,33 +772,21 @@ class SyncDriver:
         """
         policy = self.retry_policy if retries is None else retries
         transport = self.transport
-        clock = policy.clock
-        started = clock()
-        attempt = hops = 0
+        steps = attempts(policy, request)
+        step = next(steps)
         while True:
-            attempt += 1
-            error = response = None
+            if isinstance(step, Wait):
+                policy.sleep(step.seconds)
+                outcome = None
+            else:
+                try:
+                    outcome = (transport.send(step), None)
+                except CivisConnectionError as exc:
+                    outcome = (None, exc)
             try:
-                response = transport.send(within(request, policy.max_elapsed - (clock() - started)))
-            except CivisConnectionError as exc:
-                error = exc
-            if response is not None and response.status in REDIRECTS:
-                follow = redirect_request(request, response, hops)
-                if follow is not None:
-                    request, hops, attempt = follow, hops + 1, attempt - 1
-                    continue
-            wait = retry_wait(policy, request, attempt, clock() - started, response, error)
-            if wait is None:
-                if error is not None:
-                    raise give_up_error(request, error, attempt)
-                return response
-            level = logging.INFO if wait >= LONG_WAIT else logging.DEBUG
-            if log.isEnabledFor(level):
-                outcome = f"HTTP {response.status}" if response is not None else str(error)
-                log.log(level, "%s %s: %s; retrying in %.1f s (attempt %d of %d)",
-                        request.method, _where(request), outcome, wait, attempt,
-                        policy.max_attempts)
-            policy.sleep(wait)
+                step = steps.send(outcome)
+            except StopIteration as finished:
+                return finished.value
 
     def request(self, method, path, *, params=None, json_body=None, headers=None, retries=None,
                 max_bytes=None):

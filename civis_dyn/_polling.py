@@ -178,14 +178,27 @@ class RunWatch:
             budget; what ``on_change`` raised.
         """
         try:
-            run = as_response(self.get())
+            run = self.get()
         except Exception as exc:
-            self.faults += 1
-            if not is_transient(exc) or self.faults > self.faults_in_a_row:
-                raise
-            log.info("polling a run failed (%s: %s); polling again (%d of %d faults in a row)",
-                     type(exc).__name__, exc, self.faults, self.faults_in_a_row)
-            return Step(self.last_run, self.state, None, self.backoff.next(), exc)
+            return self.failed(exc)
+        return self.read(run, on_change)
+
+    def failed(self, exc):
+        """The :class:`Step` of a poll whose ``get()`` raised ``exc`` (re-raised unless transient).
+
+        With :meth:`read`, the two halves of :meth:`step`, for a driver that
+        reads the run itself (the async client awaits ``get()``).
+        """
+        self.faults += 1
+        if not is_transient(exc) or self.faults > self.faults_in_a_row:
+            raise exc
+        log.info("polling a run failed (%s: %s); polling again (%d of %d faults in a row)",
+                 type(exc).__name__, exc, self.faults, self.faults_in_a_row)
+        return Step(self.last_run, self.state, None, self.backoff.next(), exc)
+
+    def read(self, run, on_change=None):
+        """The :class:`Step` of a poll that read ``run`` (see :meth:`failed`)."""
+        run = as_response(run)
         self.faults = 0
         self.last_run = run
         state = state_of(run)

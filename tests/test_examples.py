@@ -12,6 +12,7 @@ EXPECTED = {
     "pagination.py": "12 projects in 3 pages",
     "run_and_wait.py": "failed as expected:",
     "error_handling.py": "retried through 503 and 429: 3 requests",
+    "async_jobs.py": "fetched 20 jobs concurrently",
 }
 
 

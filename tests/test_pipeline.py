@@ -280,3 +280,22 @@ def test_long_retry_waits_are_logged_at_info(clock, caplog):
         driver.request("GET", "/things/1")
     (record,) = caplog.records
     assert record.levelname == "INFO" and "HTTP 429; retrying in 30.0 s" in record.getMessage()
+
+
+def test_attempts_is_the_send_loop_without_io():
+    """Both drivers step through one generator: it yields requests and waits, returns the answer."""
+    from civis_dyn._pipeline import Wait, attempts
+
+    clock = [0.0]
+    policy = civis_dyn.RetryPolicy(backoff_base=0.5, backoff_max=0.5, clock=lambda: clock[0],
+                                   rng=__import__("random").Random(1))
+    steps = attempts(policy, get())
+    first = next(steps)
+    assert first.method == "GET" and first.path == "/things/1"
+    wait = steps.send((response(503), None))
+    assert isinstance(wait, Wait) and 0 <= wait.seconds <= 0.5
+    again = steps.send(None)
+    assert again.url == first.url
+    with pytest.raises(StopIteration) as done:
+        steps.send((response(200, {"id": 1}), None))
+    assert done.value.value.status == 200

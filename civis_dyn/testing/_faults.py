@@ -34,6 +34,10 @@ A fault is named by an *action*:
 ``"trickle"``
     Answer normally, but a few bytes at a time with :attr:`Fault.delay`
     seconds between them (default 0.01 s): slow, yet never silent for long.
+``Fault("answer", status, body=..., headers=...)``
+    Answer exactly this: the status (default 200), the raw body bytes and the
+    headers (``Content-Length`` is computed), e.g. a gzip bomb, a captive
+    portal's page or a redirect (``status=302, headers={"Location": ...}``).
 :class:`Fault`
     Any of the above with its own status, ``Retry-After`` or delay, or
     ``handled=True``: let the API handle the request (its effect stays)
@@ -62,7 +66,8 @@ from datetime import datetime
 __all__ = ["Fault", "Faults"]
 
 KINDS = ("status", "drop", "drop_body", "truncate", "html", "slow", "reset", "reset_body",
-         "hold", "trickle")
+         "hold", "trickle", "answer")
+ANSWERS = ("status", "html", "answer")            # faults that answer in the API's stead
 CUTS = ("truncate", "drop_body", "reset_body")   # faults that cut the body short
 CUT_FILLER = b'{"note": "the body of an empty answer, sent so that a fault can cut it"}'
 TRICKLE_CHUNK = 16      # bytes per write of a "trickle" answer
@@ -93,8 +98,13 @@ class Fault:
         For ``"slow"``: seconds to wait (default :attr:`Faults.read_delay`);
         for ``"trickle"``: seconds between chunks (default 0.01).
     handled : bool
-        For ``"status"`` and ``"html"``: handle the request first, so its
-        effect stays although the answer is an error.
+        For ``"status"``, ``"html"`` and ``"answer"``: handle the request
+        first, so its effect stays although the answer is an error.
+    body : bytes
+        For ``"answer"``: the raw body sent (default empty).
+    headers : mapping or sequence of pairs
+        For ``"answer"``: the headers sent (kept as a tuple of pairs, so that
+        a fault stays hashable).  ``Content-Type`` defaults to JSON.
     """
 
     kind: str = "status"
@@ -103,10 +113,22 @@ class Fault:
     http_date: bool = False
     delay: float | None = None
     handled: bool = False
+    body: bytes = b""
+    headers: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if not isinstance(self.body, (bytes, bytearray)):
+            raise TypeError("a fault's body must be bytes")
+        pairs = self.headers.items() if hasattr(self.headers, "items") else self.headers
+        pairs = tuple((str(k), str(v)) for k, v in pairs)
+        if any(c in k + v for k, v in pairs for c in "\r\n"):
+            raise ValueError("a fault's header cannot contain a line break")
+        object.__setattr__(self, "body", bytes(self.body))
+        object.__setattr__(self, "headers", pairs)
+        if (self.body or pairs) and self.kind != "answer":
+            raise ValueError("only an 'answer' fault has a body and headers")
         if self.kind == "status" and not isinstance(self.status, int):
             raise ValueError("a 'status' fault needs an integer status")
 

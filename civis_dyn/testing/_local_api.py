@@ -54,6 +54,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from ..spec._source import bundled_spec_path
 from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
                       reset_connection, trickle)
+from ._faults import ANSWERS
 from . import _persist
 from ._blobs import BLOB_PREFIX, BlobStore, serve_blob
 from ._data import DataFeatures
@@ -78,13 +79,25 @@ class RequestRecord(NamedTuple):
 
     ``path`` has no query string and no trailing slash; ``query`` maps each
     query parameter to its last value; ``status`` is None when the connection
-    was dropped without an answer.
+    was dropped without an answer.  ``auth`` says which credential came with
+    the request, never the credential itself: the ``Authorization`` scheme
+    and the first 12 hex digits of the SHA-256 of the credential as sent
+    (compare with :meth:`auth_of`), or None when there was no such header.
+    ``host`` is the ``Host`` header (through a proxy: the API's host).
     """
 
     method: str
     path: str
     query: dict
     status: int | None
+    auth: str | None = None
+    host: str | None = None
+
+    @staticmethod
+    def auth_of(credential: str, scheme: str = "Bearer") -> str:
+        """The :attr:`auth` of a request that sent ``Authorization: <scheme> <credential>``."""
+        digest = hashlib.sha256(credential.encode("latin-1", "replace")).hexdigest()
+        return f"{scheme.capitalize()} sha256:{digest[:12]}"
 
 
 def _load_spec(spec):
@@ -509,7 +522,7 @@ class LocalCivisAPI:
         template = route.key if route is not None else None
         fault = self.faults.pick(method, path, template)
         if fault is not None and fault.kind == "drop":
-            self._record(method, path, qs, None, template)
+            self._record(method, path, qs, None, template, h)
             h.close_connection = True
             return
         if not self._authorized(h):  # before reading the body: keyless bodies are never held
@@ -527,7 +540,7 @@ class LocalCivisAPI:
         if latency > 0:
             self._stopping.wait(latency)
         if fault is not None:
-            if fault.kind in ("status", "html") and not fault.handled:
+            if fault.kind in ANSWERS and not fault.handled:
                 return self._answer_fault(h, method, path, qs, template, fault)
             if fault.kind == "slow":
                 self._stopping.wait(fault.delay if fault.delay is not None
@@ -551,9 +564,9 @@ class LocalCivisAPI:
                     500, "internal_error", "The local API failed to handle this request"))
             status, headers = reply.status, reply.headers or {}
             ctype = _JSON if reply.body is not None else "text/plain; charset=utf-8"
-        if fault is not None and fault.kind in ("status", "html"):   # handled: the effect stays
+        if fault is not None and fault.kind in ANSWERS:   # handled: the effect stays
             return self._answer_fault(h, method, path, qs, template, fault)
-        self._record(method, path, qs, status, template)
+        self._record(method, path, qs, status, template, h)
         kind = fault.kind if fault is not None else None
         if kind in CUTS and not payload:   # an empty answer cannot be cut: cut a stand-in
             payload, ctype = CUT_FILLER, _JSON
@@ -654,13 +667,20 @@ class LocalCivisAPI:
         return 200, self.spec_bytes, headers, _JSON
 
     def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
-        self._record(method, path, qs, err.status, template)
+        self._record(method, path, qs, err.status, template, h)
         self.write_answer(h, err.status, json.dumps(err.body()).encode(), err.headers, _JSON)
 
     def _answer_fault(self, h, method, path, qs, template, fault: Fault) -> None:
+        if fault.kind == "answer":
+            status = fault.status or 200
+            headers = {k: v for k, v in fault.headers
+                       if k.lower() not in ("content-type", "content-length")}
+            ctype = next((v for k, v in fault.headers if k.lower() == "content-type"), _JSON)
+            self._record(method, path, qs, status, template, h)
+            return self.write_answer(h, status, fault.body, headers, ctype)
         if fault.kind == "html":
             status = fault.status or 502
-            self._record(method, path, qs, status, template)
+            self._record(method, path, qs, status, template, h)
             return self.write_answer(h, status, _HTML_PAGE, {}, "text/html; charset=utf-8")
         status = fault.status
         headers = {}
@@ -674,9 +694,9 @@ class LocalCivisAPI:
                        .strip(), headers)
         self._answer_error(h, method, path, qs, template, err)
 
-    def _record(self, method, path, qs, status, template) -> None:
+    def _record(self, method, path, qs, status, template, h=None) -> None:
         record = RequestRecord(method, path, dict(parse_qsl(qs, keep_blank_values=True))
-                               if qs else {}, status)
+                               if qs else {}, status, *_credential_and_host(h))
         with self._log_lock:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
@@ -723,6 +743,14 @@ class LocalCivisAPI:
             h.close_connection = True
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
+
+
+def _credential_and_host(h) -> tuple:
+    """The :attr:`RequestRecord.auth` and ``host`` of the request ``h`` is handling."""
+    if h is None:
+        return None, None
+    scheme, _, credential = (h.headers.get("Authorization") or "").strip().partition(" ")
+    return RequestRecord.auth_of(credential, scheme) if scheme else None, h.headers.get("Host")
 
 
 def _retry_after(value, http_date: bool) -> str:

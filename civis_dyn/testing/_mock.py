@@ -41,7 +41,7 @@ __all__ = ["create_client_mock", "create_client_mock_for_container_tests"]
 log = logging.getLogger("civis_dyn.testing")
 
 
-def create_client_mock(cache=None, *, spec=None):
+def create_client_mock(cache=None, *, spec=None, asynchronous=False):
     """Return a mock of :class:`civis_dyn.APIClient` spec'd from an API schema.
 
     Parameters
@@ -55,6 +55,10 @@ def create_client_mock(cache=None, *, spec=None):
         (``"disk-cache"``, ``"bundle"``, ``"file"`` or ``"dict"``).
     spec : str, PathLike or dict, optional
         The same as ``cache`` (civis_dyn's earlier name).
+    asynchronous : bool, optional
+        True: a mock of :class:`civis_dyn.AsyncAPIClient`, whose API methods
+        are :class:`~unittest.mock.AsyncMock` objects (``await
+        client.jobs.get(1)`` gives their ``return_value``).
 
     Returns
     -------
@@ -87,9 +91,10 @@ def create_client_mock(cache=None, *, spec=None):
         api_spec, info = _freshest_spec()
     else:
         api_spec, info = load_api_spec_with_info(source)
-    names = sorted({*api_spec.index, *_client_attributes()})
+    client_class = _async_client_class() if asynchronous else APIClient
+    names = sorted({*api_spec.index, *_client_attributes(client_class)})
     client = ClientMock(spec_set=names, name="client")
-    client.__dict__["_spec_class"] = APIClient  # isinstance() and repr, as autospec does
+    client.__dict__["_spec_class"] = client_class  # isinstance() and repr, as autospec does
     client.__dict__["_civis_spec"] = api_spec
     client.spec_info = info if info is not None else api_spec.info
     log.debug("create_client_mock: schema from %s (%s)", client.spec_info.source,
@@ -171,9 +176,15 @@ def create_client_mock_for_container_tests(script_id=-10, run_id=100, state="suc
     return client
 
 
-def _client_attributes():
+def _async_client_class():
+    from .._async_client import AsyncAPIClient
+
+    return AsyncAPIClient
+
+
+def _client_attributes(client_class=APIClient):
     """Public attributes of :class:`APIClient` itself (they win over resources, as on a client)."""
-    names = {name for name in dir(APIClient) if not name.startswith("_")}
+    names = {name for name in dir(client_class) if not name.startswith("_")}
     names.update(("last_response", "meta"))  # instance attributes
     return names
 
@@ -204,18 +215,24 @@ class ClientMock(_SpecMock):
         api_spec = self.__dict__.get("_civis_spec")
         if api_spec is None or name not in self.__dict__["_mock_methods"]:
             return super()._get_child_mock(**kw)
-        if name in _client_attributes():
-            attribute = inspect.getattr_static(APIClient, name, None)
+        client_class = self.__dict__["_spec_class"]
+        asynchronous = client_class is not APIClient
+        if name in _client_attributes(client_class):
+            attribute = inspect.getattr_static(client_class, name, None)
             if inspect.isfunction(attribute):
                 signature = inspect.signature(attribute)
                 signature = signature.replace(parameters=list(signature.parameters.values())[1:])
                 return method_mock(signature, f"APIClient.{name}()", name, **kw)
             return mock.NonCallableMagicMock(**kw)
-        cls = resource_class(api_spec, name)
+        base = None
+        if asynchronous:
+            from .._async_client import AsyncResource as base
+        cls = resource_class(api_spec, name, base)
         resource = ResourceMock(spec_set=cls.method_names(), **kw)
         resource.__dict__["_spec_class"] = cls
         resource.__dict__["_civis_spec"] = api_spec
         resource.__dict__["_civis_resource"] = name
+        resource.__dict__["_civis_async"] = asynchronous
         return resource
 
 
@@ -236,7 +253,7 @@ class ResourceMock(_SpecMock):
         if name in api_spec.index[resource]:
             operation = api_spec.operation(resource, name)
             return method_mock(operation.signature, label, name, binder=Binder(operation, label),
-                               **kw)
+                               asynchronous=self.__dict__.get("_civis_async", False), **kw)
         # a convenience method offered by the package (an extension): f(resource, ...)
         function = getattr(self.__dict__["_spec_class"], name)
         signature = inspect.signature(function)
@@ -244,7 +261,7 @@ class ResourceMock(_SpecMock):
         return method_mock(signature, label, name, **kw)
 
 
-def method_mock(signature, label, method_name, *, binder=None, **kw):
+def method_mock(signature, label, method_name, *, binder=None, asynchronous=False, **kw):
     """Return a :class:`~unittest.mock.MagicMock` that accepts only calls fitting ``signature``.
 
     Parameters
@@ -259,6 +276,8 @@ def method_mock(signature, label, method_name, *, binder=None, **kw):
         For an API method: the client's binder, whose first step checks the
         call exactly as the client does (``None`` for a required argument
         counts as missing). Other methods are checked against ``signature``.
+    asynchronous : bool, optional
+        An :class:`~unittest.mock.AsyncMock` (for the async client's methods).
     **kw
         Passed to :class:`~unittest.mock.MagicMock` (parent and names).
     """
@@ -268,7 +287,8 @@ def method_mock(signature, label, method_name, *, binder=None, **kw):
     method.__name__ = method_name
     method.__qualname__ = label[:-2]
     method.__signature__ = signature
-    child = mock.MagicMock(spec=method, _eat_self=False, **kw)  # the signature has no self
+    kind = mock.AsyncMock if asynchronous else mock.MagicMock
+    child = kind(spec=method, _eat_self=False, **kw)  # the signature has no self
 
     def check_call(_mock_self, /, *args, **kwargs):
         if binder is not None:

@@ -7,30 +7,11 @@ of the session one line reports the totals, e.g.::
     civis_dyn faults matrix: 96 fault cases, 2104 bad inputs, 731 leak checks (212 tests passed, 0 failed)
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
 API_KEY = "sk-CANARY-0f9e8d7c6b5a-faults"   # distinctive: any occurrence is a leak
-
-
-def _load_helper(name):
-    """Import ``tests/faults/<name>.py`` (``--import-mode=importlib`` has no sibling imports)."""
-    module_name = f"civis_dyn_tests_faults_{name.lstrip('_')}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-loopback_module = _load_helper("_loopback")
 
 
 class Tally:
@@ -117,13 +98,6 @@ def assert_no_key(api_key):
             assert not any(f in text for f in text_forms), f"API key leaked in {where}: {text[:300]!r}"
 
     return check
-
-
-@pytest.fixture
-def loopback(api_key):
-    """A running :class:`_loopback.LoopbackAPI` that accepts ``api_key``."""
-    with loopback_module.LoopbackAPI(api_key) as server:
-        yield server
 
 
 @pytest.fixture

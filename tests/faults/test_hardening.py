@@ -14,7 +14,6 @@ import os
 import stat
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -25,6 +24,7 @@ from civis_dyn._config import ClientConfig
 from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import DiskCache, default_cache_dir, index_entry_name
 from civis_dyn.spec._source import key_fingerprint, load_api_spec_with_info
+from civis_dyn.testing import Fault
 
 BASE = "https://api.example.test/"
 KEY = "hardening-key-7d1e"
@@ -258,54 +258,28 @@ def test_deep_cache_entry_header_is_corrupt_not_a_crash(cache_dir, tally):
 
 
 # -- 6. size limits ---------------------------------------------------------------------
-class _OneAnswer:
-    """Serve the same (gzip-encoded) body for every GET, over real HTTP on 127.0.0.1."""
-
-    def __init__(self, body, headers):
-        answer = (body, headers)
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802 - http.server's name
-                data, extra = answer
-                self.send_response(200)
-                for name, value in {"Content-Length": str(len(data)), **extra}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _bomb(size):
     """gzip of a JSON array of ``size`` bytes (about 1,000 times smaller)."""
     return gzip.compress(b"[" + b"0," * ((size - 2) // 2) + b"0]", 9)
 
 
-def test_a_gzip_bomb_response_stops_at_the_limit(mini_spec_path, tally):
+def _bomb_answer():
+    """A fault answering a gzip bomb, as an answer of the shipped local API."""
+    return Fault("answer", 200, body=_bomb(8 << 20),
+                 headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+
+def test_a_gzip_bomb_response_stops_at_the_limit(local_api, mini_spec_path, tally):
     tally.fault()
-    with _OneAnswer(_bomb(8 << 20), {"Content-Encoding": "gzip",
-                                     "Content-Type": "application/json"}) as server:
-        client = mini_client(mini_spec_path, base_url=server.url, retries=0,
-                             max_response_bytes=1 << 20)
-        with pytest.raises(InvalidResponseError, match=r"larger than 1048576 bytes .*"
-                                                       r"max_response_bytes"):
-            client.things.get(1)
+    thing = local_api.seed("/things", {"name": "after the bomb", "fromTemplateId": 0})
+    local_api.faults.script("GET", f"/things/{thing['id']}", [_bomb_answer()])
+    client = mini_client(mini_spec_path, api_key=local_api.api_key, base_url=local_api.url,
+                         retries=0, max_response_bytes=1 << 20)
+    with pytest.raises(InvalidResponseError, match=r"larger than 1048576 bytes .*"
+                                                   r"max_response_bytes"):
+        client.things.get(thing["id"])
+    assert local_api.count("GET", f"/things/{thing['id']}") == 1 and local_api.faults.pending() == 0
+    assert client.things.get(thing["id"]).name == "after the bomb"   # the client stays usable
 
 
 def test_response_limit_from_the_environment(mini_spec_path, requests_mock, monkeypatch, tally):
@@ -328,13 +302,14 @@ def test_a_gzipped_local_schema_is_read_up_to_the_limit(tmp_path, monkeypatch, t
         civis_dyn.APIClient(api_key=KEY, local_api_spec=str(path), base_url=BASE)
 
 
-def test_an_oversized_schema_download_falls_back(mini_spec_path, tally):
+def test_an_oversized_schema_download_falls_back(local_api, tally):
     tally.fault()
     bundle = civis_dyn.APIClient(api_key=None)   # what the fallback gives
-    with _OneAnswer(_bomb(8 << 20), {"Content-Encoding": "gzip"}) as server:
-        with pytest.warns(RuntimeWarning, match=r"larger than 1048576 bytes.*bundled"):
-            client = civis_dyn.APIClient(api_key=KEY, base_url=server.url, retries=0,
-                                         max_schema_bytes=1 << 20)
+    local_api.faults.script("GET", "/endpoints", [_bomb_answer()])
+    with pytest.warns(RuntimeWarning, match=r"larger than 1048576 bytes.*bundled"):
+        client = civis_dyn.APIClient(api_key=local_api.api_key, base_url=local_api.url,
+                                     retries=0, max_schema_bytes=1 << 20)
+    assert local_api.count("GET", "/endpoints") == 1 and local_api.faults.pending() == 0
     assert client.spec_info.source == "bundle"
     assert client.spec_info.sha256 == bundle.spec_info.sha256
 

@@ -18,6 +18,7 @@ import pytest
 
 import civis_dyn
 from civis_dyn import RetryPolicy
+from civis_dyn.testing import Fault, LocalCivisAPI, RequestRecord
 
 OTHER_KEY = "sk-OTHER-not-the-canary"
 
@@ -96,19 +97,28 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def served_schema(loopback, mini_spec_path, tmp_path):
-    """The mini schema, made unique for this test, served at ``GET /endpoints``."""
+def served_schema(mini_spec_path, tmp_path):
+    """The mini schema, made unique for this test (``scenario_api`` serves it)."""
     document = json.loads(mini_spec_path.read_text())
     document["info"]["version"] = f"secrets-{tmp_path.name}"
-    loopback.schema = json.dumps(document).encode()
     return document
 
 
-def test_full_scenario_leaks_the_key_nowhere(loopback, served_schema, cache_dir, debug_logs, api_key,
+@pytest.fixture
+def scenario_api(served_schema, api_key):
+    """A :class:`LocalCivisAPI` serving ``served_schema`` at ``GET /endpoints``, with things 1..7."""
+    with LocalCivisAPI(spec=served_schema, api_key=api_key) as api:
+        for i in range(1, 8):
+            api.seed("/things", {"name": f"thing {i}", "fromTemplateId": 0})
+        api.seed("/things/4/runs", {"id": 9})
+        yield api
+
+
+def test_full_scenario_leaks_the_key_nowhere(scenario_api, served_schema, cache_dir, debug_logs, api_key,
                                              assert_no_key, tally, monkeypatch):
     monkeypatch.delenv("CIVIS_API_KEY", raising=False)
     policy = RetryPolicy(max_attempts=3, backoff_base=0.001)
-    client = civis_dyn.APIClient(api_key, base_url=loopback.url, retries=policy, timeout=(2.0, 0.5))
+    client = civis_dyn.APIClient(api_key, base_url=scenario_api.url, retries=policy, timeout=(2.0, 0.5))
     assert client.spec_info.source == "download"          # GET /endpoints with the key
     responses, errors = [], []
 
@@ -123,32 +133,36 @@ def test_full_scenario_leaks_the_key_nowhere(loopback, served_schema, cache_dir,
     responses += list(client.things.list(iterator=True, limit=3))
     responses.append(client.things.list(limit=2))
     # retried faults
-    loopback.plan("GET", "/things/1", (429, {"Retry-After": "0"}), "close_mid_body")
+    scenario_api.faults.script("GET", "/things/1", [Fault("status", 429, retry_after="0"),
+                                                  "drop_body"])
     responses.append(client.things.get(1))
     # final errors of every kind
-    loopback.plan("POST", "/things/", 500, "reset", "hold", "truncate", "html")
+    scenario_api.faults.script("POST", "/things/", [Fault("status", 500, handled=True), "reset",
+                                                 "hold", "truncate", Fault("html", handled=True)])
     expect_error(civis_dyn.CivisAPIError, lambda: client.things.post("a", 0))
     expect_error(civis_dyn.CivisConnectionError, lambda: client.things.post("b", 0))
     expect_error(civis_dyn.CivisTimeoutError, lambda: client.things.post("c", 0))
     expect_error(civis_dyn.InvalidResponseError, lambda: client.things.post("d", 0))
     expect_error(civis_dyn.CivisAPIError, lambda: client.things.post("e", 0))
     expect_error(civis_dyn.CivisAPIError, lambda: client.things.get(999))
-    loopback.plan("GET", "/things/1", *["reset"] * 3)
+    scenario_api.faults.script("GET", "/things/1", ["reset"] * 3)
     expect_error(civis_dyn.CivisConnectionError, lambda: client.things.get(1))
     expect_error(civis_dyn.ArgumentTypeError, lambda: client.things.get("one"))
-    wrong = civis_dyn.APIClient(OTHER_KEY, base_url=loopback.url, local_api_spec=served_schema)
+    wrong = civis_dyn.APIClient(OTHER_KEY, base_url=scenario_api.url, local_api_spec=served_schema)
     expect_error(civis_dyn.CivisAPIKeyError, lambda: wrong.things.get(1))
-    keyless = civis_dyn.APIClient(base_url=loopback.url, local_api_spec=served_schema)
+    keyless = civis_dyn.APIClient(base_url=scenario_api.url, local_api_spec=served_schema)
     expect_error(civis_dyn.MissingAPIKeyError, lambda: keyless.things.get(1))
     remote = civis_dyn.APIClient(api_key, base_url="http://api.example.test/", local_api_spec=served_schema)
     expect_error(civis_dyn.InsecureTransportError, lambda: remote.things.get(1))
-    raw = civis_dyn.APIClient(api_key, base_url=loopback.url, local_api_spec=served_schema,
+    raw = civis_dyn.APIClient(api_key, base_url=scenario_api.url, local_api_spec=served_schema,
                               return_type="raw")
     raw_response = raw.things.get(1)
 
     # the key was really used, and the logs really captured the traffic
-    assert all(r.headers.get("authorization") == f"Bearer {api_key}" for r in loopback.requests
-               if r.headers.get("authorization") != f"Bearer {OTHER_KEY}")
+    other = RequestRecord.auth_of(OTHER_KEY)
+    assert all(r.auth == RequestRecord.auth_of(api_key) for r in scenario_api.requests
+               if r.auth != other)
+    assert scenario_api.count("GET", "/endpoints") == 1
     messages = [r.getMessage() for r in debug_logs.records]
     assert any(r.name.startswith("urllib3") and "GET /things/1" in r.getMessage()
                for r in debug_logs.records)
@@ -167,7 +181,8 @@ def test_full_scenario_leaks_the_key_nowhere(loopback, served_schema, cache_dir,
         assert_no_key(pickle.dumps(c), "pickle of the client")
     check_logs(debug_logs, assert_no_key)
     assert check_directory(cache_dir, api_key, assert_no_key) >= 2   # the schema and its index
-    tally.fault(loopback.faults_injected)
+    assert scenario_api.faults.pending() == 0
+    tally.fault(10)   # every scripted fault was injected
 
 
 def test_reprs_of_client_transport_resources_and_methods_hide_the_key(mini_client, api_key,
@@ -185,12 +200,12 @@ def test_reprs_of_client_transport_resources_and_methods_hide_the_key(mini_clien
 
 # -- pickling: the key is never stored; it is read again from CIVIS_API_KEY -------------------
 @pytest.mark.parametrize("schema_as", ["file", "dict"])
-def test_a_pickled_client_reads_the_key_again_from_the_environment(loopback, mini_spec_path, api_key,
+def test_a_pickled_client_reads_the_key_again_from_the_environment(local_api, mini_spec_path, api_key,
                                                                    assert_no_key, monkeypatch, tally,
                                                                    schema_as):
     monkeypatch.delenv("CIVIS_API_KEY", raising=False)
     spec = str(mini_spec_path) if schema_as == "file" else json.loads(mini_spec_path.read_text())
-    client = civis_dyn.APIClient(api_key, local_api_spec=spec, base_url=loopback.url)
+    client = civis_dyn.APIClient(api_key, local_api_spec=spec, base_url=local_api.url)
     assert client.things.get(1).id == 1
     data = pickle.dumps(client)
     assert_no_key(data, "pickle of the client")
@@ -200,12 +215,12 @@ def test_a_pickled_client_reads_the_key_again_from_the_environment(loopback, min
     with pytest.raises(civis_dyn.MissingAPIKeyError,
                        match="pass api_key= to APIClient or set the CIVIS_API_KEY environment variable"):
         clone.things.get(1)
-    assert loopback.count() == 1 and dir(clone.things) == dir(client.things)
+    assert local_api.count() == 1 and dir(clone.things) == dir(client.things)
 
     monkeypatch.setenv("CIVIS_API_KEY", api_key)
     clone = pickle.loads(data)
-    assert clone.things.get(2).id == 2 and clone.base_url == loopback.url
-    assert loopback.requests[-1].headers["authorization"] == f"Bearer {api_key}"
+    assert clone.things.get(2).id == 2 and clone.base_url == local_api.url
+    assert local_api.requests[-1].auth == RequestRecord.auth_of(api_key)
     assert_no_key(pickle.dumps(clone), "pickle of the unpickled client")
 
 
@@ -225,24 +240,24 @@ def test_a_pickled_client_keeps_the_insecure_http_choice_but_not_the_key(mini_sp
 
 # -- keys that cannot be sent as they are -------------------------------------------------------
 @pytest.mark.parametrize("spelled", [" {key}", "{key}\n", "\t{key}\r\n"])
-def test_whitespace_around_the_key_is_stripped(loopback, mini_spec_path, api_key, monkeypatch, spelled):
+def test_whitespace_around_the_key_is_stripped(local_api, mini_spec_path, api_key, monkeypatch, spelled):
     monkeypatch.setenv("CIVIS_API_KEY", spelled.format(key=api_key))    # e.g. read from a file
-    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), base_url=loopback.url)
+    client = civis_dyn.APIClient(local_api_spec=str(mini_spec_path), base_url=local_api.url)
     assert client.things.get(1).id == 1
-    assert loopback.requests[-1].headers["authorization"] == f"Bearer {api_key}"
+    assert local_api.requests[-1].auth == RequestRecord.auth_of(api_key)
 
 
 @pytest.mark.parametrize("spelled", ["{key}\nX-Injected: 1", "sk-{key}\x00", "{key} extra", "ключ-{key}"])
-def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(loopback, mini_spec_path, api_key,
+def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(local_api, mini_spec_path, api_key,
                                                                      assert_no_key, tally, spelled):
     client = civis_dyn.APIClient(spelled.format(key=api_key), local_api_spec=str(mini_spec_path),
-                                 base_url=loopback.url)
+                                 base_url=local_api.url)
     tally.bad_input()
     with pytest.raises(civis_dyn.MissingAPIKeyError, match="API key is not usable") as info:
         client.things.get(1)
     check_exception(info.value, assert_no_key)
     assert_no_key(repr(client.meta.transport), "repr(transport)")
-    assert loopback.requests == []
+    assert local_api.requests == []
 
 
 def test_a_key_that_is_not_text_is_a_type_error(mini_spec_path, api_key, tally):
@@ -254,14 +269,18 @@ def test_a_key_that_is_not_text_is_a_type_error(mini_spec_path, api_key, tally):
 
 # -- plain http to a remote host: refused unless allowed, end to end through a proxy -------------
 @pytest.fixture
-def via_proxy(loopback, monkeypatch):
-    """Route http:// requests through the loopback server, acting as a proxy."""
+def via_proxy(local_api, monkeypatch):
+    """Route http:// requests through the local API on 127.0.0.1, acting as a proxy.
+
+    Nothing else answers for ``api.example.test``: a request that reaches it
+    went through the proxy, in absolute form (the local API serves both forms).
+    """
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", loopback.proxy_url)
-    monkeypatch.setenv("http_proxy", loopback.proxy_url)
+    monkeypatch.setenv("HTTP_PROXY", local_api.url.rstrip("/"))
+    monkeypatch.setenv("http_proxy", local_api.url.rstrip("/"))
     monkeypatch.delenv("CIVIS_DYN_ALLOW_INSECURE_HTTP", raising=False)
-    return loopback
+    return local_api
 
 
 def test_plain_http_to_a_remote_host_is_refused_before_sending(via_proxy, mini_spec_path, api_key,
@@ -292,21 +311,22 @@ def test_plain_http_to_a_remote_host_works_when_allowed(via_proxy, mini_spec_pat
     by_env = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
                                  base_url="http://api.example.test/")
     assert by_env.things.get(2).id == 2
-    assert [(r.target, r.headers["host"], r.headers["authorization"]) for r in via_proxy.requests] == [
-        ("http://api.example.test/things/1", "api.example.test", f"Bearer {api_key}"),
-        ("http://api.example.test/things/2", "api.example.test", f"Bearer {api_key}"),
-    ]
+    key = RequestRecord.auth_of(api_key)
+    assert [(r.path, r.host, r.auth, r.status) for r in via_proxy.requests] == [
+        ("/things/1", "api.example.test", key, 200), ("/things/2", "api.example.test", key, 200)]
 
 
-def test_a_redirect_to_another_host_is_not_followed(loopback, mini_spec_path, api_key,
+def test_a_redirect_to_another_host_is_not_followed(local_api, mini_spec_path, api_key,
                                                     assert_no_key, tally):
-    loopback.redirect("/things/1", "http://elsewhere.example.test/things/1?token=x")
-    client = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path), base_url=loopback.url)
+    local_api.faults.script("GET", "/things/1", [Fault(
+        "answer", 302, headers={"Location": "http://elsewhere.example.test/things/1?token=x"})])
+    client = civis_dyn.APIClient(api_key, local_api_spec=str(mini_spec_path),
+                                 base_url=local_api.url)
     tally.fault()
     with pytest.raises(civis_dyn.RedirectError,
                        match=r"another origin: http://elsewhere\.example\.test/things/1") as info:
         client.things.get(1)
     check_exception(info.value, assert_no_key)
     assert info.value.location == "http://elsewhere.example.test/things/1"
-    (first,) = loopback.requests
-    assert first.headers["authorization"] == f"Bearer {api_key}"
+    (first,) = local_api.requests
+    assert (first.status, first.auth) == (302, RequestRecord.auth_of(api_key))

@@ -17,6 +17,7 @@ import pytest
 
 import civis_dyn
 from civis_dyn import RetryPolicy
+from civis_dyn.testing import Fault, RequestRecord
 
 
 def client_for(base_url, mini_spec_path, api_key, **kwargs):
@@ -25,32 +26,40 @@ def client_for(base_url, mini_spec_path, api_key, **kwargs):
 
 
 # -- 2. redirects ---------------------------------------------------------------------------
-def test_a_same_origin_redirect_of_a_get_is_followed(loopback, mini_spec_path, api_key, tally):
-    loopback.redirect("/things/1", loopback.url + "things/2")
+def _redirect(api, method, path, location):
+    """Answer the next ``method path`` request of ``api`` with ``302 Location: location``."""
+    api.faults.script(method, path, [Fault("answer", 302, headers={"Location": location})])
+
+
+def test_a_same_origin_redirect_of_a_get_is_followed(local_api, mini_spec_path, api_key, tally):
+    _redirect(local_api, "GET", "/things/1", local_api.url + "things/2")
     tally.fault()
-    assert client_for(loopback.url, mini_spec_path, api_key).things.get(1).id == 2
-    assert [r.path for r in loopback.requests] == ["/things/1", "/things/2"]
-    assert all(r.headers["authorization"] == f"Bearer {api_key}" for r in loopback.requests)
+    assert client_for(local_api.url, mini_spec_path, api_key).things.get(1).id == 2
+    assert [(r.path, r.status) for r in local_api.requests] == [("/things/1", 302),
+                                                                ("/things/2", 200)]
+    assert all(r.auth == RequestRecord.auth_of(api_key) for r in local_api.requests)
 
 
-def test_a_redirect_of_a_post_is_refused_and_nothing_is_sent_again(loopback, mini_spec_path,
+def test_a_redirect_of_a_post_is_refused_and_nothing_is_sent_again(local_api, mini_spec_path,
                                                                    api_key, tally):
-    loopback.redirect("/things/", loopback.url + "things/")
+    _redirect(local_api, "POST", "/things/", local_api.url + "things/")
     tally.fault()
     with pytest.raises(civis_dyn.RedirectError, match=r"POST /things/ \(only GET is redirected\)"):
-        client_for(loopback.url, mini_spec_path, api_key).things.post("secret", 1)
-    assert [r.method for r in loopback.requests] == ["POST"] and loopback.creations == []
+        client_for(local_api.url, mini_spec_path, api_key).things.post("secret", 1)
+    assert [r.method for r in local_api.requests] == ["POST"]
+    assert local_api.created("/things/") == 0
 
 
-def test_a_redirect_to_another_port_is_refused(loopback, mini_spec_path, api_key, tally):
+def test_a_redirect_to_another_port_is_refused(local_api, mini_spec_path, api_key, tally):
     from civis_dyn.testing import LocalCivisAPI
 
     with LocalCivisAPI(spec=mini_spec_path, api_key=api_key) as other:
-        loopback.redirect("/things/1", other.url + "things/1")
+        _redirect(local_api, "GET", "/things/1", other.url + "things/1")
         tally.fault()
         with pytest.raises(civis_dyn.RedirectError, match="another origin") as info:
-            client_for(loopback.url, mini_spec_path, api_key).things.get(1)
+            client_for(local_api.url, mini_spec_path, api_key).things.get(1)
         assert info.value.location == other.url + "things/1" and other.requests == []
+        assert local_api.count() == 1
 
 
 # -- 3. deadlines -----------------------------------------------------------------------------
@@ -163,10 +172,10 @@ def test_a_refused_connection_is_tried_three_times_within_seconds(mini_spec_path
     assert info.value.reason == "refused" and len(clock.sleeps) == 2 and sum(clock.sleeps) <= 2
 
 
-def test_a_long_retry_wait_is_logged_at_info(loopback, mini_spec_path, api_key, clock, tally,
+def test_a_long_retry_wait_is_logged_at_info(local_api, mini_spec_path, api_key, clock, tally,
                                              caplog):
-    loopback.plan("GET", "/things/1", (429, {"Retry-After": "20"}))
-    client = client_for(loopback.url, mini_spec_path, api_key,
+    local_api.faults.script("GET", "/things/1", [Fault("status", 429, retry_after="20")])
+    client = client_for(local_api.url, mini_spec_path, api_key,
                         retries=RetryPolicy(sleep=clock.sleep, clock=clock))
     tally.fault()
     with caplog.at_level("INFO", logger="civis_dyn.transport"):
@@ -198,12 +207,12 @@ def reachable_texts(error):
 
 
 @pytest.mark.parametrize("action, kind", [("reset", civis_dyn.CivisConnectionError),
-                                          ("close_mid_body", civis_dyn.CivisConnectionError),
+                                          ("drop_body", civis_dyn.CivisConnectionError),
                                           (404, civis_dyn.CivisAPIError)])
-def test_nothing_reachable_from_an_error_holds_the_key(loopback, mini_spec_path, api_key, clock,
+def test_nothing_reachable_from_an_error_holds_the_key(local_api, mini_spec_path, api_key, clock,
                                                        assert_no_key, tally, action, kind):
-    loopback.plan("GET", "/things/1", *[action] * 2)
-    client = client_for(loopback.url, mini_spec_path, api_key,
+    local_api.faults.script("GET", "/things/1", [action] * 2)
+    client = client_for(local_api.url, mini_spec_path, api_key,
                         retries=RetryPolicy(max_attempts=2, sleep=clock.sleep, clock=clock))
     tally.fault()
     with pytest.raises(kind) as info:
@@ -219,17 +228,17 @@ def test_nothing_reachable_from_an_error_holds_the_key(loopback, mini_spec_path,
 
 
 # -- 9. no loopback exemption through a proxy -----------------------------------------------------
-def test_plain_http_to_loopback_through_a_proxy_is_refused(loopback, mini_spec_path, api_key,
+def test_plain_http_to_loopback_through_a_proxy_is_refused(local_api, mini_spec_path, api_key,
                                                            monkeypatch, tally):
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "CIVIS_DYN_ALLOW_INSECURE_HTTP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.test:3128")
     tally.bad_input()
     with pytest.raises(civis_dyn.InsecureTransportError, match="through a proxy"):
-        client_for(loopback.url, mini_spec_path, api_key).things.get(1)
-    assert loopback.requests == []
+        client_for(local_api.url, mini_spec_path, api_key).things.get(1)
+    assert local_api.requests == []
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")      # not proxied: direct, allowed
-    assert client_for(loopback.url, mini_spec_path, api_key).things.get(1).id == 1
+    assert client_for(local_api.url, mini_spec_path, api_key).things.get(1).id == 1
 
 
 # -- 16. close() closes the pooled sockets ---------------------------------------------------------
@@ -246,12 +255,12 @@ def open_sockets_to(port):
     return found
 
 
-def test_close_closes_pooled_sockets_even_while_errors_are_alive(loopback, mini_spec_path, api_key,
+def test_close_closes_pooled_sockets_even_while_errors_are_alive(local_api, mini_spec_path, api_key,
                                                                  clock, tally):
-    port = int(loopback.url.rstrip("/").rsplit(":", 1)[1])
-    loopback.plan("GET", "/things/2", "reset", "reset")
+    port = local_api.port
+    local_api.faults.script("GET", "/things/2", ["reset", "reset"])
     errors = []
-    with client_for(loopback.url, mini_spec_path, api_key,
+    with client_for(local_api.url, mini_spec_path, api_key,
                     retries=RetryPolicy(max_attempts=2, sleep=clock.sleep, clock=clock)) as client:
         assert client.things.get(1).id == 1
         for call in (lambda: client.things.get(2), lambda: client.things.get(999)):

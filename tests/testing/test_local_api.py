@@ -5,6 +5,7 @@ shared real schema; the ``real_spec`` ones check every route of the real one.
 Run lifecycles use an injected clock, never sleeps.
 """
 import email.utils
+import gzip
 import hashlib
 import json
 import subprocess
@@ -18,7 +19,7 @@ import requests
 from scaffold.clock import FakeClock
 from scaffold.schemas import array, body, obj, op, param, ref
 
-from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI
+from civis_dyn.testing._local_api import Fault, Faults, LocalCivisAPI, RequestRecord
 
 KEY = "local-test-key"
 
@@ -586,6 +587,61 @@ def test_truncated_json_and_html(api, http):
     assert http.get("/things/1").json()["name"] == "x" * 50
 
 
+def test_an_answer_fault_sends_exactly_the_given_status_body_and_headers(api, http):
+    api.faults.script("GET", "/things/", [
+        Fault("answer", body=gzip.compress(b"[1, 2]"),
+              headers={"Content-Encoding": "gzip", "Content-Length": "1", "X-Fake": "yes"}),
+        Fault("answer", 200, body=b"<html>sign in to the wifi</html>",
+              headers=[("Content-Type", "text/html")]),
+        Fault("answer", 302, headers={"Location": "http://elsewhere.example.test/things/"})])
+    r = http.get("/things/")
+    assert (r.status_code, r.json(), r.headers["X-Fake"]) == (200, [1, 2], "yes")
+    assert int(r.headers["Content-Length"]) == len(gzip.compress(b"[1, 2]"))   # computed
+    r = http.get("/things/")
+    assert r.headers["Content-Type"] == "text/html" and r.text.startswith("<html>")
+    r = http.s.get(api.url + "things/", allow_redirects=False)
+    assert r.status_code == 302 and r.content == b""
+    assert r.headers["Location"] == "http://elsewhere.example.test/things/"
+    assert [x.status for x in api.requests] == [200, 200, 302] and api.faults.pending() == 0
+
+
+def test_an_answer_fault_acts_first_only_when_handled(api, http):
+    api.faults.script("POST", "/things/", [Fault("answer", 500, body=b"{}"),
+                                           Fault("answer", 502, body=b"", handled=True)])
+    assert http.post("/things/", json={"name": "lost"}).status_code == 500
+    assert api.created("/things/") == 0
+    assert http.post("/things/", json={"name": "kept"}).status_code == 502
+    assert api.created("/things/") == 1
+
+
+def test_an_answer_fault_is_hashable_and_checked():
+    fault = Fault("answer", 302, headers={"Location": "/x"})
+    assert fault.headers == (("Location", "/x"),) and hash(fault) == hash(
+        Fault("answer", 302, headers=[("Location", "/x")]))
+    with pytest.raises(ValueError, match="line break"):
+        Fault("answer", headers={"X-Evil": "a\r\nSet-Cookie: b"})
+    with pytest.raises(TypeError, match="bytes"):
+        Fault("answer", body="text")
+    with pytest.raises(ValueError, match="only an 'answer' fault"):
+        Fault("status", 500, body=b"x")
+
+
+def test_the_request_log_names_the_credential_by_fingerprint_only(api, http):
+    http.get("/things/")
+    assert requests.get(api.url + "things/", headers={"Authorization": "Bearer wrong"},
+                        timeout=5).status_code == 401
+    assert requests.get(api.url + "things/", timeout=5).status_code == 401
+    api.faults.script("GET", "/things/", ["drop"])
+    with pytest.raises(requests.ConnectionError):
+        http.get("/things/")
+    mine = RequestRecord.auth_of(KEY)
+    assert [(r.status, r.auth) for r in api.requests] == [
+        (200, mine), (401, RequestRecord.auth_of("wrong")), (401, None), (None, mine)]
+    assert mine.startswith("Bearer sha256:") and len(mine) == len("Bearer sha256:") + 12
+    assert KEY not in repr(api.requests)
+    assert {r.host for r in api.requests} == {f"127.0.0.1:{api.port}"}
+
+
 def test_latency_and_slow_reads(api, http):
     api.faults.latency = 0.05
     t = time.perf_counter()
@@ -629,7 +685,8 @@ def test_request_log_and_counters(api, http):
     http.post("/things/", json={"name": "b"})
     http.get("/things/1", params={"x": "1"})
     http.get("/things/2/")
-    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200)
+    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200, RequestRecord.auth_of(KEY),
+                               f"127.0.0.1:{api.port}")
     assert api.count() == 4
     assert api.count("POST") == 2 and api.count("post", "/things/") == 2
     assert api.count(path="/things/1") == 1 and api.count("GET", "/things/{id}") == 2
