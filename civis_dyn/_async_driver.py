@@ -20,12 +20,12 @@ from typing import Protocol, runtime_checkable
 from ._errors import ArgumentTypeError, CivisConnectionError
 from ._http import HTTPRequest, HTTPResponse
 from ._pipeline import (
+    Driver,
     RequestDefaults,
     RetryPolicy,
     Wait,
     attempts,
     check_status,
-    plan_request,
 )
 
 __all__ = ["AsyncDriver", "AsyncTransport", "SyncTransportAdapter", "as_async_transport"]
@@ -99,7 +99,7 @@ def as_async_transport(transport):
     return SyncTransportAdapter(transport)
 
 
-class AsyncDriver:
+class AsyncDriver(Driver):
     """Sends planned requests over an :class:`AsyncTransport`, with retries.
 
     Parameters
@@ -112,13 +112,7 @@ class AsyncDriver:
         coroutine function (tests), else :func:`asyncio.sleep`.
     """
 
-    __slots__ = ("transport", "defaults", "retry_policy", "_networked")
-
-    def __init__(self, transport, defaults, policy):
-        self.transport = transport
-        self.defaults = defaults
-        self.retry_policy = policy
-        self._networked = getattr(transport, "networked", True) is not False
+    __slots__ = ()
 
     @classmethod
     def from_config(cls, config, transport=None, environ=None):
@@ -134,21 +128,6 @@ class AsyncDriver:
 
             transport = AiohttpTransport()
         return cls(as_async_transport(transport), defaults, policy)
-
-    def plan(self, method, path, *, params=None, json_body=None, headers=None, max_bytes=None):
-        """:func:`~civis_dyn._pipeline.plan_request` with this driver's defaults."""
-        return plan_request(self.defaults, method, path, params=params, json_body=json_body,
-                            headers=headers, networked=self._networked, max_bytes=max_bytes)
-
-    @property
-    def base_url(self):
-        """The API's root URL."""
-        return self.defaults.base_url
-
-    @property
-    def key_fingerprint(self):
-        """sha256 of the key the requests carry, or None."""
-        return self.defaults.key_fingerprint
 
     async def send(self, request, retries=None):
         """Send ``request``, following same-origin GET redirects and retrying per the policy.

@@ -61,6 +61,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Driver",
     "RequestDefaults",
     "RetryPolicy",
     "SyncDriver",
@@ -692,7 +693,42 @@ def attempts(policy, request):
         yield Wait(wait)
 
 
-class SyncDriver:
+class Driver:
+    """What both drivers share: the transport, request defaults and retry policy.
+
+    :class:`SyncDriver` and :class:`~civis_dyn._async_driver.AsyncDriver` add only the loop
+    that steps through :func:`attempts` with blocking or awaited sends.
+    """
+
+    __slots__ = ("transport", "defaults", "retry_policy", "_networked")
+
+    def __init__(self, transport, defaults, policy):
+        self.transport = transport
+        self.defaults = defaults
+        self.retry_policy = policy
+        self._networked = getattr(transport, "networked", True) is not False
+
+    def plan(self, method, path, *, params=None, json_body=None, headers=None, max_bytes=None):
+        """:func:`plan_request` with this driver's defaults (see there)."""
+        return plan_request(self.defaults, method, path, params=params, json_body=json_body,
+                            headers=headers, networked=self._networked, max_bytes=max_bytes)
+
+    @property
+    def base_url(self):
+        """The API's root URL."""
+        return self.defaults.base_url
+
+    @property
+    def key_fingerprint(self):
+        """sha256 of the key the requests carry, or None."""
+        return self.defaults.key_fingerprint
+
+    def url(self, path):
+        """The absolute URL of an API path."""
+        return self.defaults.url(path)
+
+
+class SyncDriver(Driver):
     """Sends planned requests over a blocking :class:`~civis_dyn.Transport`, with retries.
 
     The loop of the module docstring; everything it decides is decided by the
@@ -707,13 +743,7 @@ class SyncDriver:
         seconds after the first started (see :func:`within`).
     """
 
-    __slots__ = ("transport", "defaults", "retry_policy", "_networked")
-
-    def __init__(self, transport, defaults, policy):
-        self.transport = transport
-        self.defaults = defaults
-        self.retry_policy = policy
-        self._networked = getattr(transport, "networked", True) is not False
+    __slots__ = ()
 
     @classmethod
     def from_config(cls, config, transport=None, environ=None):
@@ -738,25 +768,6 @@ class SyncDriver:
             raise ArgumentTypeError(f"transport must be a civis_dyn.Transport (with send() and "
                                     f"close()), not {type(transport).__name__}")
         return cls(transport, defaults, policy)
-
-    def plan(self, method, path, *, params=None, json_body=None, headers=None, max_bytes=None):
-        """:func:`plan_request` with this driver's defaults (see there)."""
-        return plan_request(self.defaults, method, path, params=params, json_body=json_body,
-                            headers=headers, networked=self._networked, max_bytes=max_bytes)
-
-    @property
-    def base_url(self):
-        """The API's root URL."""
-        return self.defaults.base_url
-
-    @property
-    def key_fingerprint(self):
-        """sha256 of the key the requests carry, or None."""
-        return self.defaults.key_fingerprint
-
-    def url(self, path):
-        """The absolute URL of an API path."""
-        return self.defaults.url(path)
 
     def send(self, request, retries=None):
         """Send ``request``, following same-origin GET redirects and retrying per the policy.
