@@ -31,17 +31,20 @@ import re
 import sys
 from pathlib import Path
 
-from civis_dyn._files import write_atomically
-from civis_dyn.spec._model import ApiSpec
-from civis_dyn.spec._naming import method_name, resource_name
-from civis_dyn.spec._source import BUNDLE_NAME
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run from a checkout that is not installed: use its civis_dyn
+    sys.path.insert(1, str(REPO))
+
+from civis_dyn._files import write_atomically  # noqa: E402
+from civis_dyn.spec._model import ApiSpec  # noqa: E402
+from civis_dyn.spec._naming import method_name, resource_name  # noqa: E402
+from civis_dyn.spec._source import BUNDLE_NAME  # noqa: E402
 
 try:  # imported as tools.build_schema
     from . import reference_parser as rp
 except ImportError:  # run as a script: tools/ is sys.path[0]
     import reference_parser as rp  # type: ignore[no-redef]
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
 DEFAULT_OUTPUT = REPO / "schemas" / BUNDLE_NAME  # the package data civis_dyn.schemas
 
@@ -817,7 +820,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="compare verbs, paths and body wire names with a real schema")
     args = ap.parse_args(argv)
     if not args.reference.is_dir():
-        print(f"reference folder not found: {args.reference}", file=sys.stderr)
+        print(f"build_schema: the published API reference is not at {args.reference}; "
+              f"put it there (CI has it beside the checkout) or pass --reference DIR. Without "
+              f"it nothing can be built or checked (the test suite skips this check).",
+              file=sys.stderr)
         return 2
     index: dict[tuple[str, str], tuple[str, str]] = {}
     spec = build_spec(args.reference, index)
