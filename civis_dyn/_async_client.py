@@ -16,9 +16,8 @@ from ._async_driver import AsyncDriver, as_async_transport
 from ._async_pages import AsyncPaginatedResponse
 from ._config import ClientConfig
 from ._meta import ClientMeta
-from ._pipeline import SyncDriver, check_status, decode_json, decode_page
+from ._pipeline import SyncDriver, check_status, decode_page
 from ._resources import OperationMethod, Resource, resource_class, suggest
-from ._response import wrap_json
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["AsyncAPIClient", "AsyncClientMeta", "AsyncOperationMethod", "AsyncResource"]
@@ -114,18 +113,8 @@ class AsyncClientMeta(ClientMeta):
         if iterator:
             result = self._paginate(path, query, operation)
         else:
-            driver = self.driver
-            request = driver.plan(operation.verb.upper(), path, params=query, json_body=body)
-            response = await driver.send(request)
-            check_status(request, response)
-            if (return_type or self.config.return_type) == "raw":
-                result = response
-            else:
-                data = decode_json(request, response)
-                result = wrap_json(data, response.headers,
-                                   json_value=operation.resource == "json_values",
-                                   item_schema=operation.item_schema if isinstance(data, list)
-                                   else None)
+            request = self.driver.plan(operation.verb.upper(), path, params=query, json_body=body)
+            result = self.result(operation, request, await self.driver.send(request), return_type)
         self.client.last_response = result
         return result
 

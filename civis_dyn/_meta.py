@@ -120,20 +120,25 @@ class ClientMeta:
         if iterator:
             result = self._paginate(path, query, operation)
         else:
-            driver = self.driver
-            request = driver.plan(operation.verb.upper(), path, params=query, json_body=body)
-            response = driver.send(request)
-            check_status(request, response)
-            if (return_type or self.config.return_type) == "raw":
-                result = response
-            else:
-                data = decode_json(request, response)
-                result = wrap_json(data, response.headers,
-                                   json_value=operation.resource == "json_values",
-                                   item_schema=operation.item_schema if isinstance(data, list)
-                                   else None)
+            request = self.driver.plan(operation.verb.upper(), path, params=query, json_body=body)
+            result = self.result(operation, request, self.driver.send(request), return_type)
         self.client.last_response = result
         return result
+
+    def result(self, operation, request, response, return_type=None):
+        """What a method of ``operation`` returns for ``response`` (pure: no I/O).
+
+        Raises the mapped :class:`~civis_dyn.CivisAPIError` for an error status; returns
+        the :class:`HTTPResponse` itself for ``return_type="raw"``, else the decoded JSON
+        wrapped as :class:`Response`/:class:`ListResponse`. Both the blocking and the
+        asyncio clients decide here.
+        """
+        check_status(request, response)
+        if (return_type or self.config.return_type) == "raw":
+            return response
+        data = decode_json(request, response)
+        return wrap_json(data, response.headers, json_value=operation.resource == "json_values",
+                         item_schema=operation.item_schema if isinstance(data, list) else None)
 
     def _paginate(self, path, query, operation=None):
         driver = self.driver
