@@ -15,8 +15,8 @@ import concurrent.futures
 import logging
 import time
 
-from ._errors import CivisDynError, CivisJobFailure, CivisRunTimeoutError
-from ._polling import RunWatch, as_response, field_of
+from ._errors import CivisDynError, CivisJobFailure
+from ._polling import RunWatch, as_response, delay_before_next, field_of
 from ._resources import Extension, client_of
 from .futures import (
     FAILURE_LOG_LINES,
@@ -119,16 +119,8 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
             step = await _poll(watch, callback)
             if step.outcome is not None:
                 break
-            delay = step.delay
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise CivisRunTimeoutError(
-                        f"job {id} run {run_id} not done after {timeout} s (last known state: "
-                        f"{step.state!r})", response=step.run, job_id=id, run_id=run_id,
-                        timeout=timeout)
-                delay = min(delay, remaining)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay_before_next(step, deadline, job_id=id, run_id=run_id,
+                                                  timeout=timeout))
     except asyncio.CancelledError:
         if cancel_on_cancel and run_kind.cancel is not None:
             # the task is being cancelled: send the cancel from a task of its own

@@ -26,7 +26,8 @@ from ._errors import (
 )
 from ._response import Response
 
-__all__ = ["Backoff", "FAULTS_IN_A_ROW", "RunWatch", "Step", "as_response", "is_transient",
+__all__ = ["Backoff", "FAULTS_IN_A_ROW", "RunWatch", "Step", "as_response", "delay_before_next",
+           "is_transient",
            "state_of", "wait_until_final"]
 
 log = logging.getLogger("civis_dyn.futures")
@@ -242,13 +243,28 @@ def wait_until_final(watch, *, job_id=None, run_id=None, timeout=None, on_change
         step = watch.step(on_change)
         if step.outcome is not None:
             return step
-        delay = step.delay
-        if deadline is not None:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                raise CivisRunTimeoutError(
-                    f"job {job_id} run {run_id} not done after {timeout} s "
-                    f"(last known state: {step.state!r})", response=step.run, job_id=job_id,
-                    run_id=run_id, timeout=timeout)
-            delay = min(delay, remaining)
-        sleep(delay)
+        sleep(delay_before_next(step, deadline, clock, job_id=job_id, run_id=run_id,
+                                timeout=timeout))
+
+
+def delay_before_next(step, deadline, clock=time.monotonic, *, job_id=None, run_id=None,
+                      timeout=None):
+    """Seconds to wait before the next poll of a run not yet final (pure but for ``clock``).
+
+    ``step.delay``, cut to what is left before ``deadline`` (a ``clock()`` time, or None).
+
+    Raises
+    ------
+    CivisRunTimeoutError
+        When ``deadline`` has passed (``.response``: the last known state).
+    """
+    delay = step.delay
+    if deadline is not None:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise CivisRunTimeoutError(
+                f"job {job_id} run {run_id} not done after {timeout} s "
+                f"(last known state: {step.state!r})", response=step.run, job_id=job_id,
+                run_id=run_id, timeout=timeout)
+        delay = min(delay, remaining)
+    return delay
