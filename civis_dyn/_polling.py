@@ -27,8 +27,7 @@ from ._errors import (
 from ._response import Response
 
 __all__ = ["Backoff", "FAULTS_IN_A_ROW", "RunWatch", "Step", "as_response", "delay_before_next",
-           "is_transient",
-           "state_of", "wait_until_final"]
+           "is_transient", "state_of", "wait_until_final"]
 
 log = logging.getLogger("civis_dyn.futures")
 
