@@ -157,45 +157,38 @@ class TypeCatalog:
         return _MARK + name
 
     # -- annotations ----------------------------------------------------------
+    # How a value is annotated, by direction: responses come back as lists and plain dicts;
+    # requests take any sequence, and strings with a format also take the Python value.
+    _SHAPES = {"out": ("builtins.list", _UNTYPED),
+               "in": ("typing.Sequence", "builtins.dict[builtins.str, typing.Any]")}
+
     def out_type(self, node, hint, where):
         """Annotation of a response value described by raw schema ``node``."""
-        spec = self.spec
-        ref = node.get("$ref") if isinstance(node, dict) else None
-        schema = spec.resolve(node, where) if isinstance(node, dict) else {}
-        literal = _literal(schema.get("enum"))
-        if literal:
-            return literal
-        kind = schema.get("type")
-        if kind == "array":
-            items = schema.get("items") or {}
-            return f"builtins.list[{self.out_type(items, hint + 'Item', where + '.items')}]"
-        if _is_object(schema):
-            if not schema.get("properties"):
-                return _UNTYPED
-            if ref is not None and not ref.startswith("#/definitions/"):
-                ref = None
-            return self._register("out", ref, schema, hint, where)
-        return _SCALARS.get(kind, _ANY)
+        return self._annotation("out", node, hint, where)
 
     def in_type(self, node, hint, where):
         """Annotation of a request value described by raw schema ``node``."""
-        spec = self.spec
+        return self._annotation("in", node, hint, where)
+
+    def _annotation(self, direction, node, hint, where):
         ref = node.get("$ref") if isinstance(node, dict) else None
-        schema = spec.resolve(node, where) if isinstance(node, dict) else {}
+        schema = self.spec.resolve(node, where) if isinstance(node, dict) else {}
         literal = _literal(schema.get("enum"))
         if literal:
             return literal
+        sequence, free_form = self._SHAPES[direction]
         kind = schema.get("type")
         if kind == "array":
-            items = schema.get("items") or {}
-            return f"typing.Sequence[{self.in_type(items, hint + 'Item', where + '.items')}]"
+            items = self._annotation(direction, schema.get("items") or {}, hint + "Item",
+                                     where + ".items")
+            return f"{sequence}[{items}]"
         if _is_object(schema):
             if not schema.get("properties"):
-                return "builtins.dict[builtins.str, typing.Any]"
+                return free_form
             if ref is not None and not ref.startswith("#/definitions/"):
                 ref = None
-            return self._register("in", ref, schema, hint, where)
-        if kind == "string":
+            return self._register(direction, ref, schema, hint, where)
+        if direction == "in" and kind == "string":
             fmt = _STRING_FORMATS.get(schema.get("format"))
             return f"builtins.str | {fmt}" if fmt else "builtins.str"
         return _SCALARS.get(kind, _ANY)
