@@ -25,6 +25,7 @@ from civis_dyn.spec import _cache, _source
 from civis_dyn.spec._cache import DiskCache, default_cache_dir, index_entry_name
 from civis_dyn.spec._source import key_fingerprint, load_api_spec_with_info
 from civis_dyn.testing import Fault
+from scaffold.isolation import isolated_schema_loading
 
 BASE = "https://api.example.test/"
 KEY = "hardening-key-7d1e"
@@ -34,14 +35,7 @@ DEEP = b"[" * 200_000 + b"]" * 200_000
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch, tmp_path):
     """A private cache directory per test, no memory of other tests' schemas or warnings."""
-    monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("CIVIS_DYN_MAX_SCHEMA_BYTES", "CIVIS_DYN_MAX_RESPONSE_BYTES", "CIVIS_JOB_ID",
-                 "CIVIS_RUN_ID", "CIVIS_API_ENDPOINT", "CIVIS_DYN_SPEC_TTL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(_cache, "_WARNED", set())
-    _source.clear_memory_cache()
-    yield
-    _source.clear_memory_cache()
+    yield from isolated_schema_loading(monkeypatch, tmp_path, keep=("CIVIS_API_KEY",))
 
 
 @pytest.fixture

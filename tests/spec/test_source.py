@@ -16,6 +16,7 @@ import warnings
 
 import pytest
 from scaffold.clock import FakeClock
+from scaffold.isolation import isolated_schema_loading
 
 import civis_dyn
 from civis_dyn import CivisAPIError, CivisAPIKeyError, CivisConnectionError, RetryPolicy
@@ -43,13 +44,7 @@ ENV_NAMES = ("CIVIS_API_KEY", "CIVIS_API_ENDPOINT", "CIVIS_DYN_SPEC_TTL", "CIVIS
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch, tmp_path):
     """No real home cache, no inherited settings, no memory of other tests."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CIVIS_DYN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_cache, "_WARNED", set())
-    _source.clear_memory_cache()
-    yield
-    _source.clear_memory_cache()
+    yield from isolated_schema_loading(monkeypatch, tmp_path)
 
 
 @pytest.fixture
