@@ -14,10 +14,9 @@ request in flight. aiohttp is imported on first use only.
 """
 
 import asyncio
-from urllib.parse import urlencode
 
 from ._errors import ArgumentValueError, CivisConnectionError, CivisTimeoutError, InvalidResponseError
-from ._http import Headers, HTTPResponse
+from ._http import Headers, HTTPResponse, encode_query
 from ._limits import BodyTooLarge, response_setting
 
 __all__ = ["AiohttpTransport"]
@@ -44,18 +43,6 @@ def _proxied():
 
     return any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                                                    "http_proxy", "https_proxy", "all_proxy"))
-
-
-def query_string(params):
-    """The encoded query of ``request.params`` (a dict, list values repeated, or pairs)."""
-    if not params:
-        return ""
-    items = params.items() if isinstance(params, dict) else params
-    pairs = []
-    for key, value in items:
-        for v in (value if isinstance(value, (list, tuple)) else (value,)):
-            pairs.append((key, "true" if v is True else "false" if v is False else v))
-    return urlencode(pairs)
 
 
 class AiohttpTransport:
@@ -102,7 +89,7 @@ class AiohttpTransport:
         session = self._get_session()
         connect, read = request.timeout
         timeout = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect, sock_read=read)
-        query = query_string(request.params)
+        query = encode_query(request.params)
         url = yarl.URL(f"{request.url}?{query}" if query else request.url, encoded=True)
         error = None
         try:

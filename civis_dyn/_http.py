@@ -20,8 +20,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlencode
 
-__all__ = ["HTTPRequest", "HTTPResponse", "Headers", "Transport"]
+__all__ = ["HTTPRequest", "HTTPResponse", "Headers", "Transport", "encode_query"]
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -208,3 +209,23 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Release pooled connections (the transport may not be used afterwards)."""
+
+
+def encode_query(params):
+    """``params`` as requests encodes them into a query (None values dropped, lists repeated).
+
+    The one query encoding of every transport, so all of them send the same URL.
+    """
+    if not params:
+        return ""
+    if isinstance(params, (str, bytes)):
+        return params if isinstance(params, str) else params.decode("utf-8")
+    pairs = []
+    for key, values in (params.items() if isinstance(params, dict) else params):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                pairs.append((key.encode("utf-8") if isinstance(key, str) else key,
+                              value.encode("utf-8") if isinstance(value, str) else value))
+    return urlencode(pairs, doseq=True)

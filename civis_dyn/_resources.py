@@ -306,8 +306,7 @@ def client_rules(client):
     (the bundled or a stale schema turns unknown names into warnings).
     """
     meta = client.meta
-    return argument_rules(getattr(meta.config, "parameter_validation", True),
-                          meta.spec_info.source)
+    return argument_rules(meta.config.parameter_validation, meta.spec_info.source)
 
 
 class BoundArguments(NamedTuple):

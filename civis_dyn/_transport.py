@@ -17,10 +17,10 @@ reachable from an error holds the key.
 import os
 import threading
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from ._errors import CivisConnectionError, CivisTimeoutError, InvalidResponseError
-from ._http import HTTPResponse
+from ._http import HTTPResponse, encode_query
 from ._limits import BodyTooLarge, response_setting
 
 __all__ = ["HTTPTransport"]
@@ -174,7 +174,7 @@ class HTTPTransport:
             if len(self._urls) >= _CACHED:
                 self._urls.clear()
             self._urls[url] = base
-        query = _encode_query(params)
+        query = encode_query(params)
         return f"{base}?{query}" if query else base
 
     def _headers(self, session, headers):
@@ -278,23 +278,6 @@ def _read_body(response, deadline, limit=None):
                            f"(connect + read timeout); {sum(map(len, chunks))} bytes read")
     raw.release_conn()
     return b"".join(chunks)
-
-
-def _encode_query(params):
-    """``params`` as requests encodes them into a query (None values dropped, lists repeated)."""
-    if not params:
-        return ""
-    if isinstance(params, (str, bytes)):
-        return params if isinstance(params, str) else params.decode("utf-8")
-    pairs = []
-    for key, values in (params.items() if isinstance(params, dict) else params):
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-            values = [values]
-        for value in values:
-            if value is not None:
-                pairs.append((key.encode("utf-8") if isinstance(key, str) else key,
-                              value.encode("utf-8") if isinstance(value, str) else value))
-    return urlencode(pairs, doseq=True)
 
 
 def _urllib3_errors():

@@ -223,3 +223,15 @@ def test_connection_refused_is_a_connection_error(caller):
     with pytest.raises(civis_dyn.CivisConnectionError) as info:
         caller.call("projects", "list", client=client)
     assert info.value.reason == "refused"
+
+
+def test_both_transports_encode_a_query_alike():
+    """The blocking and the asyncio transport send the same URL for the same params."""
+    from civis_dyn._http import encode_query
+
+    params = {"a": None, "b": True, "c": [1, 2], "d": "x y"}
+    assert encode_query(params) == "b=True&c=1&c=2&d=x+y"
+    import civis_dyn._async_transport as async_transport
+    import civis_dyn._transport as sync_transport
+
+    assert async_transport.encode_query is sync_transport.encode_query is encode_query
