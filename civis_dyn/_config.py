@@ -118,10 +118,6 @@ class ClientConfig:
         _check_settings(settings, env)
         return cls(api_key=key, base_url=base, return_type=return_type, **settings)
 
-    def replace(self, **changes):
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
     def as_arguments(self):
         """The ``APIClient`` keyword arguments that rebuild this config (the key left out)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)

@@ -163,11 +163,6 @@ class RunWatch:
         """The last state seen (None before the first poll)."""
         return None if self._last_state is _NEVER else self._last_state
 
-    @property
-    def polled(self):
-        """True once a poll read the run."""
-        return self._last_state is not _NEVER
-
     def step(self, on_change=None):
         """Poll once; call ``on_change(run)`` when the state changed; return a :class:`Step`.
 

@@ -72,7 +72,6 @@ class HTTPTransport:
         self._pool_size = pool_size
         self._session = None
         self._lock = threading.Lock()
-        self._closed = False
         self._settings = {}  # origin -> (environment snapshot, proxies, bundle): _environment
         self._urls = {}  # URL -> URL as requests prepares it: _url
         self._session_headers = {}  # session's headers -> checked copy: _headers
@@ -92,7 +91,6 @@ class HTTPTransport:
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     self._session = session
-                    self._closed = False
                 session = self._session
         return session
 
@@ -229,7 +227,6 @@ class HTTPTransport:
         """Close the pooled connections (the next request opens new ones)."""
         with self._lock:
             session, self._session = self._session, None
-            self._closed = True
         if session is not None:
             session.close()
 

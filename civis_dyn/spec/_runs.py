@@ -33,8 +33,6 @@ and cached per spec (weakly: the cache never keeps a schema alive).
 """
 
 import re
-import threading
-import weakref
 
 from ._naming import path_shape
 
@@ -86,11 +84,6 @@ class RunStates:
         if isinstance(state, str):
             state = state.lower()
         return self.outcomes.get(state)
-
-    @property
-    def final(self):
-        """The final states (a frozenset)."""
-        return frozenset(self.outcomes)
 
     def __repr__(self):
         return f"<RunStates final={sorted(self.outcomes)} ends_as={self.ends_as!r}>"
@@ -268,8 +261,6 @@ def _read_through_jobs(spec, run_kind):
             setattr(run_kind, role, getattr(jobs, role))
 
 
-_cache = weakref.WeakKeyDictionary()  # spec -> {resource: {kind: RunKind}}
-_cache_lock = threading.Lock()
 
 
 def run_kinds(spec, resource):
@@ -286,16 +277,7 @@ def run_kinds(spec, resource):
     dict
         Kind name (None for the plain kind) -> :class:`RunKind`. Do not mutate.
     """
-    with _cache_lock:
-        per_spec = _cache.get(spec)
-        if per_spec is None:
-            per_spec = _cache[spec] = {}
-        found = per_spec.get(resource)
-    if found is not None:
-        return found
-    derived = _derive(spec, resource)
-    with _cache_lock:
-        return per_spec.setdefault(resource, derived)
+    return spec.derived(("run_kinds", resource), lambda: _derive(spec, resource))
 
 
 def jobs_run_kind(spec):
@@ -320,6 +302,5 @@ def offers_runs(*roles):
     def applies(spec, resource):
         return any(k.has(*roles) for k in run_kinds(spec, resource).values())
 
-    applies.roles = roles
     applies.__name__ = "offers_runs(" + ", ".join(map(repr, roles)) + ")"
     return applies
