@@ -57,12 +57,10 @@ def _parameter_changes(old, new):
 
 
 def _response_fields(op):
-    schema = op.response[2]
+    schema = op.item_schema or op.response[2]
     if schema is None:
         return {}
     spec = op.spec
-    if schema.get("type") == "array":
-        schema = spec.resolve(schema.get("items") or {}, f"{op.location}.responses.items")
     fields = {}
     for wire, prop in (schema.get("properties") or {}).items():
         prop = spec.resolve(prop, f"{op.location}.responses.properties.{wire}")

@@ -15,9 +15,10 @@ The pickle is only read from the directory you name: use a directory you trust.
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
+
+from .._files import write_atomically
 
 __all__ = ["load", "save"]
 
@@ -42,11 +43,7 @@ def save(store, data_dir) -> None:
              "creations": store.creations, "ids": store._ids,
              "files": data.files if data is not None else {},
              "table_ids": data.table_ids if data is not None else {}}
-    path = Path(data_dir) / STATE
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    write_atomically(Path(data_dir) / STATE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load(store, data_dir) -> bool:
