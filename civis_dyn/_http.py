@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlencode
 
-__all__ = ["HTTPRequest", "HTTPResponse", "Headers", "Transport", "encode_query"]
+#: Connect and read timeouts in seconds when none are given.
+DEFAULT_TIMEOUT = (10.0, 300.0)
+
+__all__ = ["DEFAULT_TIMEOUT", "HTTPRequest", "HTTPResponse", "Headers", "Transport", "encode_query"]
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -107,7 +110,7 @@ class HTTPRequest:
     headers: Mapping = field(default_factory=dict)
     params: object = None
     body: bytes | None = None
-    timeout: tuple = (10.0, 300.0)
+    timeout: tuple = DEFAULT_TIMEOUT
     max_bytes: int | None = None
 
     def json(self):

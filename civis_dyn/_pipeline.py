@@ -55,7 +55,7 @@ from ._errors import (
     RedirectError,
 )
 from ._config import check_header_text
-from ._http import HTTPRequest
+from ._http import DEFAULT_TIMEOUT, HTTPRequest
 from ._limits import DEFAULT_MAX_RESPONSE_BYTES, BodyTooLarge, max_response_bytes, response_setting
 from ._version import __version__
 
@@ -79,7 +79,6 @@ __all__ = [
 
 log = logging.getLogger("civis_dyn.transport")
 
-DEFAULT_TIMEOUT = (10.0, 300.0)
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
@@ -549,7 +548,7 @@ def plan_request(defaults, method, path, *, params=None, json_body=None, headers
         all_headers = {**all_headers, "Content-Type": "application/json"}
     if headers:
         all_headers = {**all_headers, **headers}
-    return HTTPRequest(method, defaults.base_url + path.lstrip("/"), path, all_headers,
+    return HTTPRequest(method, defaults.url(path), path, all_headers,
                        params or None, body, defaults.timeout, max_bytes or defaults.max_bytes)
 
 

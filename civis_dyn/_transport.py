@@ -272,7 +272,7 @@ def _read_body(response, deadline, limit=None):
             raise BodyTooLarge("the response body", limit, response_setting())
         if time.monotonic() > deadline:
             raise _Overdue(f"the answer was still arriving after the attempt's time "
-                           f"(connect + read timeout); {sum(map(len, chunks))} bytes read")
+                           f"(connect + read timeout); {size} bytes read")
     raw.release_conn()
     return b"".join(chunks)
 
