@@ -54,7 +54,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._files import write_atomically
-from .._limits import BodyTooLarge, max_schema_bytes, read_capped, schema_setting
+from .._limits import BodyTooLarge, read_capped, schema_setting
+from .._limits import max_schema_bytes as schema_limit
 from ._naming import method_name, path_escape, resource_name
 
 __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
@@ -273,12 +274,16 @@ class DiskCache:
     ----------
     directory : str or PathLike, optional
         Default :func:`default_cache_dir` (None there: no disk cache).
+    max_schema_bytes : int, optional
+        The schema size limit entries are read against (default: see
+        :func:`civis_dyn._limits.max_schema_bytes`): a client's own limit.
     """
 
-    def __init__(self, directory=None):
+    def __init__(self, directory=None, *, max_schema_bytes=None):
         if directory is None:
             directory = default_cache_dir()
         self.directory = Path(directory) if directory is not None else None
+        self.max_schema_bytes = schema_limit(max_schema_bytes)
         self._usable = None
 
     def __repr__(self):
@@ -380,7 +385,7 @@ class DiskCache:
             Most bytes read (default: the schema limit plus 1 MiB of header);
             a larger entry is reported, removed and read as None.
         """
-        limit = limit if limit is not None else max_schema_bytes() + _MAX_HEADER
+        limit = limit if limit is not None else self.max_schema_bytes + _MAX_HEADER
         f = self.open(name)
         if f is None:
             return None
@@ -509,7 +514,7 @@ class DiskCache:
                     return None
                 offset, length, digest = entry
                 if not (isinstance(offset, int) and isinstance(length, int) and 0 <= offset
-                        and 0 <= length <= max_schema_bytes()):
+                        and 0 <= length <= self.max_schema_bytes):
                     raise ValueError("bad slice bounds")
                 f.seek(len(header_line) + offset)
                 data = f.read(length)

@@ -294,6 +294,8 @@ def load_api_spec_with_info(local_api_spec=None, *, transport=None, api_version=
         When the API is unreachable and nothing is cached or bundled.
     """
     limit = schema_limit(max_schema_bytes)
+    if cache is None and max_schema_bytes is not None:  # entries are read against this limit
+        cache = DiskCache(max_schema_bytes=limit)
     if isinstance(local_api_spec, dict):
         return _load_dict(local_api_spec), None
     if local_api_spec is not None:

@@ -168,6 +168,17 @@ def test_cache_reads_are_bounded(cache_dir, monkeypatch, tally):
     assert not cache.path("schema-v1-big.json").exists()
 
 
+def test_cache_reads_follow_the_clients_own_limit(cache_dir, monkeypatch, tally):
+    tally.fault()
+    monkeypatch.setenv("CIVIS_DYN_MAX_SCHEMA_BYTES", "1000")
+    entry = b"x" * (3 << 20)  # over 1000 bytes plus the 1 MiB allowed for a header
+    assert DiskCache(cache_dir).write("x.json", entry)
+    with pytest.warns(RuntimeWarning, match="larger than"):
+        assert DiskCache(cache_dir).read("x.json") is None  # the environment's limit
+    assert DiskCache(cache_dir).write("x.json", entry)
+    assert DiskCache(cache_dir, max_schema_bytes=4 << 20).read("x.json") == entry
+
+
 def test_group_writable_entry_is_refused(cache_dir, tally):
     tally.fault()
     cache = DiskCache(cache_dir)
