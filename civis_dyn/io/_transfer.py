@@ -253,12 +253,17 @@ def upload_form_unsized(url, fields, f, filename, spool):
 def put_part(url, path, offset, size, label, progress):
     """PUT bytes ``offset..offset+size`` of the file at ``path`` to a part URL."""
     with open(path, "rb") as f:
-        def rewind():
-            f.seek(offset)
+        attempt = None
+
+        def rewind():  # a failed attempt's bytes no longer count
+            if progress is not None and attempt is not None:
+                progress.add(-(attempt.len - attempt.left))
 
         def send():
+            nonlocal attempt
             f.seek(offset)
-            return _session().put(url, data=_Reader(f, size, progress), timeout=TIMEOUT)
+            attempt = _Reader(f, size, progress)
+            return _session().put(url, data=attempt, timeout=TIMEOUT)
         _with_retries(label, send, rewind)
 
 

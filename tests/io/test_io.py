@@ -79,7 +79,12 @@ def test_multipart_upload_retries_a_failed_part(api, client, tmp_path, monkeypat
     next_id = client.files.post("probe").id + 1
     part = f"/_local/files/{next_id}/parts/1"
     api.faults.script("PUT", part, [503])
+    made = []
+    real_progress = cio._transfer.TransferProgress
+    monkeypatch.setattr(cio._transfer, "TransferProgress",
+                        lambda *a: made.append(real_progress(*a)) or made[-1])
     fid = cio.file_to_civis(str(src), client=client)
+    assert [(p.total, p.done) for p in made] == [(len(data), len(data))]  # the retry not counted twice
     assert fid == next_id
     assert api.count("PUT", part) == 2  # failed once, retried once
     assert api.count("POST", f"/files/multipart/{fid}/complete") == 1
