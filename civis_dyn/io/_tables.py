@@ -73,9 +73,9 @@ def export_to_civis_file(sql, database, sql_params_arguments=None, job_name=None
     return future(client, "get_sql_runs", "scripts", (script_id, run_id), polling_interval)
 
 
-def _outputs(client, script_id, run_id):
-    outputs = call(client, "scripts", "get_sql_runs", script_id, run_id).get("output") or []
-    return list(outputs)
+def _outputs(finished_run):
+    """The output files of a finished SQL run (as its final poll read it)."""
+    return list(finished_run.get("output") or [])
 
 
 def read_civis_sql(sql, database, return_as="list", use_pandas=None, sql_params_arguments=None,
@@ -97,8 +97,8 @@ def read_civis_sql(sql, database, return_as="list", use_pandas=None, sql_params_
     client = client_or_default(client)
     script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
                                     {"compression": "gzip"}, sql_params_arguments, label)
-    future(client, "get_sql_runs", "scripts", (script_id, run_id), polling_interval).result()
-    outputs = _outputs(client, script_id, run_id)
+    outputs = _outputs(future(client, "get_sql_runs", "scripts", (script_id, run_id),
+                              polling_interval).result())
     if not outputs:
         raise EmptyResultError(f"Query {script_id} returned no output.")
     url = outputs[0]["path"]
@@ -189,7 +189,7 @@ def civis_to_csv(filename, sql, database, sql_params_arguments=None, job_name=No
     def download(done):
         if not done.succeeded():
             return
-        outputs = _outputs(client, script_id, run_id)
+        outputs = _outputs(done.result())
         if not outputs:
             warnings.warn(f"Job {script_id}, run {run_id} does not have any output to "
                           f"download. Not creating file {filename}.", RuntimeWarning)
@@ -345,8 +345,7 @@ def _preprocess(client, file_ids, need_columns, headers, delimiter, hidden, poll
         futures.append(run_job(job["id"], client=client, polling_interval=polling_interval))
     files, missing = [], []
     for fut in futures:
-        fut.result()
-        outputs = list(call(client, "jobs", "list_runs_outputs", fut.job_id, fut.run_id))
+        outputs = list(fut.outputs())
         if not outputs:
             missing.append(f"\tjob {fut.job_id} run {fut.run_id}")
             continue
