@@ -22,7 +22,6 @@ STUBS_PACKAGE = "civis_dyn-stubs"
 SHA_FILE = "schema.sha256"
 
 _IN_USE = {"spec": None}
-_CHECKED_ATTR = "_stubs_checked"
 _WARNED = set()
 _WARN_LOCK = threading.Lock()
 
@@ -106,10 +105,12 @@ def note_spec_in_use(spec):
     Cheap: a few ``stat`` calls; the schema's hash is read only when stubs are installed.
     """
     _IN_USE["spec"] = spec
-    if spec.__dict__.get(_CHECKED_ATTR):
-        return
-    spec.__dict__[_CHECKED_ATTR] = True     # once per schema model and process
-    try:
-        check_installed_stubs(spec)
-    except Exception:   # a check must never break a client  # noqa: BLE001
-        pass
+
+    def check():
+        try:
+            check_installed_stubs(spec)
+        except Exception:   # a check must never break a client  # noqa: BLE001
+            pass
+        return True
+
+    spec.derived(("stubs_checked",), check)  # once per schema model and process

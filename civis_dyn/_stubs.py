@@ -35,7 +35,6 @@ and ``--install`` puts ``civis_dyn-stubs/`` straight into site-packages.
 
 import keyword
 import os
-import threading
 from pathlib import Path
 
 from ._stub_check import SHA_FILE, STUBS_PACKAGE, spec_in_use
@@ -275,19 +274,9 @@ class TypeCatalog:
         return annotation.replace(_MARK, prefix)
 
 
-_CATALOGS_ATTR = "_stub_type_catalog"
-_CATALOG_LOCK = threading.Lock()
-
-
 def type_catalog(spec):
     """The :class:`TypeCatalog` of ``spec`` (built once per schema model)."""
-    catalog = spec.__dict__.get(_CATALOGS_ATTR)
-    if catalog is None:
-        with _CATALOG_LOCK:
-            catalog = spec.__dict__.get(_CATALOGS_ATTR)
-            if catalog is None:
-                catalog = spec.__dict__[_CATALOGS_ATTR] = TypeCatalog(spec)
-    return catalog
+    return spec.derived(("stub_type_catalog",), lambda: TypeCatalog(spec))
 
 
 # -- rendering ----------------------------------------------------------------
