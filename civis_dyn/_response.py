@@ -25,11 +25,10 @@ import pprint
 from . import _display, _frames
 from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
 from ._progress import progress_bar
-from .spec._naming import camel_to_snake
+from .spec._naming import KEEP_CASE_KEYS, camel_to_snake
 
 __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", "wrap_json"]
 
-_KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables"})
 _MISSING = object()
 _set = object.__setattr__
 _SHARED_SHAPES = 4096  # key maps kept for this many distinct object shapes (then rebuilt)
@@ -206,7 +205,7 @@ class Response:
         value = self._raw[wire]
         if wire == "value" and (self._ctx[2] or self._raw.get("objectType") == "JSONValue"):
             wrapped = value
-        elif wire in _KEEP_CASE_KEYS and isinstance(value, dict):
+        elif wire in KEEP_CASE_KEYS and isinstance(value, dict):
             wrapped = _response(value, _KEEP_CASE)
         else:
             wrapped = _wrap(value)
@@ -341,7 +340,7 @@ def _snake_json(raw, keep_case=False, json_value=False):
         if key == "value" and plain_value:
             out[name] = copy.deepcopy(value)
         elif isinstance(value, dict):
-            out[name] = _snake_json(value, key in _KEEP_CASE_KEYS)
+            out[name] = _snake_json(value, key in KEEP_CASE_KEYS)
         elif isinstance(value, list):
             out[name] = _snake_list(value)
         else:

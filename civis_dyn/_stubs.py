@@ -38,7 +38,7 @@ import os
 from pathlib import Path
 
 from ._stub_check import SHA_FILE, STUBS_PACKAGE, spec_in_use
-from .spec._naming import camel_to_snake
+from .spec._naming import KEEP_CASE_KEYS, camel_to_snake
 
 __all__ = [
     "TypeCatalog",
@@ -52,7 +52,6 @@ __all__ = [
 MAX_FILE_BYTES = 2 * 1024 * 1024
 LAYOUTS = ("typings", "package")
 _MARK = "\x00"                  # placeholder for the module prefix of a name in types.pyi
-_KEEP_CASE = frozenset({"arguments", "environmentVariables"})   # nested keys keep their case
 _STRING_FORMATS = {"date-time": "datetime.datetime", "date": "datetime.date", "time": "datetime.time"}
 _SCALARS = {"integer": "builtins.int", "number": "builtins.float", "boolean": "builtins.bool",
             "string": "builtins.str"}
@@ -203,7 +202,7 @@ class TypeCatalog:
             fmt = prop.get("format") if prop.get("type") == "string" else None
             hint = item.name.removesuffix("Input") + _cap_words(wire)
             if kind == "out":
-                if wire in _KEEP_CASE:
+                if wire in KEEP_CASE_KEYS:
                     annotation = _UNTYPED if _is_object(prop) else self.out_type(node, hint, here)
                 else:
                     annotation = self.out_type(node, hint, here)
@@ -211,7 +210,7 @@ class TypeCatalog:
                     annotation = _optional(annotation)
                 fields.append((camel_to_snake(wire), wire, annotation, description, fmt))
             else:
-                if wire in _KEEP_CASE and _is_object(prop):
+                if wire in KEEP_CASE_KEYS and _is_object(prop):
                     annotation = "builtins.dict[builtins.str, typing.Any]"
                 else:
                     annotation = self.in_type(node, hint, here)
@@ -237,7 +236,7 @@ class TypeCatalog:
                 node, where = raw_body.get(p.wire_name, (p.schema, op.location))
             else:
                 node, where = p.schema, f"{op.location}.parameters.{p.wire_name}"
-            if p.location == "body" and p.wire_name in _KEEP_CASE and _is_object(p.schema):
+            if p.location == "body" and p.wire_name in KEEP_CASE_KEYS and _is_object(p.schema):
                 annotation = "builtins.dict[builtins.str, typing.Any]"
             else:
                 annotation = self.in_type(node, hint + _cap_words(p.wire_name), where)

@@ -16,11 +16,17 @@ from urllib.parse import unquote
 
 __all__ = [
     "ARRAY_DESPITE_SCHEMA",
+    "KEEP_CASE_KEYS",
     "camel_to_snake",
     "method_name",
     "path_escape",
     "resource_name",
 ]
+
+
+#: Fields whose nested keys are the user's own and keep their case (civis-python's rule):
+#: responses do not snake_case inside them, stubs type them as free-form dicts.
+KEEP_CASE_KEYS = frozenset({"arguments", "environmentVariables"})
 
 _FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
 _ALL_CAP = re.compile(r"([a-z0-9])([A-Z])")

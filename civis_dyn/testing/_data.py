@@ -47,11 +47,11 @@ import csv
 import gzip
 import io
 import re
-import shutil
 import zipfile
 import zlib
 from datetime import datetime
 
+from ..spec._naming import KEEP_CASE_KEYS
 from ._blobs import BlobError, CHUNK
 from ._schema import camel
 from ._sql import SqlError, quote_ident
@@ -59,8 +59,7 @@ from ._sql import SqlError, quote_ident
 __all__ = ["DataFeatures", "camel_body"]
 
 #: Keys whose values are free-form: their own keys are kept as sent.
-FREE_FORM = frozenset({"arguments", "environmentVariables", "value", "input", "metadata",
-                       "environment_variables"})
+FREE_FORM = KEEP_CASE_KEYS | {"value", "input", "metadata"}
 #: Wire names of the CSV column delimiters.
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 #: Seconds a file lives when ``expiresAt`` is not given (30 days).
