@@ -56,7 +56,7 @@ from pathlib import Path
 from .._files import write_atomically
 from .._limits import BodyTooLarge, read_capped, schema_setting
 from .._limits import max_schema_bytes as schema_limit
-from ._naming import method_name, path_escape, resource_name
+from ._naming import method_name, object_name, path_escape, resource_name
 
 __all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
 
@@ -259,10 +259,10 @@ def _valid_index(index):
             derived = method_name(verb, path)
             if name == derived:
                 if alias_of is not None and not (derived.startswith("list")
-                                                 and alias_of == "get" + derived[4:]):
+                                                 and alias_of == object_name(derived)):
                     return False
             elif not (verb == "get" and alias_of is None and derived.startswith("list")
-                      and name == "get" + derived[4:]):
+                      and name == object_name(derived)):
                 return False
     return True
 

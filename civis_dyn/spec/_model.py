@@ -25,6 +25,7 @@ from ._naming import (
     ARRAY_DESPITE_SCHEMA,
     camel_to_snake,
     method_name,
+    object_name,
     path_escape,
     path_shape,
     resource_name,
@@ -576,7 +577,7 @@ class ApiSpec:
                 name = method_name(verb, path)
                 self._add(methods, resource, name, [verb, path, None])
                 if verb == "get" and name.startswith("list") and self._returns_object(path, raw):
-                    preferred = "get" + name[4:]
+                    preferred = object_name(name)
                     self._add(methods, resource, preferred, [verb, path, None])
                     methods[name][2] = preferred
         return index

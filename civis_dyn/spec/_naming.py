@@ -19,6 +19,7 @@ __all__ = [
     "KEEP_CASE_KEYS",
     "camel_to_snake",
     "method_name",
+    "object_name",
     "path_escape",
     "resource_name",
 ]
@@ -139,6 +140,14 @@ ARRAY_DESPITE_SCHEMA = frozenset({
 })
 
 _PARAM = re.compile(r"\{[^}]*\}")
+
+
+def object_name(list_name):
+    """The preferred name of a ``list_*`` GET that returns one object (``list_me`` -> ``get_me``).
+
+    The ``list_*`` name stays as an alias of it (see the README's naming rules).
+    """
+    return "get" + list_name[4:]
 
 
 def path_shape(path):
