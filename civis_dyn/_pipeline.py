@@ -403,23 +403,11 @@ def _proxied(url, environ):
 
 
 def _timeout(timeout):
-    where = "timeout"
+    """``(connect, read)`` seconds of a :class:`ClientConfig`'s timeout (checked there)."""
     if timeout is None:
         return DEFAULT_TIMEOUT
-    values = timeout if isinstance(timeout, (tuple, list)) else (timeout, timeout)
-    if len(values) != 2:
-        raise ArgumentValueError(f"{where} must be a number or a (connect, read) pair, "
-                                 f"not {timeout!r}")
-    out = []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgumentTypeError(f"{where} must be a number of seconds or a (connect, read) "
-                                    f"pair of them, not {timeout!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ArgumentValueError(f"{where} must be a finite number of seconds > 0, "
-                                     f"not {timeout!r}")
-        out.append(float(value))
-    return tuple(out)
+    connect, read = timeout if isinstance(timeout, (tuple, list)) else (timeout, timeout)
+    return float(connect), float(read)
 
 
 @dataclass(frozen=True)
@@ -472,7 +460,7 @@ class RequestDefaults:
         key, problem = usable_key(config.api_key)
         agent = f"civis-dyn/{__version__} (Python {platform.python_version()})"
         if config.user_agent:
-            agent = f"{check_header_text(str(config.user_agent), 'user_agent')} {agent}"
+            agent = f"{config.user_agent} {agent}"
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
                    "User-Agent": agent}
         for name, header in (("CIVIS_JOB_ID", "X-Civis-Job-ID"), ("CIVIS_RUN_ID", "X-Civis-Run-ID")):
