@@ -46,7 +46,8 @@ __all__ = [
 class Extension:
     """A convenience method offered on every resource that has the methods it needs.
 
-    Registered by the public package (not by the core), imported on first use.
+    Registered from :mod:`civis_dyn._extensions` (or by :func:`register_extension`);
+    the target is imported on first use.
 
     Parameters
     ----------
@@ -100,6 +101,16 @@ def register_extension(name, target, requires=()):
     API method names always win: an extension never hides an operation.
     """
     _EXTENSIONS[name] = Extension(name, target, requires)
+
+
+def _register_builtin_extensions():
+    from ._extensions import EXTENSIONS  # the package's own conveniences (runs, io, finders)
+
+    for name, target, requires in EXTENSIONS:
+        register_extension(name, target, requires)
+
+
+_register_builtin_extensions()
 
 
 def _extension(spec, resource, name, extensions=_EXTENSIONS):
