@@ -12,7 +12,6 @@ function for :func:`help`, :func:`inspect.signature` and IPython, with a
 docstring rendered only when first read.
 """
 
-import difflib
 import fnmatch
 import types
 from typing import NamedTuple
@@ -125,6 +124,8 @@ def suggest(name, candidates, prefix=""):
 
     Each match is shown with ``prefix`` before it (``"jobs."`` gives ``'jobs.get'``).
     """
+    import difflib
+
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         return ""
