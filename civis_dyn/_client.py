@@ -95,7 +95,8 @@ class APIClient(ClientLookups):
         driver = SyncDriver.from_config(config, transport)
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=driver, api_version=api_version,
-            force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint,
+            force_refresh=force_refresh_api_spec,
+            key_fingerprint=driver.key_fingerprint if local_api_spec is None else None,
             max_schema_bytes=config.max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                driver)
@@ -219,8 +220,9 @@ def client_class(cls, spec):
     classes = spec.derived(_CLIENT_CLASSES, dict)
     made = classes.get(cls)
     if made is None:
+        taken = {*dir(cls), *dir(type(cls))}  # what hasattr(cls, name) finds, at once
         names = {name: _ResourceAttribute(name, spec) for name in spec.resources()
-                 if not hasattr(cls, name)}
+                 if name not in taken}
         made = type(cls.__name__, (cls,), {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__, "_client_base": cls, **names})

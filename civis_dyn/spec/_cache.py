@@ -55,6 +55,7 @@ used entries of each kind are kept, so short-lived test servers on random ports
 do not fill the disk.
 """
 
+import bisect
 import json
 import os
 import stat
@@ -500,8 +501,9 @@ class DiskCache:
                            f"{offset + len(methods):010x}{len(part):010x}{zlib.crc32(part):08x}\n")
             parts += (methods, part)
             offset += len(methods) + len(part)
-        header = json.dumps({"format": INDEX_FORMAT, "schema_sha256": sha256, "resources": names},
-                            separators=(",", ":")).encode() + b"\n"
+        # the names joined by "/", which no path segment (so no resource name) holds
+        header = json.dumps({"format": INDEX_FORMAT, "schema_sha256": sha256,
+                             "resources": "/".join(names)}, separators=(",", ":")).encode() + b"\n"
         return self.write(index_entry_name(sha256),
                           header + "".join(records).encode() + b"".join(parts))
 
@@ -528,9 +530,10 @@ class DiskCache:
             header = json.loads(line)
             names = header.get("resources") if isinstance(header, dict) else None
             if (header.get("format") != INDEX_FORMAT or header.get("schema_sha256") != sha256
-                    or not isinstance(names, list) or not all(isinstance(n, str) for n in names)
-                    or names != sorted(set(names)) or not line.endswith(b"\n")
-                    or size < len(line) + len(names) * _RECORD):
+                    or not isinstance(names, str) or not line.endswith(b"\n")):
+                raise ValueError
+            names = names.split("/") if names else []
+            if "" in names or size < len(line) + len(names) * _RECORD:
                 raise ValueError
         except (OSError, ValueError, UnicodeDecodeError, RecursionError, AttributeError):
             self.discard_corrupt(name, "not an index of this schema")
@@ -539,7 +542,11 @@ class DiskCache:
             os.utime(self.path(name))  # recently used: kept by prune
         except OSError:
             pass
-        return CachedIndex(self, sha256, names, len(line), rebuild)
+        try:
+            return CachedIndex(self, sha256, names, len(line), rebuild)
+        except ValueError:
+            self.discard_corrupt(name, "not an index of this schema")
+            return None
 
     def read_index(self, sha256):
         """Return the whole cached index of the schema with hash ``sha256`` as a dict, or None.
@@ -677,12 +684,15 @@ class CachedIndex(Mapping):
     """
 
     def __init__(self, cache, sha256, names, header_size, rebuild=None):
+        """``names``: the resources in the table's order, which is sorted (else ValueError)."""
         self._cache = cache
         self._name = index_entry_name(sha256)
         self._names = names
-        self._positions = {name: i for i, name in enumerate(names)}
+        # looked up by bisection: no per-resource work when a client is built
         self._table = header_size
         self._data = header_size + len(names) * _RECORD
+        if names != sorted(names):  # a repeated name is harmless: its first record is used
+            raise ValueError("resource names not sorted")
         self._methods = {}
         self._rebuild = rebuild
         self._fallback = None
@@ -699,7 +709,7 @@ class CachedIndex(Mapping):
             return self._methods[resource]
         except KeyError:
             pass
-        position = self._positions[resource]  # KeyError: not a resource of this schema
+        position = self._position(resource)
         try:
             methods = json.loads(self._part(position, 0))
             if not _valid_index({resource: methods}):
@@ -718,7 +728,7 @@ class CachedIndex(Mapping):
     def __contains__(self, resource):
         if self._fallback is not None:
             return resource in self._fallback
-        return resource in self._positions
+        return self._position(resource, None) is not None
 
     def as_dict(self):
         """Every resource's methods, read and checked: a plain dict, or None when damaged."""
@@ -734,6 +744,15 @@ class CachedIndex(Mapping):
             self._cache.discard_corrupt(self._name, str(exc) or type(exc).__name__)
             return None
 
+    def _position(self, resource, *default):
+        """Where ``resource`` is in the table (KeyError, or ``default``, when absent)."""
+        position = bisect.bisect_left(self._names, resource)
+        if position < len(self._names) and self._names[position] == resource:
+            return position
+        if default:
+            return default[0]
+        raise KeyError(resource)
+
     # -- slices -------------------------------------------------------------------
     def slice(self, resource):
         """The decoded slice of ``resource`` (``{"paths", "definitions"}``), or None.
@@ -741,7 +760,7 @@ class CachedIndex(Mapping):
         None when it is not cached, or when the entry is gone or damaged (then
         reported once and removed): the caller reads the schema itself.
         """
-        position = self._positions.get(resource)
+        position = self._position(resource, None)
         if position is None or self._fallback is not None:
             return None
         try:

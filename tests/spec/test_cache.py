@@ -191,9 +191,9 @@ def _index_file(cache, sha, index):
     lambda cache, sha: _index_file(cache, sha, {"widgets": {"list": ["fetch", "/widgets/", None]}}),
     lambda cache, sha: _index_file(cache, sha, INDEX)[:-3],                     # a part cut short
     lambda cache, sha: json.dumps({"format": "civis_dyn.index/3", "schema_sha256": sha,
-                                   "resources": "x"}).encode() + b"\n",
+                                   "resources": ["x"]}).encode() + b"\n",
     lambda cache, sha: json.dumps({"format": "civis_dyn.index/3", "schema_sha256": sha,
-                                   "resources": ["b", "a"]}).encode() + b"\n",
+                                   "resources": "b/a"}).encode() + b"\n" + b"0" * 200,
 ])
 def test_bad_index_files_are_reported_and_removed(tmp_path, content):
     cache = DiskCache(tmp_path)
