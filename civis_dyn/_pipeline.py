@@ -651,11 +651,21 @@ def give_up_error(request, error, attempts):
 
 
 # -- the blocking driver ------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
 class Wait:
     """A step of :func:`attempts`: wait this many seconds, then go on."""
 
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def __repr__(self):
+        return f"Wait(seconds={self.seconds!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Wait) and other.seconds == self.seconds
+
+    __hash__ = None
 
 
 def attempts(policy, request):

@@ -39,7 +39,6 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from .._files import write_atomically
@@ -55,7 +54,7 @@ from .._errors import (
     SpecError,
 )
 from .._version import __version__
-from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
+from ._cache import DiskCache, index_entry_name, schema_entry_name, warn
 from ._model import ApiSpec, SpecInfo
 
 __all__ = [
@@ -387,14 +386,16 @@ def _load_bundle(cache):
 
 
 # -- the live schema --------------------------------------------------------
-@dataclass(frozen=True)
 class _Remembered:
     """A live schema held in memory."""
 
-    spec: ApiSpec
-    info: SpecInfo
-    checked_at: float   # when the API last confirmed it, or when the fallback was chosen
-    fallback: bool
+    __slots__ = ("spec", "info", "checked_at", "fallback")
+
+    def __init__(self, spec, info, checked_at, fallback):
+        self.spec = spec
+        self.info = info
+        self.checked_at = checked_at  # when the API last confirmed it, or the fallback was chosen
+        self.fallback = fallback
 
 
 def _fresh(age, ttl):
@@ -482,6 +483,8 @@ def _download(transport, api_version, clock, conditional=None, limit=None):
     if status != 200:
         raise InvalidResponseError(status, f"expected the schema, got HTTP {status}", response,
                                    "GET", "/" + ENDPOINTS_PATH)
+    from ._entry import CachedSchema
+
     return CachedSchema.from_download(
         response.content, fetched_at=now, etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"), base_url=transport.base_url,
