@@ -629,8 +629,10 @@ class CachedIndex(Mapping):
         with self._lock:
             return self._methods.setdefault(resource, methods)
 
+    iterates_sorted = True  # (ApiSpec.resources need not sort)
+
     def __iter__(self):
-        return iter(self._names if self._fallback is None else self._fallback)
+        return iter(self._names if self._fallback is None else sorted(self._fallback))
 
     def __len__(self):
         return len(self._names if self._fallback is None else self._fallback)

@@ -664,7 +664,11 @@ class ApiSpec:
     # -- queries ----------------------------------------------------------
     def resources(self):
         """Sorted resource names."""
-        return sorted(self.index)
+        index = self.index
+        names = list(index)
+        if not getattr(index, "iterates_sorted", False):  # a CachedIndex is, a dict is not
+            names.sort()
+        return names
 
     def methods(self, resource):
         """Sorted method names of ``resource`` (aliases included)."""
