@@ -370,21 +370,72 @@ class DiskCache:
         self.remove(name)
 
     # -- downloaded schemas -------------------------------------------------
-    def read_schema(self, name):
+    def read_schema(self, name, lazy=False):
         """Return the :class:`CachedSchema` in entry ``name``, or None.
 
         A corrupt entry is reported (one warning), removed, and read as None.
+
+        Parameters
+        ----------
+        lazy : bool
+            When the entry file matches the stamp made the last time it was
+            read and checked, read only its header: the entry's ``raw`` is
+            then None and its :meth:`~CachedSchema.bytes` reads the schema
+            again (checking its sha256). Otherwise the entry is read whole,
+            checked, and stamped.
         """
-        data = self.read(name)
-        if data is None:
-            return None
         from ._entry import CachedSchema
 
+        if not lazy:
+            data = self.read(name)
+            info = where = None
+        else:
+            f = self.open(name)
+            if f is None:
+                return None
+            where = os.path.abspath(self.path(name))
+            try:
+                with f:
+                    info = os.fstat(f.fileno())
+                    digest = self.known_digest(where, info)
+                    if digest is not None:
+                        head = f.readline(_MAX_HEADER)
+                        try:
+                            return CachedSchema.from_header(
+                                head.rstrip(b"\n"), info.st_size - len(head), digest,
+                                self._schema_loader(name, digest))
+                        except ValueError:
+                            f.seek(0)  # read and check it whole
+                    limit = self.max_schema_bytes + _MAX_HEADER
+                    data = read_capped(f, limit, f"the cached entry {name}", schema_setting())
+            except BodyTooLarge as exc:
+                self.discard_corrupt(name, str(exc))
+                return None
+            except OSError:
+                return None
+        if data is None:
+            return None
         try:
-            return CachedSchema.from_bytes(data)
+            entry = CachedSchema.from_bytes(data)
         except ValueError as exc:
             self.discard_corrupt(name, exc)
             return None
+        if lazy and entry is not None:
+            self.remember_digest(where, info, entry.sha256, len(entry.raw))
+        return entry
+
+    def _schema_loader(self, name, sha256):
+        """``loader()`` of a lazily read entry: its schema bytes, refused if they changed."""
+        def load():
+            entry = self.read_schema(name)
+            if entry is None or entry.sha256 != sha256:
+                from .._errors import SpecError
+
+                raise SpecError(f"the cached schema {self.path(name)} changed while a client "
+                                f"built from it was in use; build a new client")
+            return entry.raw
+
+        return load
 
     def write_schema(self, name, entry):
         """Store a :class:`CachedSchema` as entry ``name``; return True on success."""

@@ -6,7 +6,7 @@ it (a dataclass costs a few hundred microseconds to make); it is reachable as
 """
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ._cache import SCHEMA_FORMAT, _sha256_hex
 
@@ -19,8 +19,10 @@ class CachedSchema:
 
     Attributes
     ----------
-    raw : bytes
-        The schema's JSON, exactly as served.
+    raw : bytes or None
+        The schema's JSON, exactly as served; None for an entry read by its
+        header alone (:meth:`DiskCache.read_schema` with ``lazy=True``): then
+        :meth:`bytes` reads it again.
     sha256 : str
         Hex sha256 of ``raw``.
     fetched_at : float
@@ -38,6 +40,11 @@ class CachedSchema:
     last_modified: str = None
     base_url: str = ""
     api_version: str = ""
+    loader: object = field(default=None, repr=False, compare=False)  # () -> raw, when raw is None
+
+    def bytes(self):
+        """The schema's JSON (read again, and checked, when the entry does not hold it)."""
+        return self.raw if self.raw is not None else self.loader()
 
     @classmethod
     def from_download(cls, raw, *, fetched_at, etag=None, last_modified=None, base_url="",
@@ -62,11 +69,12 @@ class CachedSchema:
 
     def to_bytes(self):
         """The entry's file content: one JSON header line, then the schema."""
-        header = {"format": SCHEMA_FORMAT, "sha256": self.sha256, "size": len(self.raw),
+        raw = self.bytes()
+        header = {"format": SCHEMA_FORMAT, "sha256": self.sha256, "size": len(raw),
                   "fetched_at": self.fetched_at, "etag": self.etag,
                   "last_modified": self.last_modified, "base_url": self.base_url,
                   "api_version": self.api_version}
-        return json.dumps(header, separators=(",", ":")).encode() + b"\n" + self.raw
+        return json.dumps(header, separators=(",", ":")).encode() + b"\n" + raw
 
     @classmethod
     def from_bytes(cls, data):
@@ -85,6 +93,39 @@ class CachedSchema:
         head, newline, raw = data.partition(b"\n")
         if not newline:
             raise ValueError("truncated, or not a cache entry")
+        header = cls._header(head)
+        if header is None:
+            return None
+        size, expected, fetched_at = header["size"], header["sha256"], header["fetched_at"]
+        if not isinstance(size, int) or len(raw) != size:
+            raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
+        digest = _sha256_hex(raw)
+        if digest != expected:
+            raise ValueError("sha256 mismatch")
+        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
+                   last_modified=header.get("last_modified"),
+                   base_url=header.get("base_url") or "",
+                   api_version=header.get("api_version") or "")
+
+    @classmethod
+    def from_header(cls, head, size, sha256, loader):
+        """An entry from its header line alone, when its file is known to hash to ``sha256``.
+
+        ``size`` is the file's size after the header line. Raises ValueError
+        when the header does not describe such a body (the caller then reads
+        and checks the whole entry).
+        """
+        header = cls._header(head)
+        if header is None or header["size"] != size or header["sha256"] != sha256:
+            raise ValueError("the header does not match the file")
+        return cls(raw=None, sha256=sha256, fetched_at=header["fetched_at"],
+                   etag=header.get("etag"), last_modified=header.get("last_modified"),
+                   base_url=header.get("base_url") or "",
+                   api_version=header.get("api_version") or "", loader=loader)
+
+    @staticmethod
+    def _header(head):
+        """The checked header of an entry (None: another version's format); ValueError if bad."""
         try:
             header = json.loads(head)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -96,17 +137,9 @@ class CachedSchema:
                 return None
             raise ValueError("unknown header")
         try:
-            size = header["size"]
-            expected = header["sha256"]
-            fetched_at = float(header["fetched_at"])
+            header["size"]
+            header["sha256"]
+            header["fetched_at"] = float(header["fetched_at"])
         except (KeyError, TypeError, ValueError):
             raise ValueError("incomplete header") from None
-        if not isinstance(size, int) or len(raw) != size:
-            raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
-        digest = _sha256_hex(raw)
-        if digest != expected:
-            raise ValueError("sha256 mismatch")
-        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
-                   last_modified=header.get("last_modified"),
-                   base_url=header.get("base_url") or "",
-                   api_version=header.get("api_version") or "")
+        return header

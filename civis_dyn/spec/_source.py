@@ -4,7 +4,7 @@
 ``local_api_spec`` (a file or a dict) that schema is used. Otherwise, given
 the client's transport, the live schema is resolved in this order:
 
-1. the in-memory cache (a :class:`cachetools.TTLCache` shared by the clients
+1. the in-memory cache (a bounded dict shared by the clients
    of a process, keyed by base URL, API version and a fingerprint of the key);
 2. the disk cache (:class:`~civis_dyn.spec._cache.DiskCache`), one entry per
    base URL, API version and key, used with no request while younger than the
@@ -80,10 +80,10 @@ _MEMORY_SIZE = 32
 _MODELS_SIZE = 16
 _MODELS = {}                     # sha256 or ("dict", id) -> ApiSpec, least recently used first
 _MODELS_LOCK = threading.Lock()
-# live schemas, (base URL, api_version, key fingerprint) -> _Remembered; entries are also
-# checked against their own fetch time and the current TTL. A cachetools.TTLCache, made by
-# the first live load (a client built from a file imports no cachetools).
-_LIVE = None
+# live schemas, (base URL, api_version, key fingerprint) -> _Remembered, least recently
+# stored first (at most _MEMORY_SIZE); each is checked against its own fetch time and the
+# current TTL when read
+_LIVE = {}
 _LIVE_LOCK = threading.Lock()
 _FETCH_LOCKS = {}                # same keys -> Lock: one download per key at a time
 _FETCH_LOCKS_LOCK = threading.Lock()
@@ -136,8 +136,7 @@ def spec_ttl(ttl=None):
 def clear_memory_cache():
     """Forget every schema and model cached in this process (tests, long sessions)."""
     with _LIVE_LOCK:
-        if _LIVE is not None:
-            _LIVE.clear()
+        _LIVE.clear()
     with _MODELS_LOCK:
         _MODELS.clear()
 
@@ -405,7 +404,7 @@ def _fresh(age, ttl):
 
 def _memory_get(key, now, ttl):
     with _LIVE_LOCK:
-        held = _LIVE.get(key) if _LIVE is not None else None
+        held = _LIVE.get(key)
     if held is None:
         return None
     limit = min(ttl, FALLBACK_REUSE) if held.fallback else ttl
@@ -418,13 +417,11 @@ def _memory_get(key, now, ttl):
 
 
 def _memory_put(key, spec, info, checked_at, fallback=False):
-    global _LIVE
     with _LIVE_LOCK:
-        if _LIVE is None:
-            import cachetools
-
-            _LIVE = cachetools.TTLCache(maxsize=_MEMORY_SIZE, ttl=BATCH_TTL)
+        _LIVE.pop(key, None)
         _LIVE[key] = _Remembered(spec, info, checked_at, fallback)
+        while len(_LIVE) > _MEMORY_SIZE:
+            del _LIVE[next(iter(_LIVE))]
 
 
 def _fetch_lock(key):
@@ -518,12 +515,16 @@ class _LiveLoad:
             return self._resolve(force_refresh)
 
     def _model(self, entry, source):
-        return spec_from_bytes(entry.raw, source=source, location=self.url,
-                               fetched_at=entry.fetched_at, cache=self.disk, sha256=entry.sha256)
+        return _model(entry.sha256, source=source, location=self.url,
+                      fetched_at=entry.fetched_at, disk=self.disk, raw=entry.raw,
+                      loader=entry.loader)
 
     def _cached(self):
-        """The disk entry and its model, or (None, None); a corrupt entry is removed."""
-        entry = self.disk.read_schema(self.name)
+        """The disk entry and its model, or (None, None); a corrupt entry is removed.
+
+        An entry unchanged since it was last checked is read by its header alone.
+        """
+        entry = self.disk.read_schema(self.name, lazy=True)
         if entry is None:
             return None, None
         try:

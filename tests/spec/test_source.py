@@ -562,3 +562,71 @@ def test_many_servers_do_not_fill_the_cache(cache_dir, monkeypatch):
         with SchemaServer(widget_schema(), KEY) as srv:
             client(srv)
     assert len(schema_files(cache_dir)) == 3
+
+
+# -- warm starts that read no schema bytes -----------------------------------------------
+def test_an_unchanged_cache_entry_is_read_by_its_header_alone(server, cache_dir, monkeypatch):
+    monkeypatch.setattr(_cache, "RACY_SECONDS", -1.0)  # stamp entries however recent
+    first = client(server)
+    _source.clear_memory_cache()
+    client(server)                                    # read and checked whole, then stamped
+    _source.clear_memory_cache()
+    warm = client(server)
+    assert warm.spec_info.source == "disk-cache" and warm.spec_info.sha256 == first.spec_info.sha256
+    assert warm.meta.spec._raw is None and warm.meta.spec._document is None
+    assert "id" in inspect.signature(warm.widgets.get).parameters
+    assert warm.meta.spec.raw == first.meta.spec.raw  # read again (and checked) when asked
+    assert server.full_downloads == 1
+
+
+def test_a_changed_cache_entry_is_read_whole_and_checked(server, cache_dir, monkeypatch):
+    monkeypatch.setattr(_cache, "RACY_SECONDS", -1.0)
+    client(server)
+    _source.clear_memory_cache()
+    client(server)                                    # stamped
+    _truncate(cache_dir / schema_files(cache_dir)[0])  # the stamp no longer matches
+    _source.clear_memory_cache()
+    with pytest.warns(RuntimeWarning, match="is corrupt"):
+        recovered = client(server)
+    assert recovered.spec_info.source == "download" and server.full_downloads == 2
+
+
+def test_a_schema_file_is_not_read_again_while_unchanged(mini_spec_path, tmp_path, cache_dir,
+                                                         monkeypatch):
+    monkeypatch.setattr(_cache, "RACY_SECONDS", -1.0)
+    path = tmp_path / "schema.json"
+    path.write_bytes(mini_spec_path.read_bytes())
+    first = civis_dyn.APIClient(api_key=KEY, local_api_spec=path)   # read, hashed, stamped
+    _source.clear_memory_cache()
+    reads = []
+    real = _source._read_schema_file
+    monkeypatch.setattr(_source, "_read_schema_file", lambda *a: reads.append(a) or real(*a))
+    warm = civis_dyn.APIClient(api_key=KEY, local_api_spec=path)
+    assert reads == [] and warm.spec_info.sha256 == first.spec_info.sha256
+    assert warm.meta.spec.methods("things") == first.meta.spec.methods("things")
+    path.write_bytes(mini_spec_path.read_bytes() + b" ")          # changed: read again
+    _source.clear_memory_cache()
+    changed = civis_dyn.APIClient(api_key=KEY, local_api_spec=path)
+    assert len(reads) == 1 and changed.spec_info.sha256 != first.spec_info.sha256
+
+
+def test_a_schema_file_changed_under_a_client_is_refused_when_reread(mini_spec_path, tmp_path,
+                                                                     cache_dir):
+    path = tmp_path / "schema.json"
+    path.write_bytes(mini_spec_path.read_bytes())
+    spec = civis_dyn.APIClient(api_key=KEY, local_api_spec=path).meta.spec
+    assert spec._raw is None                                   # the bytes are not kept
+    path.write_bytes(mini_spec_path.read_bytes() + b" ")
+    with pytest.raises(civis_dyn.SpecError, match="changed while a client built from it"):
+        spec.raw
+
+
+def test_a_stamped_schema_file_still_obeys_the_size_limit(mini_spec_path, tmp_path, cache_dir,
+                                                          monkeypatch):
+    monkeypatch.setattr(_cache, "RACY_SECONDS", -1.0)
+    path = tmp_path / "schema.json"
+    path.write_bytes(mini_spec_path.read_bytes())
+    civis_dyn.APIClient(api_key=KEY, local_api_spec=path)
+    _source.clear_memory_cache()
+    with pytest.raises(civis_dyn.SpecError, match="larger than 100 bytes"):
+        civis_dyn.APIClient(api_key=KEY, local_api_spec=path, max_schema_bytes=100)
