@@ -5,6 +5,7 @@ Usage::
     python bench/run.py            # every benchmark, 5 rounds (under 5 minutes on 2 cores)
     python bench/run.py --quick    # 1 round, smaller sizes (under 1 minute)
     python bench/run.py --rst      # print the last results (bench/results.json) as rst
+    python bench/startup.py        # the start-up rows alone (also run at the end of this)
 
 What it does:
 
@@ -137,6 +138,17 @@ def print_rst(path):
     return 0
 
 
+def run_startup(spec, rounds, log):
+    """The start-up rows of ``bench/startup.py`` (civis_dyn alone), printed; their raw figures."""
+    import startup
+
+    print()
+    log(f"start-up rows ({rounds} rounds, bench/startup.py)")
+    measured = startup.run(rounds, spec=spec, log=log)
+    print(startup.format_rows(measured["rows"]))
+    return {"rows": [list(row) for row in measured["rows"]], "raw": measured["raw"]}
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.rst:
@@ -263,6 +275,7 @@ def main(argv=None):
         print(f"{len(errors)} measurement(s) failed:")
         for error in errors:
             print("  - " + error.replace("\n", "\n    "))
+    result["startup"] = run_startup(spec, 3 if args.quick else 7, log)
     path = write_results(args.output, result)
     print(f"wrote {path} in {duration:.0f} s")
     return 1 if errors else 0

@@ -244,7 +244,7 @@ def run(rounds=7, python=None, spec=None, log=print):
 
 
 def rows_of(raw):
-    """Table rows ``(metric, figures, ratio, ranges, target, met)`` from the raw rounds."""
+    """Table rows ``(metric, figures, ratio and range, target, met)`` from the raw rounds."""
     over = [i - p for i, p in zip(raw["import"], raw["pass"])]
     first = [f / j for f, j in zip(raw["first_method"], raw["json_load"])]
     scale = [b / a for a, b in zip(raw["construct_x1"], raw["construct_x20"])]

@@ -141,3 +141,24 @@ def test_calls_and_wrap_for_civis_dyn_in_process(bench, real_spec_path, monkeypa
     assert set(wrapped) == {"decode_seconds", "wrap_seconds", "wrap_read_seconds", "memory_ratio"}
     assert wrapped["memory_ratio"] > 1  # the objects are held on top of their dicts
     assert worker.peak_rss_kib() > 0
+
+
+def test_startup_rows_and_the_scaled_schema(bench, mini_spec_path, tmp_path):
+    """bench/startup.py: the 20x schema loads, and its rows judge the targets."""
+    import civis_dyn
+
+    startup = importlib.import_module("startup")
+    target = tmp_path / "x3.json"
+    startup.scaled_schema(mini_spec_path, target, 3)
+    small = civis_dyn.APIClient(api_key="k", local_api_spec=str(mini_spec_path))
+    big = civis_dyn.APIClient(api_key="k", local_api_spec=str(target))
+    resources = small.meta.spec.resources()
+    assert set(big.meta.spec.resources()) == {f"{r}{s}" for r in resources
+                                              for s in ("", "_k1", "_k2")}
+    raw = {"pass": [0.030, 0.031], "import": [0.050, 0.050], "import_in_process": [0.001] * 2,
+           "json_load": [0.050, 0.050], "first_method": [0.045, 0.055],
+           "construct_x1": [0.001, 0.001], "construct_x20": [0.0012, 0.002],
+           "rss_x1": [16000] * 2, "rss_x20": [16000] * 2}
+    rows = startup.rows_of(raw)
+    assert [row[-1] for row in rows] == [False, True, False]   # 19.5 ms; 1.0x; 1.6x
+    assert "NOT met" in startup.format_rows(rows)
