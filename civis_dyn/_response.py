@@ -23,6 +23,7 @@ import json
 import pprint
 from collections import deque
 from itertools import repeat
+from operator import itemgetter
 
 from . import _display, _frames
 from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
@@ -34,7 +35,7 @@ __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", 
 _MISSING = object()
 _set = object.__setattr__
 _SHARED_SHAPES = 4096  # key maps kept for this many distinct object shapes (then rebuilt)
-_key_maps = {}  # (keep_case, *wire keys) -> {readable key: wire key}, shared by same-shaped objects
+_key_maps = {}  # (keep_case, *wire keys) -> (key map, attribute key map), shared by same-shaped objects
 _shown_keys = {}  # (keep_case, *wire keys) -> {shown key: wire key}
 
 
@@ -48,13 +49,20 @@ def _shared(cache, shape, build):
 
 
 def _build_key_map(shape):
+    """``({readable key: wire key}, the same without names starting with "__")``.
+
+    Attributes never read names starting with two underscores from the data (items do).
+    """
     keep_case, wire = shape[0], shape[1:]
     if keep_case:
-        return {k: k for k in wire}
-    keys = {camel_to_snake(k): k for k in wire}
-    for k in wire:  # camelCase access works too
-        keys.setdefault(k, k)
-    return keys
+        keys = {k: k for k in wire}
+    else:
+        keys = {camel_to_snake(k): k for k in wire}
+        for k in wire:  # camelCase access works too
+            keys.setdefault(k, k)
+    if any(k[:2] == "__" for k in keys):
+        return keys, {k: v for k, v in keys.items() if k[:2] != "__"}
+    return keys, keys
 
 
 def _build_shown_keys(shape):
@@ -320,10 +328,7 @@ def _resolve(ctx, shape):
     memo = ctx[4]
     resolved = memo.get(shape)
     if resolved is None:
-        keys = _shared(_key_maps, (ctx[1], *shape), _build_key_map)
-        attribute_keys = keys
-        if any(k[:2] == "__" for k in keys):
-            attribute_keys = {k: v for k, v in keys.items() if k[:2] != "__"}
+        keys, attribute_keys = _shared(_key_maps, (ctx[1], *shape), _build_key_map)
         resolved = (ctx[0], ctx[1], ctx[2], keys, shape, attribute_keys, None)
         if len(memo) >= _SHARED_SHAPES:
             memo.clear()
@@ -561,6 +566,7 @@ def _wrap_items(values, ctx):
 
 
 _ONLY_DICTS = {dict}
+_item_id = itemgetter("id")
 
 
 def _drain(iterator):
@@ -618,7 +624,12 @@ class PaginatedResponse:
         self._bar = None
         self._page = start_page
         self._items = iter(())
-        self._page_items = []
+        # the items of the page fetched last are held only by the iterator over them (a
+        # list iterator lets go of its list once exhausted): a page the caller does not
+        # keep is freed before the next one is fetched, not kept alive (and traversed by
+        # the garbage collector) while the next is decoded. _repr_html_ keeps its rows.
+        self._shown = []           # the first rows of the page fetched last, as received
+        self._page_length = 0
         self._done = False
         self._last_page = None     # the bound from the first answer that stated a total
         self._seen_pages = {}      # fingerprint of a page's items -> its page number
@@ -658,9 +669,10 @@ class PaginatedResponse:
             self._done = True
         self._track(items, headers, total_pages)
         self._page += 1
-        self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
-                            else _wrap_items(items, _context(None, False, self._json_value)))
-        self._items = iter(self._page_items)
+        self._shown = items[:_display.TABLE_ROWS]
+        self._page_length = len(items)
+        self._items = iter(list(items) if getattr(self._fetch_page, "raw_items", False)
+                           else _wrap_items(items, _context(None, False, self._json_value)))
 
     def _track(self, items, headers, total_pages):
         if self._bar is None and total_pages is not None and total_pages > self._page:
@@ -674,11 +686,11 @@ class PaginatedResponse:
 
     def _repr_html_(self):
         """The page fetched last, as a table; never fetches (pages load as you iterate)."""
-        rows = [v.json() if isinstance(v, Response) else v for v in self._page_items]
         if not self.pages_fetched:
             return "<p><b>PaginatedResponse</b>: nothing fetched yet (iterate to load pages)</p>"
+        rows = [_display_row(v, self._json_value) for v in self._shown]
         total = _header_int(self.headers, "X-Pagination-Total-Entries")
-        return _display.table_html(rows, total=total,
+        return _display.table_html(rows, total=self._page_length if total is None else total,
                                    title=f"PaginatedResponse, page {self._page - 1}")
 
     def to_pandas(self, flatten=False):
@@ -706,6 +718,14 @@ class PaginatedResponse:
         return [_plain(item, snake_case) for item in self]
 
 
+def _display_row(value, json_value):
+    """A row of :meth:`PaginatedResponse._repr_html_`: ``value`` as its item shows in JSON."""
+    if type(value) is dict:
+        return _snake_json(value, False, json_value)
+    value = _wrap(value)
+    return value.json() if isinstance(value, Response) else value
+
+
 def _endpoint_pages(path, initial_params, endpoint):
     """``fetch_page`` for civis-python's ``PaginatedResponse(path, params, endpoint)``."""
     params = dict(initial_params or {})
@@ -727,7 +747,13 @@ def _endpoint_pages(path, initial_params, endpoint):
 
 def _page_fingerprint(items):
     """What identifies a page: its items' ids when all have one, else a hash of its JSON."""
-    ids = tuple(item.get("id") if isinstance(item, dict) else None for item in items)
+    if set(map(type, items)) == _ONLY_DICTS:  # the usual page: in C loops
+        try:
+            ids = tuple(map(_item_id, items))
+        except KeyError:
+            ids = (None,)
+    else:
+        ids = tuple(item.get("id") if isinstance(item, dict) else None for item in items)
     if None not in ids:
         try:
             hash(ids)

@@ -146,3 +146,39 @@ def test_objects_read_from_many_threads_at_once_give_the_same_answers():
     for thread in threads:
         thread.join()
     assert not errors
+
+
+class _Marker:
+    """An object inside an item, to see when the item is freed (dicts take no weak references)."""
+
+
+def test_a_page_is_let_go_before_the_next_is_fetched():
+    """Items the caller does not keep are freed before the next page is fetched and decoded.
+
+    Only the first rows the page's HTML view shows stay, as received.
+    """
+    import weakref
+
+    from civis_dyn import PaginatedResponse
+
+    markers = []
+    alive_at_fetch = []
+
+    def fetch_page(number):
+        alive_at_fetch.append([ref() is not None for ref in markers])
+        items = []
+        for index in range(30):
+            marker = _Marker()
+            markers.append(weakref.ref(marker))
+            items.append({"id": number * 100 + index, "payload": [marker]})
+        return items, {"X-Pagination-Total-Pages": "3"}
+
+    paged = PaginatedResponse(fetch_page)
+    ids = [item.id for item in paged]
+    assert ids == [n * 100 + i for n in (1, 2, 3) for i in range(30)]
+    # page 1 when page 2 is fetched: its 20 shown rows, and the item the loop variable holds
+    assert alive_at_fetch[1] == [True] * 20 + [False] * 9 + [True]
+    assert alive_at_fetch[2][30:] == [True] * 20 + [False] * 9 + [True]
+    assert not any(alive_at_fetch[2][:30])  # page 1: all gone
+    html = paged._repr_html_()
+    assert "page 3" in html and "30 items" in html and "+10 more" in html and "300" in html
