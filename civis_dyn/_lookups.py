@@ -12,17 +12,13 @@ is what they use; their results are read with ``obj["id"]``, which works for
 :class:`~civis_dyn.Response` objects and plain dicts.
 """
 
-import csv
-import io
-import logging
-
 from ._errors import ArgumentValueError
-from ._response import find, find_one
 from ._warnings import warn_user
 
 __all__ = ["ClientLookups", "split_schema_tablename"]
 
-log = logging.getLogger("civis_dyn")
+# csv, logging and civis_dyn._response are imported by the helpers that use them:
+# building a client imports none of them
 
 _CACHE_ATTR = "_lookup_cache"
 
@@ -38,6 +34,9 @@ def split_schema_tablename(table):
     ValueError
         When ``table`` has more than two parts.
     """
+    import csv
+    import io
+
     parts = next(csv.reader(io.StringIO(str(table)), delimiter=".", quotechar='"',
                             doublequote=True))
     if len(parts) == 1:
@@ -125,6 +124,8 @@ class ClientLookups:
             return database
 
         def lookup():
+            from ._response import find_one
+
             found = find_one(self.databases.list(), name=database)
             if not found:
                 raise ArgumentValueError(f"Database {database} not found.")
@@ -165,6 +166,8 @@ class ClientLookups:
             creds = self.credentials.list(type="Database")
             where = ({"remote_host_id": database_name} if isinstance(database_name, int)
                      else {"remote_host_name": database_name})
+            from ._response import find_one
+
             found = find_one(creds, username=username, **where)
             if found is None:
                 raise ArgumentValueError(f"Credential ID for {username} on {database_name} not found.")
@@ -191,6 +194,8 @@ class ClientLookups:
             return cred_name
 
         def lookup():
+            from ._response import find
+
             creds = find(self.credentials.list(type="Amazon Web Services S3"), name=cred_name)
             wanted_owner = owner
             if wanted_owner is not None:
@@ -203,8 +208,11 @@ class ClientLookups:
                     wanted_owner = self.username
                     creds = find(creds, owner=wanted_owner)
                 if len(creds) > 1:
-                    log.warning("Found %d AWS credentials with name %s and owner %s. "
-                                "Returning the first.", len(creds), cred_name, wanted_owner)
+                    import logging
+
+                    logging.getLogger("civis_dyn").warning(
+                        "Found %d AWS credentials with name %s and owner %s. "
+                        "Returning the first.", len(creds), cred_name, wanted_owner)
             return creds[0]["id"]
         return self._remembered(("get_aws_credential_id", cred_name, owner), lookup)
 
@@ -237,6 +245,8 @@ class ClientLookups:
             return storage_host
 
         def lookup():
+            from ._response import find_one
+
             found = find_one(self.storage_hosts.list(), name=storage_host)
             if not found:
                 raise ArgumentValueError(f"Storage Host {storage_host} not found.")
