@@ -14,10 +14,12 @@ import inspect
 
 from ._async_driver import AsyncDriver, as_async_transport
 from ._async_pages import AsyncPaginatedResponse
+from ._client import client_class
 from ._config import ClientConfig
+from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver, check_status, decode_page
-from ._resources import OperationMethod, Resource, resource_class, suggest
+from ._resources import OperationMethod, Resource
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["AsyncAPIClient", "AsyncClientMeta", "AsyncOperationMethod", "AsyncResource"]
@@ -80,6 +82,7 @@ class AsyncClientMeta(ClientMeta):
     """
 
     __slots__ = ()
+    asynchronous = True
 
     def set_transport(self, transport, *, retries=None):
         """Send this client's requests through ``transport`` (async, or blocking: adapted).
@@ -142,7 +145,7 @@ class AsyncClientMeta(ClientMeta):
                                          headers=headers, retries=retries)
 
 
-class AsyncAPIClient:
+class AsyncAPIClient(ClientLookups):
     """The Civis API client for asyncio: the same resources and methods, as coroutines.
 
     Takes exactly :class:`~civis_dyn.APIClient`'s arguments and loads the
@@ -180,7 +183,16 @@ max_response_bytes
 
     ``async with`` (or ``await client.aclose()``) closes the transport's
     connections.
+
+    Resources are class attributes of a per-schema subclass, exactly as for
+    :class:`~civis_dyn.APIClient` (the same :func:`~civis_dyn._client.client_class`):
+    ``dir()`` and tab completion list them, and one client's resource can be
+    replaced (``client.jobs = mock``). civis-python's helpers are awaited
+    (``await client.username``, ``await client.get_table_id("s.t", "db")``;
+    see :class:`~civis_dyn._lookups.ClientLookups`).
     """
+
+    _resource_base = AsyncResource  # what client_class's resources are made of
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
@@ -214,6 +226,9 @@ max_response_bytes
         self.meta = AsyncClientMeta(self, config, spec,
                                     spec_info if spec_info is not None else spec.info, driver)
         self.last_response = None
+        schema_class = client_class(type(self), spec)
+        if type(self) is not schema_class:
+            self.__class__ = schema_class  # its resources are class attributes, as APIClient's
 
     @classmethod
     async def create(cls, *args, **kwargs):
@@ -223,24 +238,10 @@ max_response_bytes
         return await asyncio.to_thread(cls, *args, **kwargs)
 
     # -- exploration ------------------------------------------------------
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        meta = self.__dict__.get("meta")
-        if meta is None:
-            raise AttributeError(name)
-        spec = meta.spec
-        try:
-            cls = resource_class(spec, name, AsyncResource)
-        except AttributeError:
-            raise AttributeError(f"AsyncAPIClient has no resource {name!r}."
-                                 f"{suggest(name, spec.resources())}") from None
-        resource = cls(self)
-        self.__dict__[name] = resource
-        return resource
-
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self.meta.spec.resources()))
+        meta = self.__dict__.get("meta")
+        resources = set(meta.spec.resources()) if meta is not None else set()
+        return sorted(set(super().__dir__()) | resources)
 
     @property
     def spec_info(self):

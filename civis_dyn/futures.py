@@ -101,7 +101,8 @@ from ._errors import (
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
 from ._progress import progress_bar, progress_enabled
-from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
+from ._effects import Call, Emit, Sleep, iterate_blocking, run_blocking
+from ._polling import RunWatch, as_response, field_of, state_of, until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
 from .spec._model import ApiSpec
@@ -296,33 +297,46 @@ def _error_message(run, state):
     return f"the run ended in state {state!r}"
 
 
-def _read_logs(client, endpoint, job_id, run_id, last_id=None):
+# Each ``_x_steps`` is written once for both clients: a generator of effects
+# (civis_dyn._effects) run blocking here and awaited by civis_dyn._async_runs.
+def _read_logs_steps(client, endpoint, job_id, run_id, last_id=None):
     """Log entries newer than ``last_id``, oldest first."""
     kwargs = {} if last_id is None else {"last_id": last_id}
-    entries = [e for e in _items(_call(client, endpoint, job_id, run_id, **kwargs))
-               if field_of(e, "id") is not None]
+    answer = yield Call(_call, client, endpoint, job_id, run_id, **kwargs)
+    entries = [e for e in _items(answer) if field_of(e, "id") is not None]
     entries.sort(key=lambda e: field_of(e, "id"))
     if last_id is not None:
         entries = [e for e in entries if field_of(e, "id") > last_id]
     return entries
 
 
-def _tail_logs(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
+def _read_logs(client, endpoint, job_id, run_id, last_id=None):
+    """Log entries newer than ``last_id``, oldest first."""
+    return run_blocking(_read_logs_steps(client, endpoint, job_id, run_id, last_id))
+
+
+def _tail_logs_steps(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
     """The last ``count`` log messages of a run ([] when they cannot be read)."""
     if endpoint is None or client is None:
         return []
     try:
-        entries = _read_logs(client, endpoint, job_id, run_id)
+        entries = yield from _read_logs_steps(client, endpoint, job_id, run_id)
     except Exception as exc:  # the failure matters more than its logs
         log.debug("could not read the logs of job %s run %s: %s", job_id, run_id, exc)
         return []
     return [str(field_of(e, "message") or "") for e in entries[-count:]]
 
 
-def _failure(client, kind, run, state, job_id, run_id):
+def _failure_steps(client, kind, run, state, job_id, run_id):
+    """The :class:`~civis_dyn.CivisJobFailure` of a failed run, its last log lines read."""
     logs = kind.logs if kind is not None else None
+    lines = yield from _tail_logs_steps(client, logs, job_id, run_id)
     return CivisJobFailure(_error_message(run, state), response=run, job_id=job_id,
-                           run_id=run_id, log_lines=_tail_logs(client, logs, job_id, run_id))
+                           run_id=run_id, log_lines=lines)
+
+
+def _failure(client, kind, run, state, job_id, run_id):
+    return run_blocking(_failure_steps(client, kind, run, state, job_id, run_id))
 
 
 def _platform_url(client, path):
@@ -355,6 +369,10 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
         When the job has no runs yet.
     """
     client = _default_client(client)
+    return run_blocking(_latest_run_id_steps(client, kind, job_id, label))
+
+
+def _latest_run_id_steps(client, kind, job_id, label):
     kind = kind or jobs_run_kind(_spec_of(client))
     lister = kind.list
     if lister is None:
@@ -364,7 +382,7 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
     if spec is not None:
         known = {p.name for p in spec.operation(*lister).parameters}
         order = {k: v for k, v in order.items() if k in known}
-    runs = _items(_call(client, lister, job_id, **order))
+    runs = _items((yield Call(_call, client, lister, job_id, **order)))
     if not runs:
         raise CivisDynError(f"{label}: job {job_id} has no runs yet")
     return field_of(max(runs, key=lambda r: field_of(r, "id") or 0), "id")
@@ -373,6 +391,32 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
 def _as_dict(entry):
     """A log entry as a plain dict with snake_case keys."""
     return entry.json() if isinstance(entry, Response) else dict(entry)
+
+
+def _cancel_steps(send_cancel, read_run, states, what):
+    """Ask the server to cancel a run; return ``(verdict, run)`` (both clients' cancel).
+
+    ``verdict`` is :data:`CANCELLED` (the run is cancelled), :data:`SUCCEEDED`
+    or :data:`FAILED` (it ended before the cancel reached it), None (the
+    server answered 404, the run most likely ended; or this kind of run
+    cannot be cancelled) or the error the request failed with (to be warned
+    about by the caller).
+    """
+    try:
+        run = yield Call(send_cancel)
+    except NotImplementedError:
+        return None, None
+    except CivisDynError as exc:
+        if getattr(exc, "status_code", None) == 404:  # the run most likely ended
+            return None, None
+        return exc, None
+    if state_of(run) is None:  # the real API answers 202 without a body: read the run
+        try:
+            run = as_response((yield Call(read_run)))
+        except Exception as exc:  # the cancel was accepted; what followed is not known
+            log.debug("could not read %r after cancelling it: %s", what, exc)
+    outcome = states.outcome(state_of(run))
+    return (outcome if outcome in (SUCCEEDED, FAILED) else CANCELLED), run
 
 
 # -- the future -----------------------------------------------------------------
@@ -638,26 +682,18 @@ class CivisFuture(concurrent.futures.Future):
             return True
         if self.done() or self.run_id is None or self.client is None:
             return False
-        try:
-            answer = self._send_cancel()
-        except NotImplementedError:
+        verdict, run = run_blocking(_cancel_steps(self._send_cancel, self._read_run,
+                                                  self._watch.states, self))
+        if isinstance(verdict, Exception):
+            warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
+                          f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
             return False
-        except CivisDynError as exc:
-            if getattr(exc, "status_code", None) != 404:  # 404: the run most likely ended
-                warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
-                              f"run {self.run_id}: {exc}", UserWarning, stacklevel=2)
+        if verdict is None:
             return False
-        run = answer
-        if state_of(run) is None:  # the real API answers 202 without a body: read the run
-            try:
-                run = as_response(self._read_run())
-            except Exception as exc:  # the cancel was accepted; what followed is not known
-                log.debug("could not read %r after cancelling it: %s", self, exc)
-        outcome = self._watch.states.outcome(state_of(run))
-        if outcome == SUCCEEDED:  # it ended before the cancel reached it
+        if verdict == SUCCEEDED:  # it ended before the cancel reached it
             self._finish(result=run)
             return False
-        if outcome == FAILED:  # (and no retry: the caller wants it to stop)
+        if verdict == FAILED:  # (and no retry: the caller wants it to stop)
             self._finish(exception=_failure(self.client, self._run_kind, run, state_of(run),
                                             self.job_id, self.run_id))
             return False
@@ -800,11 +836,28 @@ class ContainerFuture(CivisFuture):
 
 
 # -- blocking wait, log following --------------------------------------------------
+def _run_watch(client, kind, job_id, run_id, polling_interval):
+    """A :class:`~civis_dyn._polling.RunWatch` of one run through its kind's ``get``."""
+    get = kind.bound(client, "get")
+    return RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+
+
+def _wait_steps(client, kind, watch, job_id, run_id, *, timeout=None, on_change=None,
+                clock=time.monotonic):
+    """Poll until the run is final: its final run, or raise its failure or cancellation."""
+    step = yield from until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                  on_change=on_change, clock=clock)
+    if step.outcome == SUCCEEDED:
+        return step.run
+    if step.outcome == FAILED:
+        raise (yield from _failure_steps(client, kind, step.run, step.state, job_id, run_id))
+    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
+
+
 def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
                   clock=time.monotonic, sleep=time.sleep, progress=False):
     """Poll a run in the calling thread until it is final; see :func:`run_and_wait`."""
-    get = kind.bound(client, "get")
-    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+    watch = _run_watch(client, kind, job_id, run_id, polling_interval)
     with progress_bar(desc=f"run {run_id}", unit="poll", progress=progress) as bar:
         def on_change(run):
             bar.set_description_str(f"run {run_id}: {field_of(run, 'state')}")
@@ -815,37 +868,45 @@ def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_in
             bar.update(1)
             sleep(seconds)
 
-        step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
-                                on_change=on_change, clock=clock, sleep=counted_sleep)
-    if step.outcome == SUCCEEDED:
-        return step.run
-    if step.outcome == FAILED:
-        raise _failure(client, kind, step.run, step.state, job_id, run_id)
-    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
+        return run_blocking(_wait_steps(client, kind, watch, job_id, run_id, timeout=timeout,
+                                        on_change=on_change, clock=clock), sleep=counted_sleep)
 
 
-def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
-            clock=time.monotonic):
-    get = kind.bound(client, "get")
-    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+def _follow_steps(client, kind, job_id, run_id, polling_interval, linger=0.0,
+                  clock=time.monotonic, label="follow_logs()"):
+    """Emit each new log entry of a run until it is final (``run_id`` None: the latest run)."""
+    if run_id is None:
+        run_id = yield from _latest_run_id_steps(client, kind, job_id, label)
+    watch = _run_watch(client, kind, job_id, run_id, polling_interval)
     last_id = None
     final_since = None
     while True:
-        step = watch.step()
+        try:
+            run = yield Call(watch.get)
+        except Exception as exc:
+            step = watch.failed(exc)
+        else:
+            step = watch.read(run)
         if step.outcome is not None and final_since is None:
             final_since = clock()
         while True:  # read until the log has nothing newer
-            entries = _read_logs(client, kind.logs, job_id, run_id, last_id)
+            entries = yield from _read_logs_steps(client, kind.logs, job_id, run_id, last_id)
             for entry in entries:
                 last_id = field_of(entry, "id")
-                yield entry
+                yield Emit(entry)
             if len(entries) < LOG_PAGE_SIZE:
                 break
         if final_since is not None and clock() - final_since >= linger:
             return
         if entries:
             watch.backoff.reset()
-        sleep(step.delay if step.delay is not None else watch.backoff.next())
+        yield Sleep(step.delay if step.delay is not None else watch.backoff.next())
+
+
+def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
+            clock=time.monotonic):
+    return iterate_blocking(_follow_steps(client, kind, job_id, run_id, polling_interval,
+                                          linger, clock), sleep=sleep)
 
 
 def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
@@ -1021,9 +1082,13 @@ def _label(resource, name):
     return f"{name_of(resource)}.{name}()"
 
 
-def _start(resource, kind, job_id, start_arguments):
-    answer = _call(client_of(resource), kind.start, job_id, **start_arguments)
+def _start_steps(resource, kind, job_id, start_arguments):
+    answer = yield Call(_call, client_of(resource), kind.start, job_id, **start_arguments)
     return _run_id_from(answer, kind)
+
+
+def _start(resource, kind, job_id, start_arguments):
+    return run_blocking(_start_steps(resource, kind, job_id, start_arguments))
 
 
 def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002
