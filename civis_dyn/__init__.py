@@ -46,6 +46,7 @@ from .spec._validate import SchemaDriftWarning
 # name -> module of the features loaded on first use
 _LAZY = {
     "AsyncAPIClient": "._async_client",
+    "AsyncRunFuture": "._async_runs",
     "CivisFuture": ".futures",
     "ContainerFuture": ".futures",
     "cache_api_spec": ".spec._source",
@@ -92,6 +93,7 @@ __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
     "AsyncAPIClient",
+    "AsyncRunFuture",
     "CivisAPIError",
     "CivisAPIKeyError",
     "CivisConnectionError",
