@@ -33,7 +33,8 @@ class AsyncOperationMethod(OperationMethod):
     # The coroutine twin of OperationMethod (no class docstring: ``__doc__`` stays the
     # operation's). ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments
     # are checked when the coroutine runs (``await`` raises). With ``iterator=True`` the
-    # call returns an AsyncPaginatedResponse at once (also awaitable).
+    # call returns an AsyncPaginatedResponse at once (also awaitable), and takes ``prefetch=n``
+    # (pages fetched ahead; see AsyncPaginatedResponse) besides the operation's parameters.
 
     __doc__ = OperationMethod.__dict__["__doc__"]
 
@@ -47,7 +48,9 @@ class AsyncOperationMethod(OperationMethod):
         client = resource._client
         if kwargs.get("iterator") is True and self.operation.paginated:
             # an async iterator at once (also awaitable): ``async for x in jobs.list(iterator=True)``
-            return client.meta.paginate(self.operation, self.prepare(client, args, kwargs))
+            prefetch = kwargs.pop("prefetch", 0)
+            return client.meta.paginate(self.operation, self.prepare(client, args, kwargs),
+                                        prefetch=prefetch)
         return self._invoke(client, args, kwargs)
 
     async def _invoke(self, client, args, kwargs):
@@ -121,13 +124,16 @@ class AsyncClientMeta(ClientMeta):
         self.client.last_response = result
         return result
 
-    def paginate(self, operation, bound):
-        """The :class:`AsyncPaginatedResponse` of a bound ``iterator=True`` call (no request yet)."""
-        result = self._paginate(bound.path, bound.query, operation)
+    def paginate(self, operation, bound, *, prefetch=0):
+        """The :class:`AsyncPaginatedResponse` of a bound ``iterator=True`` call (no request yet).
+
+        ``prefetch``: pages fetched ahead while the caller consumes one (default 0).
+        """
+        result = self._paginate(bound.path, bound.query, operation, prefetch)
         self.client.last_response = result
         return result
 
-    def _paginate(self, path, query, operation=None):
+    def _paginate(self, path, query, operation=None, prefetch=0):
         driver = self.driver
 
         async def fetch_page(page_num):
@@ -137,7 +143,7 @@ class AsyncClientMeta(ClientMeta):
             return decode_page(request, response), response.headers
 
         item_schema = operation.item_schema if operation is not None else None
-        return AsyncPaginatedResponse(fetch_page, item_schema=item_schema)
+        return AsyncPaginatedResponse(fetch_page, item_schema=item_schema, prefetch=prefetch)
 
     async def request(self, method, path, *, params=None, json=None, headers=None, retries=None):
         """Send one request through the client's pipeline; return the answer (status < 400)."""
