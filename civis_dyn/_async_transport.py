@@ -64,6 +64,7 @@ class AiohttpTransport:
                                      f"not {pool_size!r}")
         self._pool_size = pool_size
         self._session = None
+        self._timeouts = {}
 
     def _get_session(self):
         session = self._session
@@ -84,37 +85,43 @@ class AiohttpTransport:
             When no answer came (``reason`` and ``sent`` say why).
         """
         aiohttp = _aiohttp()
-        import yarl
-
         session = self._get_session()
-        connect, read = request.timeout
-        timeout = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect, sock_read=read)
         query = encode_query(request.params)
-        url = yarl.URL(f"{request.url}?{query}" if query else request.url, encoded=True)
+        url = _URL(f"{request.url}?{query}" if query else request.url, encoded=True)
         error = None
         try:
             async with session.request(request.method, url, data=request.body,
-                                       headers=dict(request.headers), timeout=timeout,
+                                       headers=dict(request.headers),
+                                       timeout=self._timeout(aiohttp, request.timeout),
                                        allow_redirects=False) as response:
-                chunks, size = [], 0
                 limit = request.max_bytes
-                async for chunk in response.content.iter_chunked(_CHUNK):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if limit is not None and size > limit:
-                        answer = HTTPResponse(response.status, Headers(response.headers.items()),
-                                              b"", str(response.url), response.reason or "")
-                        error = InvalidResponseError(
-                            response.status, str(BodyTooLarge("the response body", limit,
-                                                              response_setting())),
-                            answer, request.method, request.path)
-                        break
+                length = response.content_length
+                if length is not None and (limit is None or length <= limit) \
+                        and "Content-Encoding" not in response.headers:
+                    body = await response.read()  # the common case: one read, no chunk loop
+                else:
+                    body, error = await _read_within(response, limit, request)
                 if error is None:
                     return HTTPResponse(response.status, Headers(response.headers.items()),
-                                        b"".join(chunks), str(response.url), response.reason or "")
+                                        body, str(response.url), response.reason or "")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             error = _connection_error(aiohttp, exc)
         raise error  # outside the except block: no __context__ holding aiohttp's objects
+
+    def _timeout(self, aiohttp, timeouts):
+        """The :class:`aiohttp.ClientTimeout` of ``(connect, read)`` (a few, made once each).
+
+        The attempt ends within connect + read in all, as documented; no per-read
+        timer (``sock_read``): re-arming it on every chunk cost more CPU than the
+        rest of a small call, and the total already bounds a stalled read.
+        """
+        made = self._timeouts.get(timeouts)
+        if made is None:
+            connect, read = timeouts
+            made = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect)
+            if len(self._timeouts) < 64:  # deadlines shrink timeouts: keep the cache small
+                self._timeouts[timeouts] = made
+        return made
 
     async def aclose(self):
         """Close the pooled connections (the next request opens new ones)."""
@@ -130,6 +137,30 @@ class AiohttpTransport:
 
     def __repr__(self):
         return f"<AiohttpTransport pool_size={self._pool_size}>"
+
+
+async def _read_within(response, limit, request):
+    """``(body, None)``, or ``(b"", InvalidResponseError)`` past ``limit`` decoded bytes."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            answer = HTTPResponse(response.status, Headers(response.headers.items()),
+                                  b"", str(response.url), response.reason or "")
+            return b"", InvalidResponseError(
+                response.status, str(BodyTooLarge("the response body", limit,
+                                                  response_setting())),
+                answer, request.method, request.path)
+    return b"".join(chunks), None
+
+
+def _URL(text, encoded):
+    import yarl
+
+    global _URL
+    _URL = yarl.URL  # imported once, with aiohttp, on first use
+    return _URL(text, encoded=encoded)
 
 
 def _connection_error(aiohttp, exc):

@@ -300,11 +300,14 @@ def test_bench_runs_small(tmp_path):
     finally:
         sys.path.remove(str(bench))
     figures = async_bench.measure(calls=5, latency=0.0, threads=2,
-                                  transports=("aiohttp",) if HAVE_AIOHTTP else ())
-    assert figures["sync sequential"] > 0 and figures["sync 2 threads"] > 0
+                                  transports=("aiohttp",) if HAVE_AIOHTTP else (), repeat=2)
+    assert len(figures["sync sequential"]) == 2 and min(figures["sync 2 threads"]) > 0
     if HAVE_AIOHTTP:
-        assert figures["async aiohttp concurrent"] > 0
-    assert any("calls/s" in line for line in async_bench.report(figures, 5, 2))
+        assert min(figures["async aiohttp concurrent"]) > 0
+        assert min(figures["async aiohttp CPU per call"]) > 0
+    lines = async_bench.report(figures, 5, 2, 0.0)
+    assert any("calls/s" in line for line in lines)
+    assert any("bound from CPU" in line for line in lines) or not HAVE_AIOHTTP
 
 
 def test_aiohttp_is_imported_on_use_only(mini_spec_path):
