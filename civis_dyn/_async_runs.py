@@ -24,6 +24,7 @@ from ._effects import iterate_async, run_async
 from ._polling import state_of
 from ._resources import Extension, client_of
 from .futures import (
+    CivisFuture,
     _cancel_steps,
     _check_callable,
     _check_id,
@@ -32,6 +33,7 @@ from .futures import (
     _failure_steps,
     _follow_steps,
     _label,
+    _list_steps,
     _run_watch,
     _select_kind,
     _start_steps,
@@ -39,7 +41,7 @@ from .futures import (
 )
 from .spec._runs import CANCELLED, FAILED, SUCCEEDED
 
-__all__ = ["AsyncRunFuture", "follow_logs", "run", "run_and_wait", "watch_run"]
+__all__ = ["AsyncRunFuture", "follow_logs", "run", "run_and_wait", "start_run", "watch_run"]
 
 log = logging.getLogger("civis_dyn.futures")
 
@@ -78,7 +80,7 @@ class AsyncRunFuture:
         self.job_id = job_id
         self.run_id = run_id
         self.cancel_on_cancel = bool(cancel_on_cancel)
-        self._kind = kind
+        self._run_kind = kind
         self._watch = _run_watch(client, kind, job_id, run_id, polling_interval)
         self._outcome = asyncio.get_running_loop().create_future()
         self._poll = asyncio.ensure_future(run_async(_wait_steps(
@@ -86,7 +88,11 @@ class AsyncRunFuture:
             on_change=on_state_change)))
         self._poll.add_done_callback(self._polled)
 
-    # -- what is known ---------------------------------------------------------
+    # -- what is known (the same properties as CivisFuture's) ---------------------
+    job_url = CivisFuture.job_url
+    job_run_url = CivisFuture.job_run_url
+    _outputs_endpoint = CivisFuture._outputs_endpoint
+
     @property
     def state(self):
         """The run's last known state, or None before the first poll."""
@@ -144,6 +150,18 @@ class AsyncRunFuture:
                     self._poll.cancel()  # nobody else waits: stop polling; the run goes on
             raise
 
+    async def outputs(self):
+        """Wait for the run, then return its outputs (a list of Response).
+
+        Raises
+        ------
+        NotImplementedError
+            When this kind of run has no outputs endpoint.
+        """
+        await self
+        return await run_async(_list_steps(self.client, self._outputs_endpoint(), self.job_id,
+                                           self.run_id))
+
     # -- cancelling ------------------------------------------------------------
     async def cancel(self):
         """Cancel the run on the server; report what the server did (as ``CivisFuture.cancel``).
@@ -158,7 +176,7 @@ class AsyncRunFuture:
         """
         if self.done():
             return isinstance(self._outcome.exception(), concurrent.futures.CancelledError)
-        kind = self._kind
+        kind = self._run_kind
         if kind.cancel is None:
             return False
         verdict, run = await run_async(_cancel_steps(
@@ -204,10 +222,9 @@ async def run(resource, id, *, kind=None, polling_interval=None, on_state_change
     label, id, _, polling_interval, on_state_change, _ = _checked(  # noqa: A001
         resource, "run", id, polling_interval=polling_interval, callback=on_state_change)
     run_kind = _select_kind(resource, kind, label, need=("start", "get"))
-    run_id = await run_async(_start_steps(resource, run_kind, id, start_arguments))
-    return AsyncRunFuture(client_of(resource), run_kind, id, run_id,
-                          polling_interval=polling_interval, on_state_change=on_state_change,
-                          cancel_on_cancel=cancel_on_cancel)
+    return await start_run(client_of(resource), run_kind, id, start_arguments,
+                           polling_interval=polling_interval, on_state_change=on_state_change,
+                           cancel_on_cancel=cancel_on_cancel)
 
 
 async def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  # noqa: A002
@@ -262,11 +279,16 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
         resource, "run_and_wait", id, polling_interval=polling_interval, callback=callback,
         callback_name="callback", timeout=timeout)
     run_kind = _select_kind(resource, kind, label, need=("start", "get"))
-    run_id = await run_async(_start_steps(resource, run_kind, id, start_arguments))
-    future = AsyncRunFuture(client_of(resource), run_kind, id, run_id,
-                            polling_interval=polling_interval, on_state_change=callback,
-                            cancel_on_cancel=cancel_on_cancel, timeout=timeout)
+    future = await start_run(client_of(resource), run_kind, id, start_arguments,
+                             polling_interval=polling_interval, on_state_change=callback,
+                             cancel_on_cancel=cancel_on_cancel, timeout=timeout)
     return await future._wait(owned=True)
+
+
+async def start_run(client, kind, job_id, start_arguments, **options):
+    """Start a run of ``kind``; its :class:`AsyncRunFuture` (``options``: the future's)."""
+    run_id = await run_async(_start_steps(client, kind, job_id, start_arguments))
+    return AsyncRunFuture(client, kind, job_id, run_id, **options)
 
 
 def follow_logs(resource, id, run_id=None, *, kind=None, polling_interval=None):  # noqa: A002

@@ -111,14 +111,14 @@ class AiohttpTransport:
     def _timeout(self, aiohttp, timeouts):
         """The :class:`aiohttp.ClientTimeout` of ``(connect, read)`` (a few, made once each).
 
-        The attempt ends within connect + read in all, as documented; no per-read
-        timer (``sock_read``): re-arming it on every chunk cost more CPU than the
-        rest of a small call, and the total already bounds a stalled read.
+        As the blocking transport's: ``connect`` to connect, ``read`` of silence
+        between bytes (``sock_read``), and connect + read in all.
         """
         made = self._timeouts.get(timeouts)
         if made is None:
             connect, read = timeouts
-            made = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect)
+            made = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect,
+                                         sock_read=read)
             if len(self._timeouts) < 64:  # deadlines shrink timeouts: keep the cache small
                 self._timeouts[timeouts] = made
         return made

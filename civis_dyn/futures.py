@@ -101,7 +101,8 @@ from ._errors import (
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
 from ._progress import progress_bar, progress_enabled
-from ._effects import Call, Emit, Sleep, iterate_blocking, run_blocking
+from ._effects import (Call, Collect, Emit, Sleep, is_async_client, iterate_async,
+                       iterate_blocking, run_async, run_blocking)
 from ._polling import RunWatch, as_response, field_of, state_of, until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
@@ -165,13 +166,18 @@ def _items(value):
     return [as_response(v) for v in value]
 
 
-def _list(client, endpoint, *args, **kwargs):
+def _list_steps(client, endpoint, *args, **kwargs):
     """Every item ``endpoint`` lists (all pages of a paginated one)."""
     spec = _spec_of(client)
     if spec is not None and spec.operation(*endpoint).paginated:
-        return _items(getattr(getattr(client, endpoint.resource), endpoint.method)(
-            *args, iterator=True, **kwargs))
-    return _items(_call(client, endpoint, *args, **kwargs))
+        return _items((yield Collect(getattr(getattr(client, endpoint.resource), endpoint.method),
+                                     *args, iterator=True, **kwargs)))
+    return _items((yield Call(_call, client, endpoint, *args, **kwargs)))
+
+
+def _list(client, endpoint, *args, **kwargs):
+    """Every item ``endpoint`` lists (all pages of a paginated one)."""
+    return run_blocking(_list_steps(client, endpoint, *args, **kwargs))
 
 
 def _default_client(client):
@@ -369,7 +375,8 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
         When the job has no runs yet.
     """
     client = _default_client(client)
-    return run_blocking(_latest_run_id_steps(client, kind, job_id, label))
+    steps = _latest_run_id_steps(client, kind, job_id, label)
+    return run_async(steps) if is_async_client(client) else run_blocking(steps)
 
 
 def _latest_run_id_steps(client, kind, job_id, label):
@@ -615,6 +622,11 @@ class CivisFuture(concurrent.futures.Future):
             When this kind of run has no outputs endpoint.
         """
         self.result()
+        return _list(self.client, self._outputs_endpoint(), self.job_id, self.run_id)
+
+    def _outputs_endpoint(self):
+        """The run kind's outputs endpoint (a plain run's: the ``jobs`` one). Shared with
+        :class:`~civis_dyn._async_runs.AsyncRunFuture`."""
         kind = self._run_kind
         endpoint = kind.outputs if kind is not None else None
         if endpoint is None:
@@ -622,7 +634,7 @@ class CivisFuture(concurrent.futures.Future):
                     or self.client is None:
                 raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
             endpoint = jobs_run_kind(_spec_of(self.client)).outputs
-        return _list(self.client, endpoint, self.job_id, self.run_id)
+        return endpoint
 
     def _wait_settled(self, timeout, progress=False):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
@@ -938,6 +950,9 @@ def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
     kind = jobs_run_kind(_spec_of(client))
+    if is_async_client(client):  # ``async for``; the latest run is looked up on the first step
+        return iterate_async(_follow_steps(client, kind, job_id, run_id, polling_interval,
+                                           label=label))
     if run_id is None:
         run_id = latest_run_id(job_id, client, kind=kind, label=label)
     return _follow(client, kind, job_id, run_id, polling_interval)
@@ -945,6 +960,8 @@ def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
 
 def job_logs(job_id, run_id=None, finished_timeout=None, client=None):
     """Yield a run's log entries as dicts (civis-python's ``civis.utils.job_logs``).
+
+    With an :class:`~civis_dyn.AsyncAPIClient`, an async iterator (``async for``).
 
     Parameters
     ----------
@@ -963,16 +980,30 @@ def job_logs(job_id, run_id=None, finished_timeout=None, client=None):
         Each entry once, oldest first, with snake_case keys (``id``,
         ``created_at``, ``message``, ``level``).
     """
+    if is_async_client(client):
+        return _job_logs_async(job_id, run_id, finished_timeout, client)
+    return _job_logs(job_id, run_id, finished_timeout, client)
+
+
+def _job_logs_checked(job_id, run_id, finished_timeout, client):
     label = "job_logs()"
     job_id = _check_id(job_id, label, "job_id")
     if run_id is not None:
         run_id = _check_id(run_id, label, "run_id")
     linger = _check_timeout(finished_timeout, label, "finished_timeout") or 0.0
     client = _default_client(client)
-    kind = jobs_run_kind(_spec_of(client))
-    if run_id is None:
-        run_id = latest_run_id(job_id, client, kind=kind, label=label)
-    for entry in _follow(client, kind, job_id, run_id, None, linger=linger):
+    return _follow_steps(client, jobs_run_kind(_spec_of(client)), job_id, run_id, None,
+                         linger=linger, label=label)
+
+
+def _job_logs(job_id, run_id, finished_timeout, client):
+    for entry in iterate_blocking(_job_logs_checked(job_id, run_id, finished_timeout, client)):
+        yield _as_dict(entry)
+
+
+async def _job_logs_async(job_id, run_id, finished_timeout, client):
+    steps = iterate_async(_job_logs_checked(job_id, run_id, finished_timeout, client))
+    async for entry in steps:
         yield _as_dict(entry)
 
 
@@ -999,6 +1030,10 @@ def run_job(job_id, client=None, polling_interval=None):
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
     kind = jobs_run_kind(_spec_of(client))
+    if is_async_client(client):  # a coroutine giving an AsyncRunFuture
+        from ._async_runs import start_run
+
+        return start_run(client, kind, job_id, {}, polling_interval=polling_interval)
     run_id = _run_id_from(_call(client, kind.start, job_id), kind)
     return CivisFuture(kind.bound(client, "get"), (job_id, run_id), polling_interval, client,
                        poll_on_creation=False)
@@ -1046,14 +1081,27 @@ def run_template(id, arguments, JSONValue=_NOT_GIVEN, client=None, return_as="fi
         warnings.warn(f"{label} argument 'JSONValue' is deprecated (as in civis-python 2.8); "
                       f"pass return_as={return_as!r} instead", FutureWarning, stacklevel=2)
     client = _default_client(client)
+    if is_async_client(client):  # a coroutine; "future" gives an AsyncRunFuture
+        from ._async_runs import AsyncRunFuture
+
+        return run_async(_template_steps(client, id, arguments, return_as, kwargs,
+                                         AsyncRunFuture))
+    return run_blocking(_template_steps(
+        client, id, arguments, return_as, kwargs,
+        lambda client, kind, job_id, run_id: CivisFuture(kind.bound(client, "get"),
+                                                         (job_id, run_id), client=client)))
+
+
+def _template_steps(client, id, arguments, return_as, kwargs, make_future):  # noqa: A002
     kind = _custom_scripts(client)
-    script = _call(client, Endpoint("scripts", "post_custom"), id, arguments=arguments, **kwargs)
-    run_id = _run_id_from(_call(client, kind.start, script.id), kind)
-    future = CivisFuture(kind.bound(client, "get"), (script.id, run_id), client=client)
+    script = yield Call(_call, client, Endpoint("scripts", "post_custom"), id,
+                        arguments=arguments, **kwargs)
+    run_id = yield from _start_steps(client, kind, field_of(script, "id"), {})
+    future = make_future(client, kind, field_of(script, "id"), run_id)
     if return_as == "future":
         return future
-    future.result()
-    outputs = _list(client, kind.outputs, script.id, run_id)
+    yield Call(_settled, future)
+    outputs = yield from _list_steps(client, kind.outputs, field_of(script, "id"), run_id)
     if return_as == "files":
         return {field_of(o, "name"): field_of(o, "object_id") for o in outputs}
     values = [field_of(o, "value") for o in outputs if field_of(o, "object_type") == "JSONValue"]
@@ -1064,6 +1112,11 @@ def run_template(id, arguments, JSONValue=_NOT_GIVEN, client=None, return_as="fi
         log.warning("template %s: its run has %d JSON outputs; returning the first",
                     id, len(values))
     return values[0]
+
+
+def _settled(future):
+    """A future's final run: ``result()`` of a CivisFuture; an AsyncRunFuture, to be awaited."""
+    return future.result() if isinstance(future, CivisFuture) else future
 
 
 def _custom_scripts(client):
@@ -1082,13 +1135,14 @@ def _label(resource, name):
     return f"{name_of(resource)}.{name}()"
 
 
-def _start_steps(resource, kind, job_id, start_arguments):
-    answer = yield Call(_call, client_of(resource), kind.start, job_id, **start_arguments)
+def _start_steps(client, kind, job_id, start_arguments):
+    """Start a run of ``kind``; its run id."""
+    answer = yield Call(_call, client, kind.start, job_id, **start_arguments)
     return _run_id_from(answer, kind)
 
 
 def _start(resource, kind, job_id, start_arguments):
-    return run_blocking(_start_steps(resource, kind, job_id, start_arguments))
+    return run_blocking(_start_steps(client_of(resource), kind, job_id, start_arguments))
 
 
 def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002
