@@ -270,3 +270,81 @@ def test_follow_logs_yields_each_entry_once(caller, api):
     assert ids == sorted(set(ids))
     latest = caller.run(lambda c: c.jobs.follow_logs(job, polling_interval=0.01))
     assert [e.id for e in latest] == ids
+
+
+# -- civis-python's module functions, given either client ----------------------------
+def test_module_run_functions_take_either_client(caller, api):
+    from civis_dyn import futures
+
+    job = _container(api, caller, "twin module")
+
+    def run(client):
+        if isinstance(client, civis_dyn.AsyncAPIClient):
+            async def go():
+                future = await futures.run_job(job, client, polling_interval=0.01)
+                final = await future
+                latest = await futures.latest_run_id(job, client)
+                logs = [e async for e in futures.job_logs(job, client=client)]
+                followed = [e async for e in futures.follow_logs(job, client=client,
+                                                                 polling_interval=0.01)]
+                return final, latest, logs, followed, future.job_run_url
+            return go()
+        future = futures.run_job(job, client, polling_interval=0.01)
+        final = future.result()
+        return (final, futures.latest_run_id(job, client), list(futures.job_logs(job, client=client)),
+                list(futures.follow_logs(job, client=client, polling_interval=0.01)),
+                future.job_run_url)
+
+    final, latest, logs, followed, url = caller.run(run)
+    assert final.state == "succeeded" and latest == final.id
+    assert logs and all(isinstance(e, dict) for e in logs)
+    assert [e["id"] for e in logs] == [e.id for e in followed]
+    assert url.endswith(f"/spa/#/jobs/{job}?runId={final.id}")
+
+
+def test_run_outputs_through_the_future(caller, api):
+    job = _container(api, caller, "twin outputs")
+
+    def outputs(client):
+        if isinstance(client, civis_dyn.AsyncAPIClient):
+            async def go():
+                return await (await client.jobs.run(job, polling_interval=0.01)).outputs()
+            return go()
+        return client.jobs.run(job, polling_interval=0.01).outputs()
+
+    assert isinstance(caller.run(outputs), list)
+    assert [p for m, p in caller.sent() if p.endswith("/outputs")] != []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_run_template_with_either_client(kind, requests_mock):
+    """The async client's run_template posts, starts, waits and reads outputs as the blocking one."""
+    from civis_dyn.spec._source import bundled_spec_path
+
+    base = "https://api.example.test/"
+    requests_mock.post(f"{base}scripts/custom", json={"id": 7, "name": "from template"})
+    requests_mock.post(f"{base}scripts/custom/7/runs", json={"id": 8, "state": "queued"})
+    requests_mock.get(f"{base}scripts/custom/7/runs/8", json={"id": 8, "state": "succeeded"})
+    requests_mock.get(f"{base}scripts/custom/7/runs/8/outputs", json=[
+        {"name": "report.csv", "objectType": "File", "objectId": 31},
+        {"name": "summary", "objectType": "JSONValue", "objectId": 32, "value": {"rows": 3}}],
+        headers={"X-Pagination-Total-Pages": "1"})
+    settings = {"api_key": "k", "base_url": base, "local_api_spec": str(bundled_spec_path()),
+                "retries": 0}
+    if kind == "sync":
+        client = civis_dyn.APIClient(**settings)
+        files = civis_dyn.run_template(5, {"x": 1}, client=client)
+        value = civis_dyn.run_template(5, {}, client=client, return_as="JSONValue")
+    else:
+        from civis_dyn import HTTPTransport
+
+        async def go():  # requests-mock answers the (adapted) blocking transport
+            client = civis_dyn.AsyncAPIClient(transport=HTTPTransport(), **settings)
+            future = await civis_dyn.run_template(5, {}, client=client, return_as="future")
+            assert isinstance(future, civis_dyn.AsyncRunFuture) and future.run_id == 8
+            await future
+            return (await civis_dyn.run_template(5, {"x": 1}, client=client),
+                    await civis_dyn.run_template(5, {}, client=client, return_as="JSONValue"))
+
+        files, value = asyncio.run(go())
+    assert files == {"report.csv": 31, "summary": 32} and value == {"rows": 3}
