@@ -83,6 +83,7 @@ class AsyncRunFuture:
         self._run_kind = kind
         self._watch = _run_watch(client, kind, job_id, run_id, polling_interval)
         self._outcome = asyncio.get_running_loop().create_future()
+        self._outcome.add_done_callback(_retrieve)  # an outcome nobody awaits is not "lost"
         self._poll = asyncio.ensure_future(run_async(_wait_steps(
             client, kind, self._watch, job_id, run_id, timeout=timeout,
             on_change=on_state_change)))
@@ -200,6 +201,11 @@ class AsyncRunFuture:
             self._outcome.set_exception(concurrent.futures.CancelledError(
                 f"job {self.job_id} run {self.run_id} was cancelled"))
         return verdict == CANCELLED
+
+
+def _retrieve(outcome):
+    if not outcome.cancelled():
+        outcome.exception()
 
 
 def _checked(resource, name, id, run_id=None, polling_interval=None, callback=None,  # noqa: A002

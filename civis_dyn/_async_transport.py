@@ -87,7 +87,7 @@ class AiohttpTransport:
         aiohttp = _aiohttp()
         session = self._get_session()
         query = encode_query(request.params)
-        url = _URL(f"{request.url}?{query}" if query else request.url, encoded=True)
+        url = _encoded_url(f"{request.url}?{query}" if query else request.url)
         error = None
         try:
             async with session.request(request.method, url, data=request.body,
@@ -155,12 +155,11 @@ async def _read_within(response, limit, request):
     return b"".join(chunks), None
 
 
-def _URL(text, encoded):
+def _encoded_url(text):
+    """``text`` (already percent-encoded) as aiohttp's URL type; yarl comes with aiohttp."""
     import yarl
 
-    global _URL
-    _URL = yarl.URL  # imported once, with aiohttp, on first use
-    return _URL(text, encoded=encoded)
+    return yarl.URL(text, encoded=True)
 
 
 def _connection_error(aiohttp, exc):
