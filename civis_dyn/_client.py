@@ -203,7 +203,8 @@ class _ResourceAttribute(tuple):
         name = self[0]
         found = client.__dict__.get(name)
         if found is None:
-            found = client.__dict__[name] = resource_class(client.meta.spec, name)(client)
+            found = client.__dict__[name] = resource_class(
+                client.meta.spec, name, getattr(type(client), "_resource_base", None))(client)
         return found
 
     def __set__(self, client, value):
@@ -222,7 +223,9 @@ _CLIENT_CLASSES = ("client_classes",)  # key of ApiSpec.derived: {user class: sc
 def client_class(cls, spec):
     """The subclass of ``cls`` whose class attributes are ``spec``'s resources (cached per spec).
 
-    Names ``cls`` already defines (``meta``, ``username``, ...) are not shadowed.
+    Names ``cls`` already defines (``meta``, ``username``, ...) are not shadowed. The
+    resources' base class is ``cls._resource_base`` when it has one (the async client's
+    :class:`~civis_dyn._async_client.AsyncResource`), else :class:`~civis_dyn._resources.Resource`.
     """
     if "_client_base" in vars(cls):
         cls = cls._client_base

@@ -39,6 +39,8 @@ class ClientMeta:
     """
 
     __slots__ = ("client", "config", "spec", "spec_info", "driver")
+    #: True for the async client's meta (its calls are coroutines); see civis_dyn._effects.
+    asynchronous = False
 
     def __init__(self, client, config, spec, spec_info, driver):
         self.client = client
