@@ -233,12 +233,12 @@ def client_class(cls, spec):
     made = classes.get(cls)
     if made is None:
         resources = spec.resources()
-        names = dict(zip(resources, map(_ResourceAttribute,
-                                        zip(resources, itertools.repeat(spec)))))
-        for name in names.keys() & {*dir(cls), *dir(type(cls))}:  # what hasattr(cls, name) finds
-            del names[name]
-        made = type(cls.__name__, (cls,), {
-            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__, "_client_base": cls, **names})
+        namespace = dict(zip(resources, map(_ResourceAttribute,
+                                            zip(resources, itertools.repeat(spec)))))
+        for name in namespace.keys() & {*dir(cls), *dir(type(cls))}:  # as hasattr(cls, name)
+            del namespace[name]
+        namespace.update({"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                          "__doc__": cls.__doc__, "_client_base": cls})
+        made = type(cls.__name__, (cls,), namespace)
         made = classes.setdefault(cls, made)
     return made

@@ -645,15 +645,17 @@ class CachedIndex(Mapping):
     """
 
     def __init__(self, cache, sha256, names, header_size, rebuild=None):
-        """``names``: the resources in the table's order, which is sorted (else ValueError)."""
+        """``names``: the resources in the table's order, which is sorted.
+
+        An unsorted list (a damaged header) shows when a listed name is not
+        found by bisection: the entry is then treated as damaged.
+        """
         self._cache = cache
         self._name = index_entry_name(sha256)
         self._names = names
         # looked up by bisection: no per-resource work when a client is built
         self._table = header_size
         self._data = header_size + len(names) * _RECORD
-        if names != sorted(names):  # a repeated name is harmless: its first record is used
-            raise ValueError("resource names not sorted")
         self._methods = {}
         self._rebuild = rebuild
         self._fallback = None
@@ -670,8 +672,8 @@ class CachedIndex(Mapping):
             return self._methods[resource]
         except KeyError:
             pass
-        position = self._position(resource)
         try:
+            position = self._position(resource)  # KeyError: not a resource of this schema
             methods = json.loads(self._part(position, 0))
             if not _valid_index({resource: methods}):
                 raise _Damaged("not an index of this schema")
@@ -691,7 +693,10 @@ class CachedIndex(Mapping):
     def __contains__(self, resource):
         if self._fallback is not None:
             return resource in self._fallback
-        return self._position(resource, None) is not None
+        try:
+            return self._position(resource, None) is not None
+        except _Damaged as exc:
+            return resource in self._fall_back(exc)
 
     def as_dict(self):
         """Every resource's methods, read and checked: a plain dict, or None when damaged."""
@@ -712,6 +717,8 @@ class CachedIndex(Mapping):
         position = bisect.bisect_left(self._names, resource)
         if position < len(self._names) and self._names[position] == resource:
             return position
+        if resource in self._names:  # listed, yet not where sorting puts it
+            raise _Damaged("resource names not sorted")
         if default:
             return default[0]
         raise KeyError(resource)
@@ -723,10 +730,12 @@ class CachedIndex(Mapping):
         None when it is not cached, or when the entry is gone or damaged (then
         reported once and removed): the caller reads the schema itself.
         """
-        position = self._position(resource, None)
-        if position is None or self._fallback is not None:
+        if self._fallback is not None:
             return None
         try:
+            position = self._position(resource, None)
+            if position is None:
+                return None
             data = self._part(position, 1)
             if not data:
                 return None

@@ -101,3 +101,14 @@ def test_a_warm_process_documents_a_method_without_parsing_the_schema(real_spec_
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                            check=True).stdout.strip() for _ in range(2)]
     assert runs == ["False", "True"]  # cold: parsed once to build the cache; warm: never
+
+
+def test_an_unsorted_index_header_is_damage_found_on_lookup(mini_spec_path, tmp_path):
+    raw = mini_spec_path.read_bytes()
+    disk = DiskCache(tmp_path)
+    cold, warm = warm_model(raw, disk)
+    names = warm.index._names
+    names.reverse()                               # as a damaged header would list them
+    with pytest.warns(RuntimeWarning, match="not sorted"):
+        assert warm.methods("things") == cold.methods("things")   # from the schema itself
+    assert warm.index == cold.index
