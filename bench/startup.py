@@ -5,6 +5,7 @@ Usage::
     python bench/startup.py              # 7 rounds (about a minute on 2 cores)
     python bench/startup.py --rounds 3   # fewer rounds
     python bench/startup.py --json       # also print the raw figures as JSON
+    python bench/startup.py --python P   # measure the civis_dyn that interpreter P imports
 
 ``bench/run.py`` calls :func:`run` and prints this table after its own.
 
@@ -279,11 +280,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python bench/startup.py", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+    parser.add_argument("--python", help="the interpreter to measure (default: this one), e.g. "
+                                         "a wrapper setting PYTHONPATH to another checkout")
     args = parser.parse_args(argv)
     if find_spec() is None:
         print(f"the real schema was not found: set {SPEC_ENV}", file=sys.stderr)
         return 2
-    result = run(args.rounds)
+    result = run(args.rounds, python=args.python)
     print()
     print(format_rows(result["rows"]))
     if args.json:
