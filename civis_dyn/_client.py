@@ -235,8 +235,8 @@ def client_class(cls, spec):
         resources = spec.resources()
         namespace = dict(zip(resources, map(_ResourceAttribute,
                                             zip(resources, itertools.repeat(spec)))))
-        for name in namespace.keys() & {*dir(cls), *dir(type(cls))}:  # as hasattr(cls, name)
-            del namespace[name]
+        for name in {*dir(cls), *dir(type(cls))}:  # what hasattr(cls, name) finds stays
+            namespace.pop(name, None)
         namespace.update({"__module__": cls.__module__, "__qualname__": cls.__qualname__,
                           "__doc__": cls.__doc__, "_client_base": cls})
         made = type(cls.__name__, (cls,), namespace)
