@@ -2,12 +2,15 @@
 
 Usage::
 
-    python bench/async_bench.py                 # 100 calls, 20 ms latency
-    python bench/async_bench.py --calls 50 --latency 0.01 --transports aiohttp
+    python bench/async_bench.py                 # 100 calls, 20 ms latency, best of 5
+    python bench/async_bench.py --calls 50 --latency 0.01 --transports aiohttp --repeat 3
 
-Starts bench/_servers.py's asyncio canned server on 127.0.0.1 (or, with
-``--local-api``, the embedded LocalCivisAPI) answering after ``--latency``
-seconds, then times, for the same ``jobs.get`` call:
+Starts bench/_servers.py's asyncio canned server on 127.0.0.1 **in a child
+process** (so its CPU time does not share the client's interpreter: with both
+in one process the server's work per request capped the concurrent rate), or,
+with ``--local-api``, the embedded LocalCivisAPI in this process. The server
+answers ``GET /jobs/1`` with fixed bytes after ``--latency`` seconds. Then,
+``--repeat`` times, for the same ``jobs.get`` call:
 
 * async, sequential: ``await`` one call after the other (one thread);
 * async, concurrent: ``asyncio.gather`` of every call (one thread);
@@ -15,21 +18,35 @@ seconds, then times, for the same ``jobs.get`` call:
 * sync, 16 threads: the blocking client from a 16-thread pool;
 
 for each async transport measured (aiohttp, and httpx when installed; the
-httpx transport here exists for this comparison only), and the memory per
-request in flight (tracemalloc's peak during the concurrent run, divided by
-the number of calls). Ratios are printed, never asserted.
+httpx transport here exists for this comparison only). Also measured: the
+client's CPU time per call (this process's :func:`time.process_time` over the
+concurrent run: the server is elsewhere) and the memory per request in flight
+(tracemalloc's peak during a concurrent run, divided by the number of calls).
+
+What bounds the ratio: with latency ``L`` and client CPU ``c`` per call, the
+sequential rate is ``1 / (L + c)`` and ``n`` concurrent calls take at least
+``L + n * c``, so the concurrent/sequential ratio is at most
+``n (L + c) / (L + n c)`` (100x at c = 0; 50x at c = L / (n - 2), 0.2 ms for
+n = 100 and L = 20 ms). The report prints that bound from the measured ``c``.
+Figures are printed (best and range over the repeats), never asserted.
 """
 
 import argparse
 import asyncio
+import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import civis_dyn
 from civis_dyn import HTTPResponse
 from civis_dyn._http import Headers
 from civis_dyn.testing import LocalCivisAPI
+
+BENCH = Path(__file__).resolve().parent
 
 
 class HttpxTransport:
@@ -44,10 +61,10 @@ class HttpxTransport:
     async def send(self, request):
         import httpx
 
-        from civis_dyn._async_transport import query_string
+        from civis_dyn._http import encode_query
 
         connect, read = request.timeout
-        query = query_string(request.params)
+        query = encode_query(request.params)
         url = f"{request.url}?{query}" if query else request.url
         try:
             response = await self._client.request(
@@ -84,113 +101,158 @@ async def _async_run(api, name, job_id, calls):
             await client.jobs.get(job_id)
         sequential = time.perf_counter() - started
         await asyncio.gather(*(client.jobs.get(job_id) for _ in range(calls)))  # open the pool
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(client.jobs.get(job_id) for _ in range(calls)))
         concurrent = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         assert all(r.id == job_id for r in results)
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
         await asyncio.gather(*(client.jobs.get(job_id) for _ in range(calls)))
         peak = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
-    return sequential, concurrent, peak / calls
+    return sequential, concurrent, cpu / calls, peak / calls
 
 
-def _sync_run(api, job_id, calls, threads):
+def _sync_run(api, job_id, calls, threads, sequential=True):
     client = civis_dyn.APIClient(api_key=api.api_key, base_url=api.url, local_api_spec=api.spec)
     with client:
         client.jobs.get(job_id)
-        started = time.perf_counter()
-        for _ in range(calls):
-            client.jobs.get(job_id)
-        sequential = time.perf_counter() - started
+        seq = None
+        if sequential:
+            started = time.perf_counter()
+            for _ in range(calls):
+                client.jobs.get(job_id)
+            seq = time.perf_counter() - started
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(lambda _: client.jobs.get(job_id), range(threads)))  # warm the pool
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             list(pool.map(lambda _: client.jobs.get(job_id), range(calls)))
             threaded = time.perf_counter() - started
-    return sequential, threaded
+            cpu = time.process_time() - cpu
+    return seq, threaded, cpu / calls
+
+
+def serve(latency):
+    """``--serve``: run the canned server until stdin closes (the bench's child process)."""
+    import json
+
+    sys.path.insert(0, str(BENCH))
+    from _servers import CannedAPIServer
+
+    body = json.dumps({"id": 1, "name": "bench", "type": "JobTypes::ContainerDocker",
+                       "state": "idle"}).encode()
+    server = CannedAPIServer({("GET", "/jobs/1"): (body, {})}, latency=latency).start()
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
 
 
 class _CannedAPI:
-    """bench/_servers.py's asyncio CannedAPIServer answering ``GET /jobs/1`` (cheap per request)."""
+    """The canned server answering ``GET /jobs/1``, in a child process (see :func:`serve`)."""
 
     job_id = 1
 
     def __init__(self, latency):
-        import json
-        import sys
-        from pathlib import Path
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from _servers import CannedAPIServer
-
         from civis_dyn.testing._local_api import _load_spec
 
-        body = json.dumps({"id": 1, "name": "bench", "type": "JobTypes::ContainerDocker",
-                           "state": "idle"}).encode()
         self.api_key = "bench-key"
         self.spec = _load_spec(None)[0]
-        self._server = CannedAPIServer({("GET", "/jobs/1"): (body, {})}, latency=latency).start()
-        self.url = self._server.url
+        self._process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(latency)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.close()
+            raise RuntimeError("the canned server's process did not start")
 
     def close(self):
-        self._server.stop()
+        self._process.stdin.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a stuck child
+            self._process.kill()
+            self._process.wait()
 
 
 def measure(calls=100, latency=0.02, threads=16, transports=("aiohttp", "httpx"),
-            local_api=False):
-    """Run every measurement; return ``{label: seconds or bytes}``.
+            local_api=False, repeat=1):
+    """Run every measurement ``repeat`` times; return ``{label: [value per run]}``.
 
-    The server is the asyncio canned server of ``bench/_servers.py`` (its
-    per-request work is tiny, so the figures are the client's), or with
-    ``local_api`` the embedded LocalCivisAPI (a threading server whose
-    per-request work shares this process's GIL and caps the concurrent rate).
+    Values are seconds, seconds of CPU per call, or bytes per request in flight.
+    The server is the canned server in a child process (its per-request work
+    never competes with the client's), or with ``local_api`` the embedded
+    LocalCivisAPI (a threading server in this process, sharing its GIL).
     """
-    figures = {}
     if not local_api:
         api = _CannedAPI(latency)
         try:
-            return _measure(api, api.job_id, calls, threads, transports, figures)
+            return _measure(api, api.job_id, calls, threads, transports, repeat)
         finally:
             api.close()
     with LocalCivisAPI() as api:
         job_id = api.seed("/scripts/containers", {"name": "bench", "dockerImageName": "x"})["id"]
         api.faults.latency = latency
-        return _measure(api, job_id, calls, threads, transports, figures)
+        return _measure(api, job_id, calls, threads, transports, repeat)
 
 
-def _measure(api, job_id, calls, threads, transports, figures):
-    if True:
+def _measure(api, job_id, calls, threads, transports, repeat):
+    figures = {}
+
+    def add(label, value):
+        figures.setdefault(label, []).append(value)
+
+    for run in range(repeat):  # interleaved, so a busy moment of the machine hits every row
         for name in transports:
             try:
-                seq, conc, per_request = asyncio.run(_async_run(api, name, job_id, calls))
+                seq, conc, cpu, per_request = asyncio.run(_async_run(api, name, job_id, calls))
             except ImportError:
                 continue
-            figures[f"async {name} sequential"] = seq
-            figures[f"async {name} concurrent"] = conc
-            figures[f"async {name} bytes per request in flight"] = per_request
-        seq, threaded = _sync_run(api, job_id, calls, threads)
-        figures["sync sequential"] = seq
-        figures[f"sync {threads} threads"] = threaded
+            add(f"async {name} sequential", seq)
+            add(f"async {name} concurrent", conc)
+            add(f"async {name} ratio", seq / conc)
+            add(f"async {name} CPU per call", cpu)
+            add(f"async {name} bytes per request in flight", per_request)
+        # the blocking client's sequential run takes calls x latency: twice at most
+        seq, threaded, cpu = _sync_run(api, job_id, calls, threads, sequential=run < 2)
+        if seq is not None:
+            add("sync sequential", seq)
+        add(f"sync {threads} threads", threaded)
+        add(f"sync {threads} threads CPU per call", cpu)
     return figures
 
 
-def report(figures, calls, threads):
-    """The figures as printed lines, with the rates and ratios."""
+def report(figures, calls, threads, latency=0.02):
+    """The figures as printed lines: best (and range) of each, rates, ratios and the bound."""
     lines = []
-    for label, value in figures.items():
-        if label.endswith("in flight"):
-            lines.append(f"{label:45s} {value / 1024:8.1f} KiB")
+    for label, values in figures.items():
+        values = values if isinstance(values, list) else [values]
+        best, worst = min(values), max(values)
+        if label.endswith("ratio"):
+            best, worst = max(values), min(values)
+            median = statistics.median(values)
+            lines.append(f"{label:45s} {best:8.1f}x best, median {median:.1f}x, "
+                         f"range {worst:.1f}-{best:.1f}x")
+        elif label.endswith("in flight"):
+            lines.append(f"{label:45s} {best / 1024:8.1f} KiB")
+        elif label.endswith("CPU per call"):
+            lines.append(f"{label:45s} {best * 1e6:8.0f} us  (range {best * 1e6:.0f}-"
+                         f"{worst * 1e6:.0f} us)")
         else:
-            lines.append(f"{label:45s} {value * 1000:8.1f} ms  ({calls / value:7.1f} calls/s)")
-    for label in figures:
-        if label.endswith("concurrent"):
+            lines.append(f"{label:45s} {best * 1000:8.1f} ms  ({calls / best:7.1f} calls/s; "
+                         f"range {best * 1000:.1f}-{worst * 1000:.1f} ms)")
+    for label, values in figures.items():
+        if label.endswith(" CPU per call") and label.startswith("async"):
             name = label.split()[1]
-            seq = figures[f"async {name} sequential"]
-            lines.append(f"async {name}: concurrent / sequential rate: "
-                         f"{seq / figures[label]:.1f}x; vs sync {threads} threads: "
-                         f"{figures[f'sync {threads} threads'] / figures[label]:.1f}x")
+            cpu = statistics.median(values)
+            bound = calls * (latency + cpu) / (latency + calls * cpu)
+            conc = min(figures[f"async {name} concurrent"])
+            sync = min(figures[f"sync {threads} threads"])
+            lines.append(f"async {name}: bound from CPU {cpu * 1e6:.0f} us/call at "
+                         f"{latency * 1000:.0f} ms: {calls} x ({latency * 1000:.0f} + "
+                         f"{cpu * 1000:.2f}) / ({latency * 1000:.0f} + {calls} x "
+                         f"{cpu * 1000:.2f}) = {bound:.1f}x; vs sync {threads} threads: "
+                         f"{sync / conc:.1f}x faster")
     return lines
 
 
@@ -199,14 +261,19 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--transports", nargs="+", default=["aiohttp", "httpx"])
     parser.add_argument("--local-api", action="store_true",
                         help="serve from the embedded LocalCivisAPI instead of the canned server")
+    parser.add_argument("--serve", type=float, metavar="LATENCY", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve is not None:
+        return serve(args.serve)
     figures = measure(args.calls, args.latency, args.threads, tuple(args.transports),
-                      args.local_api)
-    print(f"{args.calls} x jobs.get at {args.latency * 1000:.0f} ms server latency")
-    for line in report(figures, args.calls, args.threads):
+                      args.local_api, args.repeat)
+    print(f"{args.calls} x jobs.get at {args.latency * 1000:.0f} ms server latency, "
+          f"best of {args.repeat}")
+    for line in report(figures, args.calls, args.threads, args.latency):
         print(line)
 
 

@@ -14,10 +14,12 @@ import inspect
 
 from ._async_driver import AsyncDriver, as_async_transport
 from ._async_pages import AsyncPaginatedResponse
+from ._client import client_class
 from ._config import ClientConfig
+from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver, check_status, decode_page
-from ._resources import OperationMethod, Resource, resource_class, suggest
+from ._resources import OperationMethod, Resource
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["AsyncAPIClient", "AsyncClientMeta", "AsyncOperationMethod", "AsyncResource"]
@@ -31,7 +33,8 @@ class AsyncOperationMethod(OperationMethod):
     # The coroutine twin of OperationMethod (no class docstring: ``__doc__`` stays the
     # operation's). ``inspect.iscoroutinefunction(client.jobs.get)`` is True; arguments
     # are checked when the coroutine runs (``await`` raises). With ``iterator=True`` the
-    # call returns an AsyncPaginatedResponse at once (also awaitable).
+    # call returns an AsyncPaginatedResponse at once (also awaitable), and takes ``prefetch=n``
+    # (pages fetched ahead; see AsyncPaginatedResponse) besides the operation's parameters.
 
     __doc__ = OperationMethod.__dict__["__doc__"]
 
@@ -45,7 +48,9 @@ class AsyncOperationMethod(OperationMethod):
         client = resource._client
         if kwargs.get("iterator") is True and self.operation.paginated:
             # an async iterator at once (also awaitable): ``async for x in jobs.list(iterator=True)``
-            return client.meta.paginate(self.operation, self.prepare(client, args, kwargs))
+            prefetch = kwargs.pop("prefetch", 0)
+            return client.meta.paginate(self.operation, self.prepare(client, args, kwargs),
+                                        prefetch=prefetch)
         return self._invoke(client, args, kwargs)
 
     async def _invoke(self, client, args, kwargs):
@@ -80,6 +85,7 @@ class AsyncClientMeta(ClientMeta):
     """
 
     __slots__ = ()
+    asynchronous = True
 
     def set_transport(self, transport, *, retries=None):
         """Send this client's requests through ``transport`` (async, or blocking: adapted).
@@ -118,13 +124,16 @@ class AsyncClientMeta(ClientMeta):
         self.client.last_response = result
         return result
 
-    def paginate(self, operation, bound):
-        """The :class:`AsyncPaginatedResponse` of a bound ``iterator=True`` call (no request yet)."""
-        result = self._paginate(bound.path, bound.query, operation)
+    def paginate(self, operation, bound, *, prefetch=0):
+        """The :class:`AsyncPaginatedResponse` of a bound ``iterator=True`` call (no request yet).
+
+        ``prefetch``: pages fetched ahead while the caller consumes one (default 0).
+        """
+        result = self._paginate(bound.path, bound.query, operation, prefetch)
         self.client.last_response = result
         return result
 
-    def _paginate(self, path, query, operation=None):
+    def _paginate(self, path, query, operation=None, prefetch=0):
         driver = self.driver
 
         async def fetch_page(page_num):
@@ -134,7 +143,7 @@ class AsyncClientMeta(ClientMeta):
             return decode_page(request, response), response.headers
 
         item_schema = operation.item_schema if operation is not None else None
-        return AsyncPaginatedResponse(fetch_page, item_schema=item_schema)
+        return AsyncPaginatedResponse(fetch_page, item_schema=item_schema, prefetch=prefetch)
 
     async def request(self, method, path, *, params=None, json=None, headers=None, retries=None):
         """Send one request through the client's pipeline; return the answer (status < 400)."""
@@ -142,7 +151,7 @@ class AsyncClientMeta(ClientMeta):
                                          headers=headers, retries=retries)
 
 
-class AsyncAPIClient:
+class AsyncAPIClient(ClientLookups):
     """The Civis API client for asyncio: the same resources and methods, as coroutines.
 
     Takes exactly :class:`~civis_dyn.APIClient`'s arguments and loads the
@@ -180,7 +189,16 @@ max_response_bytes
 
     ``async with`` (or ``await client.aclose()``) closes the transport's
     connections.
+
+    Resources are class attributes of a per-schema subclass, exactly as for
+    :class:`~civis_dyn.APIClient` (the same :func:`~civis_dyn._client.client_class`):
+    ``dir()`` and tab completion list them, and one client's resource can be
+    replaced (``client.jobs = mock``). civis-python's helpers are awaited
+    (``await client.username``, ``await client.get_table_id("s.t", "db")``;
+    see :class:`~civis_dyn._lookups.ClientLookups`).
     """
+
+    _resource_base = AsyncResource  # what client_class's resources are made of
 
     def __init__(self, api_key=None, return_type="snake", api_version="1.0", local_api_spec=None,
                  force_refresh_api_spec=False, retries=None, user_agent=None, *, base_url=None,
@@ -214,6 +232,9 @@ max_response_bytes
         self.meta = AsyncClientMeta(self, config, spec,
                                     spec_info if spec_info is not None else spec.info, driver)
         self.last_response = None
+        schema_class = client_class(type(self), spec)
+        if type(self) is not schema_class:
+            self.__class__ = schema_class  # its resources are class attributes, as APIClient's
 
     @classmethod
     async def create(cls, *args, **kwargs):
@@ -223,24 +244,10 @@ max_response_bytes
         return await asyncio.to_thread(cls, *args, **kwargs)
 
     # -- exploration ------------------------------------------------------
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        meta = self.__dict__.get("meta")
-        if meta is None:
-            raise AttributeError(name)
-        spec = meta.spec
-        try:
-            cls = resource_class(spec, name, AsyncResource)
-        except AttributeError:
-            raise AttributeError(f"AsyncAPIClient has no resource {name!r}."
-                                 f"{suggest(name, spec.resources())}") from None
-        resource = cls(self)
-        self.__dict__[name] = resource
-        return resource
-
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self.meta.spec.resources()))
+        meta = self.__dict__.get("meta")
+        resources = set(meta.spec.resources()) if meta is not None else set()
+        return sorted(set(super().__dir__()) | resources)
 
     @property
     def spec_info(self):

@@ -136,12 +136,12 @@ class AsyncDriver(Driver):
         returns the final :class:`HTTPResponse` whatever its status.
         """
         policy = self.retry_policy if retries is None else retries
-        sleep = policy.sleep if inspect.iscoroutinefunction(policy.sleep) else asyncio.sleep
         transport = self.transport
         steps = attempts(policy, request)
         step = next(steps)
         while True:
-            if isinstance(step, Wait):
+            if isinstance(step, Wait):  # (only then: inspect costs more than a request's planning)
+                sleep = policy.sleep if inspect.iscoroutinefunction(policy.sleep) else asyncio.sleep
                 await sleep(step.seconds)
                 outcome = None
             else:

@@ -1,5 +1,8 @@
 """``AsyncPaginatedResponse``: ``async for`` over every item of a paginated list endpoint."""
 
+import asyncio
+
+from ._errors import ArgumentTypeError, ArgumentValueError
 from ._response import PaginatedResponse
 
 __all__ = ["AsyncPaginatedResponse"]
@@ -18,10 +21,22 @@ class AsyncPaginatedResponse(PaginatedResponse):
         ``await fetch_page(page_num) -> (items, headers)``.
     item_schema : dict, optional
         The schema of one item (for :meth:`to_pandas`).
+    prefetch : int, optional
+        Pages to fetch ahead while the caller consumes the current one
+        (default 0: a page is asked for when the previous one is used up).
+        ``client.jobs.list(iterator=True, prefetch=1)`` overlaps each page's
+        round trip with the work on the page before it. Still one request per
+        page, never past the last page the API announced
+        (``X-Pagination-Total-Pages``); a page that failed raises where the
+        iteration reaches it (after every item of the pages before it), and
+        pages fetched ahead are cancelled when the iteration ends early
+        (:meth:`aclose`) or fails.
     """
 
-    def __init__(self, fetch_page, start_page=1, *, item_schema=None):
+    def __init__(self, fetch_page, start_page=1, *, item_schema=None, prefetch=0):
         super().__init__(fetch_page, start_page, item_schema=item_schema, progress=False)
+        self.prefetch = _check_prefetch(prefetch)
+        self._ahead = {}  # page number -> the task fetching it
 
     def __iter__(self):
         raise TypeError("an AsyncPaginatedResponse is iterated with 'async for'")
@@ -45,8 +60,40 @@ class AsyncPaginatedResponse(PaginatedResponse):
             except StopIteration:
                 if self._done:
                     raise StopAsyncIteration from None
-                items, headers = await self._fetch_page(self._page)
-                self._take_page(items, headers)
+                fetched = self._ahead.pop(self._page, None) or self._fetch_page(self._page)
+                try:
+                    items, headers = await fetched
+                    self._take_page(items, headers)
+                except BaseException:
+                    self._cancel_ahead()  # nothing after a page that failed (or a cancel)
+                    raise
+                self._fetch_ahead()
+
+    def _fetch_ahead(self):
+        """Start fetching the next ``prefetch`` pages (not past the announced last one)."""
+        if not self.prefetch or self._done:
+            return
+        for page in range(self._page, self._page + self.prefetch):
+            if self._last_page is not None and page > self._last_page:
+                break
+            if page not in self._ahead:
+                task = asyncio.ensure_future(self._fetch_page(page))
+                task.add_done_callback(_retrieve)  # raised when reached, never logged as lost
+                self._ahead[page] = task
+
+    def _cancel_ahead(self):
+        ahead, self._ahead = self._ahead, {}
+        for task in ahead.values():
+            task.cancel()
+
+    async def aclose(self):
+        """Stop: cancel the pages being fetched ahead (``async with aclosing(pages)``)."""
+        self._done = True
+        self._items = iter(())
+        ahead = list(self._ahead.values())
+        self._cancel_ahead()
+        if ahead:
+            await asyncio.gather(*ahead, return_exceptions=True)
 
     def _take_page(self, items, headers):
         # PaginatedResponse._load_next_page's bookkeeping, with the page already fetched
@@ -74,6 +121,23 @@ class AsyncPaginatedResponse(PaginatedResponse):
         return _frames.to_frame(await self.json(), self.item_schema, flatten)
 
     def __repr__(self):
-        return f"<AsyncPaginatedResponse pages_fetched={self.pages_fetched}>"
+        ahead = f" prefetch={self.prefetch}" if self.prefetch else ""
+        return f"<AsyncPaginatedResponse pages_fetched={self.pages_fetched}{ahead}>"
+
+
+def _retrieve(task):
+    if not task.cancelled():
+        task.exception()
+
+
+def _check_prefetch(value):
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"'prefetch' must be an int (pages fetched ahead), "
+                                f"not {type(value).__name__}")
+    if value < 0:
+        raise ArgumentValueError(f"'prefetch' must be >= 0; got {value!r}")
+    return value
 
 

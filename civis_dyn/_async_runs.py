@@ -1,75 +1,253 @@
-"""Runs for the async client: ``await client.<resource>.run_and_wait(...)`` and ``follow_logs``.
+"""Runs on the async client: ``run``, ``watch_run``, ``run_and_wait``, ``follow_logs``.
 
-The same run model (:mod:`civis_dyn.spec._runs`: which methods start, read,
-list, cancel and log a run, and what its states mean) and the same polling
-step (:class:`civis_dyn._polling.RunWatch`: state changes, the backoff, the
-transient faults survived) as the blocking :mod:`civis_dyn.futures`; only the
-waiting is ``await asyncio.sleep`` and each read is awaited.
+No polling loop lives here. Starting, polling (:func:`civis_dyn._polling.until_final`),
+reading a failure's logs, following logs and cancelling are the steps of
+:mod:`civis_dyn.futures` (generators of :mod:`civis_dyn._effects`), which the
+blocking client runs in its thread and this module awaits: the same schedule,
+the same state changes, the same transient faults survived, the same errors.
+What is async-only is the handle: :class:`AsyncRunFuture`, an awaitable polled
+by a task of the event loop.
 
 Registered as extensions of :class:`~civis_dyn._async_client.AsyncResource`,
-offered on the resources whose blocking twin offers them.
+offered on the resources whose blocking twin offers them; so are the
+conveniences of :mod:`civis_dyn.conveniences` (``find_by_name``,
+``export_definition``, ``cancel_runs``…), which are coroutines on the async
+client.
 """
 
 import asyncio
 import concurrent.futures
 import logging
-import time
+import warnings
 
-from ._errors import CivisDynError, CivisJobFailure
-from ._polling import RunWatch, as_response, delay_before_next, field_of
+from ._effects import iterate_async, run_async
+from ._polling import state_of
 from ._resources import Extension, client_of
 from .futures import (
-    FAILURE_LOG_LINES,
-    LOG_PAGE_SIZE,
+    CivisFuture,
+    _cancel_steps,
     _check_callable,
     _check_id,
     _check_interval,
     _check_timeout,
-    _error_message,
+    _failure_steps,
+    _follow_steps,
     _label,
-    _run_id_from,
+    _list_steps,
+    _run_watch,
     _select_kind,
+    _start_steps,
+    _wait_steps,
 )
-from .spec._runs import FAILED, SUCCEEDED, offers_runs
+from .spec._runs import CANCELLED, FAILED, SUCCEEDED
 
-__all__ = ["follow_logs", "run_and_wait"]
+__all__ = ["AsyncRunFuture", "follow_logs", "run", "run_and_wait", "start_run", "watch_run"]
 
 log = logging.getLogger("civis_dyn.futures")
 
 
-async def _call(client, endpoint, /, *args, **kwargs):
-    return as_response(await client.meta.call(endpoint.resource, endpoint.method, *args, **kwargs))
+class AsyncRunFuture:
+    """An awaitable of one run, polled by a task of the running event loop.
 
+    The asyncio twin of :class:`~civis_dyn.CivisFuture` (made by
+    ``await async_client.<resource>.run(...)`` and ``watch_run(...)``):
+    ``await future`` gives the final run or raises what
+    :meth:`CivisFuture.result <civis_dyn.CivisFuture.result>` raises
+    (:class:`~civis_dyn.CivisJobFailure`, :class:`concurrent.futures.CancelledError`
+    when the run was cancelled, the API error when polling failed for good).
+    It can be awaited by several tasks; ``asyncio.wait_for(future, t)`` bounds
+    one wait without stopping the polling.
 
-async def _read_logs(client, endpoint, job_id, run_id, last_id=None):
-    """Log entries newer than ``last_id``, oldest first (as the blocking ``_read_logs``)."""
-    kwargs = {} if last_id is None else {"last_id": last_id}
-    answer = await _call(client, endpoint, job_id, run_id, **kwargs)
-    entries = [as_response(e) for e in answer or ()]
-    entries = sorted((e for e in entries if field_of(e, "id") is not None),
-                     key=lambda e: field_of(e, "id"))
-    return entries if last_id is None else [e for e in entries if field_of(e, "id") > last_id]
+    Parameters
+    ----------
+    client : AsyncAPIClient
+    kind : civis_dyn.spec._runs.RunKind
+    job_id, run_id : int
+    polling_interval : float, optional
+        Seconds between polls; default 1 s growing by 1.2x up to 15 s.
+    on_state_change : callable, optional
+        ``on_state_change(run)`` on every change of state (in the loop's thread).
+    cancel_on_cancel : bool, optional
+        When a task awaiting this future is cancelled, cancel the run on the
+        server too (default False: the run goes on).
+    timeout : float, optional
+        Give up (:class:`~civis_dyn.CivisRunTimeoutError`) after this many seconds.
+    """
 
+    def __init__(self, client, kind, job_id, run_id, *, polling_interval=None,
+                 on_state_change=None, cancel_on_cancel=False, timeout=None):
+        self.client = client
+        self.job_id = job_id
+        self.run_id = run_id
+        self.cancel_on_cancel = bool(cancel_on_cancel)
+        self._run_kind = kind
+        self._watch = _run_watch(client, kind, job_id, run_id, polling_interval)
+        self._outcome = asyncio.get_running_loop().create_future()
+        self._outcome.add_done_callback(_retrieve)  # an outcome nobody awaits is not "lost"
+        self._poll = asyncio.ensure_future(run_async(_wait_steps(
+            client, kind, self._watch, job_id, run_id, timeout=timeout,
+            on_change=on_state_change)))
+        self._poll.add_done_callback(self._polled)
 
-async def _failure(client, kind, run, state, job_id, run_id):
-    lines = []
-    if kind.logs is not None:
+    # -- what is known (the same properties as CivisFuture's) ---------------------
+    job_url = CivisFuture.job_url
+    job_run_url = CivisFuture.job_run_url
+    _outputs_endpoint = CivisFuture._outputs_endpoint
+
+    @property
+    def state(self):
+        """The run's last known state, or None before the first poll."""
+        return self._watch.state
+
+    @property
+    def last_response(self):
+        """The run as last polled, or None."""
+        return self._watch.last_run
+
+    def done(self):
+        """True when the run's outcome is known."""
+        return self._outcome.done()
+
+    def result(self):
+        """The final run (raises as ``await`` does; :class:`asyncio.InvalidStateError` if not done)."""
+        return self._outcome.result()
+
+    def exception(self):
+        """The exception ``await`` raises, or None (:class:`asyncio.InvalidStateError` if not done)."""
+        return self._outcome.exception()
+
+    def add_done_callback(self, fn):
+        """Call ``fn(future)`` (in the loop's thread) once the outcome is known."""
+        _check_callable(fn, "AsyncRunFuture.add_done_callback()", "fn")
+        self._outcome.add_done_callback(lambda _: fn(self))
+
+    def __repr__(self):
+        status = "finished" if self.done() else "pending"
+        return (f"<AsyncRunFuture {status} job_id={self.job_id} run_id={self.run_id} "
+                f"state={self.state!r}>")
+
+    # -- waiting ---------------------------------------------------------------
+    def _polled(self, task):
+        if self._outcome.done() or task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            self._outcome.set_result(task.result())
+        else:
+            self._outcome.set_exception(error)
+
+    def __await__(self):
+        return self._wait().__await__()
+
+    async def _wait(self, owned=False):
         try:
-            entries = await _read_logs(client, kind.logs, job_id, run_id)
-            lines = [str(field_of(e, "message") or "") for e in entries[-FAILURE_LOG_LINES:]]
-        except Exception as exc:  # the failure matters more than its logs
-            log.debug("could not read the logs of job %s run %s: %s", job_id, run_id, exc)
-    return CivisJobFailure(_error_message(run, state), response=run, job_id=job_id,
-                           run_id=run_id, log_lines=lines)
+            return await asyncio.shield(self._outcome)
+        except asyncio.CancelledError:
+            if not self._outcome.done():
+                if self.cancel_on_cancel:
+                    # this task is being cancelled: the cancel goes out from a task of its own
+                    await asyncio.shield(asyncio.ensure_future(self.cancel()))
+                elif owned:
+                    self._poll.cancel()  # nobody else waits: stop polling; the run goes on
+            raise
+
+    async def outputs(self):
+        """Wait for the run, then return its outputs (a list of Response).
+
+        Raises
+        ------
+        NotImplementedError
+            When this kind of run has no outputs endpoint.
+        """
+        await self
+        return await run_async(_list_steps(self.client, self._outputs_endpoint(), self.job_id,
+                                           self.run_id))
+
+    # -- cancelling ------------------------------------------------------------
+    async def cancel(self):
+        """Cancel the run on the server; report what the server did (as ``CivisFuture.cancel``).
+
+        Returns
+        -------
+        bool
+            True when the run is (now) cancelled; False when it had already
+            ended (the future then gives that outcome), when the server answered
+            404, when this kind of run cannot be cancelled, or when the request
+            failed (a :class:`UserWarning` says why).
+        """
+        if self.done():
+            return isinstance(self._outcome.exception(), concurrent.futures.CancelledError)
+        kind = self._run_kind
+        if kind.cancel is None:
+            return False
+        verdict, run = await run_async(_cancel_steps(
+            lambda: self.client.meta.call(kind.cancel.resource, kind.cancel.method,
+                                          self.job_id, self.run_id),
+            self._watch.get, self._watch.states, self))
+        if isinstance(verdict, Exception):
+            warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
+                          f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
+            return False
+        if verdict is None or self.done():
+            return False
+        self._poll.cancel()
+        if verdict == SUCCEEDED:
+            self._outcome.set_result(run)
+        elif verdict == FAILED:
+            self._outcome.set_exception(await run_async(_failure_steps(
+                self.client, kind, run, state_of(run),
+                self.job_id, self.run_id)))
+        else:
+            self._outcome.set_exception(concurrent.futures.CancelledError(
+                f"job {self.job_id} run {self.run_id} was cancelled"))
+        return verdict == CANCELLED
 
 
-async def _poll(watch, on_change=None):
-    """One :meth:`RunWatch.step`, with ``get()`` awaited."""
-    try:
-        run = await watch.get()
-    except Exception as exc:
-        return watch.failed(exc)
-    return watch.read(run, on_change)
+def _retrieve(outcome):
+    if not outcome.cancelled():
+        outcome.exception()
+
+
+def _checked(resource, name, id, run_id=None, polling_interval=None, callback=None,  # noqa: A002
+             callback_name="on_state_change", timeout=None):
+    label = _label(resource, name)
+    id = _check_id(id, label, "id")  # noqa: A001
+    if run_id is not None:
+        run_id = _check_id(run_id, label, "run_id")
+    return (label, id, run_id, _check_interval(polling_interval, label),
+            _check_callable(callback, label, callback_name), _check_timeout(timeout, label))
+
+
+async def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002
+              cancel_on_cancel=False, **start_arguments):
+    """Start a run; return its :class:`AsyncRunFuture` (``await async_client.<resource>.run``).
+
+    The async twin of :func:`civis_dyn.futures.run`; ``cancel_on_cancel``:
+    see :class:`AsyncRunFuture`.
+    """
+    label, id, _, polling_interval, on_state_change, _ = _checked(  # noqa: A001
+        resource, "run", id, polling_interval=polling_interval, callback=on_state_change)
+    run_kind = _select_kind(resource, kind, label, need=("start", "get"))
+    return await start_run(client_of(resource), run_kind, id, start_arguments,
+                           polling_interval=polling_interval, on_state_change=on_state_change,
+                           cancel_on_cancel=cancel_on_cancel)
+
+
+async def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  # noqa: A002
+                    on_state_change=None, cancel_on_cancel=False):
+    """An :class:`AsyncRunFuture` for a run already started (``async_client.<resource>.watch_run``).
+
+    The async twin of :func:`civis_dyn.futures.watch_run` (a coroutine, so
+    the future is made inside the running loop).
+    """
+    label, id, run_id, polling_interval, on_state_change, _ = _checked(  # noqa: A001
+        resource, "watch_run", id, run_id, polling_interval, on_state_change)
+    if run_id is None:
+        _check_id(run_id, label, "run_id")
+    run_kind = _select_kind(resource, kind, label, need=("get",))
+    return AsyncRunFuture(client_of(resource), run_kind, id, run_id,
+                          polling_interval=polling_interval, on_state_change=on_state_change,
+                          cancel_on_cancel=cancel_on_cancel)
 
 
 async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None,  # noqa: A002
@@ -87,7 +265,7 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
         As for the blocking ``run_and_wait``.
     cancel_on_cancel : bool, optional
         When the awaiting task is cancelled, cancel the run on the server too
-        (default False: the run goes on).
+        (default False: the run goes on, unwatched).
 
     Returns
     -------
@@ -103,87 +281,49 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
     CivisRunTimeoutError
         Not final after ``timeout`` seconds. The run goes on.
     """
-    label = _label(resource, "run_and_wait")
-    id = _check_id(id, label, "id")  # noqa: A001
-    timeout = _check_timeout(timeout, label)
-    _check_callable(callback, label, "callback")
-    polling_interval = _check_interval(polling_interval, label)
+    label, id, _, polling_interval, callback, timeout = _checked(  # noqa: A001
+        resource, "run_and_wait", id, polling_interval=polling_interval, callback=callback,
+        callback_name="callback", timeout=timeout)
     run_kind = _select_kind(resource, kind, label, need=("start", "get"))
-    client = client_of(resource)
-    run_id = _run_id_from(await _call(client, run_kind.start, id, **start_arguments), run_kind)
-    get = run_kind.bound(client, "get")
-    watch = RunWatch(lambda: get(id, run_id), run_kind.states, polling_interval)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    try:
-        while True:
-            step = await _poll(watch, callback)
-            if step.outcome is not None:
-                break
-            await asyncio.sleep(delay_before_next(step, deadline, job_id=id, run_id=run_id,
-                                                  timeout=timeout))
-    except asyncio.CancelledError:
-        if cancel_on_cancel and run_kind.cancel is not None:
-            # the task is being cancelled: send the cancel from a task of its own
-            await asyncio.shield(_call(client, run_kind.cancel, id, run_id))
-        raise
-    if step.outcome == SUCCEEDED:
-        return step.run
-    if step.outcome == FAILED:
-        raise await _failure(client, run_kind, step.run, step.state, id, run_id)
-    raise concurrent.futures.CancelledError(f"job {id} run {run_id} was cancelled")
+    future = await start_run(client_of(resource), run_kind, id, start_arguments,
+                             polling_interval=polling_interval, on_state_change=callback,
+                             cancel_on_cancel=cancel_on_cancel, timeout=timeout)
+    return await future._wait(owned=True)
 
 
-async def follow_logs(resource, id, run_id=None, *, kind=None,  # noqa: A002
-                      polling_interval=None):
+async def start_run(client, kind, job_id, start_arguments, **options):
+    """Start a run of ``kind``; its :class:`AsyncRunFuture` (``options``: the future's)."""
+    run_id = await run_async(_start_steps(client, kind, job_id, start_arguments))
+    return AsyncRunFuture(client, kind, job_id, run_id, **options)
+
+
+def follow_logs(resource, id, run_id=None, *, kind=None, polling_interval=None):  # noqa: A002
     """Yield a run's new log entries until it is final: ``async for entry in ...follow_logs(id)``.
 
     The async twin of :func:`civis_dyn.futures.follow_resource_logs` (each
     entry once, oldest first; ``run_id`` default: the latest run).
     """
-    label = _label(resource, "follow_logs")
-    id = _check_id(id, label, "id")  # noqa: A001
-    if run_id is not None:
-        run_id = _check_id(run_id, label, "run_id")
-    polling_interval = _check_interval(polling_interval, label)
+    label, id, run_id, polling_interval, _, _ = _checked(  # noqa: A001
+        resource, "follow_logs", id, run_id, polling_interval)
     run_kind = _select_kind(resource, kind, label, need=("get", "logs"))
-    client = client_of(resource)
-    if run_id is None:
-        run_id = await _latest_run_id(client, run_kind, id, label)
-    get = run_kind.bound(client, "get")
-    watch = RunWatch(lambda: get(id, run_id), run_kind.states, polling_interval)
-    last_id = None
-    while True:
-        step = await _poll(watch)
-        while True:  # read until the log has nothing newer
-            entries = await _read_logs(client, run_kind.logs, id, run_id, last_id)
-            for entry in entries:
-                last_id = field_of(entry, "id")
-                yield entry
-            if len(entries) < LOG_PAGE_SIZE:
-                break
-        if step.outcome is not None:
-            return
-        if entries:
-            watch.backoff.reset()
-        await asyncio.sleep(step.delay if step.delay is not None else watch.backoff.next())
+    return iterate_async(_follow_steps(client_of(resource), run_kind, id, run_id,
+                                       polling_interval, label=label))
 
 
-async def _latest_run_id(client, kind, job_id, label):
-    lister = kind.list
-    if lister is None:
-        raise CivisDynError(f"{label}: {kind.label} cannot be listed; pass run_id=")
-    known = {p.name for p in client.meta.spec.operation(*lister).parameters}
-    order = {k: v for k, v in {"limit": 1, "order": "id", "order_dir": "desc"}.items()
-             if k in known}
-    runs = [as_response(r) for r in (await _call(client, lister, job_id, **order)) or ()]
-    if not runs:
-        raise CivisDynError(f"{label}: job {job_id} has no runs yet")
-    return field_of(max(runs, key=lambda r: field_of(r, "id") or 0), "id")
+#: The conveniences of civis_dyn.conveniences offered on async resources too (coroutines there).
+_SHARED = ("archive_stale", "cancel_runs", "count_runs_by_state", "create_or_update",
+           "export_definition", "find_by_name", "get_id", "import_definition")
+_RUNS = ("follow_logs", "run", "run_and_wait", "watch_run")
 
 
 def register(extensions):
-    """Offer ``run_and_wait`` and ``follow_logs`` in ``extensions`` (the async resources')."""
-    for name, target, requires in (
-            ("run_and_wait", "civis_dyn._async_runs:run_and_wait", offers_runs("start", "get")),
-            ("follow_logs", "civis_dyn._async_runs:follow_logs", offers_runs("get", "logs"))):
-        extensions[name] = Extension(name, target, requires)
+    """Offer the run methods and conveniences in ``extensions`` (the async resources').
+
+    Each applies where its blocking twin does (the same ``requires``).
+    """
+    from ._resources import _EXTENSIONS as blocking
+
+    for name in _SHARED + _RUNS:
+        twin = blocking[name]
+        target = f"civis_dyn._async_runs:{name}" if name in _RUNS else twin.target
+        extensions[name] = Extension(name, target, twin.requires)

@@ -64,6 +64,7 @@ class AiohttpTransport:
                                      f"not {pool_size!r}")
         self._pool_size = pool_size
         self._session = None
+        self._timeouts = {}
 
     def _get_session(self):
         session = self._session
@@ -84,37 +85,43 @@ class AiohttpTransport:
             When no answer came (``reason`` and ``sent`` say why).
         """
         aiohttp = _aiohttp()
-        import yarl
-
         session = self._get_session()
-        connect, read = request.timeout
-        timeout = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect, sock_read=read)
         query = encode_query(request.params)
-        url = yarl.URL(f"{request.url}?{query}" if query else request.url, encoded=True)
+        url = _encoded_url(f"{request.url}?{query}" if query else request.url)
         error = None
         try:
             async with session.request(request.method, url, data=request.body,
-                                       headers=dict(request.headers), timeout=timeout,
+                                       headers=dict(request.headers),
+                                       timeout=self._timeout(aiohttp, request.timeout),
                                        allow_redirects=False) as response:
-                chunks, size = [], 0
                 limit = request.max_bytes
-                async for chunk in response.content.iter_chunked(_CHUNK):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if limit is not None and size > limit:
-                        answer = HTTPResponse(response.status, Headers(response.headers.items()),
-                                              b"", str(response.url), response.reason or "")
-                        error = InvalidResponseError(
-                            response.status, str(BodyTooLarge("the response body", limit,
-                                                              response_setting())),
-                            answer, request.method, request.path)
-                        break
+                length = response.content_length
+                if length is not None and (limit is None or length <= limit) \
+                        and "Content-Encoding" not in response.headers:
+                    body = await response.read()  # the common case: one read, no chunk loop
+                else:
+                    body, error = await _read_within(response, limit, request)
                 if error is None:
                     return HTTPResponse(response.status, Headers(response.headers.items()),
-                                        b"".join(chunks), str(response.url), response.reason or "")
+                                        body, str(response.url), response.reason or "")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             error = _connection_error(aiohttp, exc)
         raise error  # outside the except block: no __context__ holding aiohttp's objects
+
+    def _timeout(self, aiohttp, timeouts):
+        """The :class:`aiohttp.ClientTimeout` of ``(connect, read)`` (a few, made once each).
+
+        As the blocking transport's: ``connect`` to connect, ``read`` of silence
+        between bytes (``sock_read``), and connect + read in all.
+        """
+        made = self._timeouts.get(timeouts)
+        if made is None:
+            connect, read = timeouts
+            made = aiohttp.ClientTimeout(total=connect + read, sock_connect=connect,
+                                         sock_read=read)
+            if len(self._timeouts) < 64:  # deadlines shrink timeouts: keep the cache small
+                self._timeouts[timeouts] = made
+        return made
 
     async def aclose(self):
         """Close the pooled connections (the next request opens new ones)."""
@@ -130,6 +137,29 @@ class AiohttpTransport:
 
     def __repr__(self):
         return f"<AiohttpTransport pool_size={self._pool_size}>"
+
+
+async def _read_within(response, limit, request):
+    """``(body, None)``, or ``(b"", InvalidResponseError)`` past ``limit`` decoded bytes."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            answer = HTTPResponse(response.status, Headers(response.headers.items()),
+                                  b"", str(response.url), response.reason or "")
+            return b"", InvalidResponseError(
+                response.status, str(BodyTooLarge("the response body", limit,
+                                                  response_setting())),
+                answer, request.method, request.path)
+    return b"".join(chunks), None
+
+
+def _encoded_url(text):
+    """``text`` (already percent-encoded) as aiohttp's URL type; yarl comes with aiohttp."""
+    import yarl
+
+    return yarl.URL(text, encoded=True)
 
 
 def _connection_error(aiohttp, exc):

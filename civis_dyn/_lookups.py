@@ -6,23 +6,25 @@ warnings, and like civis-python they remember their answers per client (an
 ``lru_cache`` there, a dict on the client here): ``get_database_id("db")``
 asks the API once per client.
 
+On an :class:`~civis_dyn.AsyncAPIClient` each helper is awaited
+(``await client.username``, ``await client.get_database_id("db")``): each is
+written once, as steps (:mod:`civis_dyn._effects`) that the blocking client
+runs and the async client awaits, with the same per-client memory.
+
 They call the client's resources as a user would (``self.databases.list()``),
 so a resource method replaced on the client (``client.tables.list = Mock()``)
 is what they use; their results are read with ``obj["id"]``, which works for
 :class:`~civis_dyn.Response` objects and plain dicts.
 """
 
-import csv
-import io
-import logging
-
+from ._effects import Call, is_async_client, run_async, run_blocking
 from ._errors import ArgumentValueError
-from ._response import find, find_one
 from ._warnings import warn_user
 
 __all__ = ["ClientLookups", "split_schema_tablename"]
 
-log = logging.getLogger("civis_dyn")
+# csv, logging and civis_dyn._response are imported by the helpers that use them:
+# building a client imports none of them
 
 _CACHE_ATTR = "_lookup_cache"
 
@@ -38,6 +40,9 @@ def split_schema_tablename(table):
     ValueError
         When ``table`` has more than two parts.
     """
+    import csv
+    import io
+
     parts = next(csv.reader(io.StringIO(str(table)), delimiter=".", quotechar='"',
                             doublequote=True))
     if len(parts) == 1:
@@ -51,19 +56,32 @@ def split_schema_tablename(table):
 class ClientLookups:
     """The lookup helpers of civis-python's ``APIClient`` (see the module docstring)."""
 
-    def _remembered(self, key, compute):
+    def _remembered(self, key, steps):
+        """What ``steps()`` returns, computed once per client and ``key``.
+
+        Awaitable on the async client (run there with :func:`~civis_dyn._effects.run_async`).
+        """
         cache = self.__dict__.setdefault(_CACHE_ATTR, {})
+        if is_async_client(self):
+            return _remembered_async(cache, key, steps)
         try:
             return cache[key]
         except KeyError:
             pass
-        value = cache[key] = compute()
+        value = cache[key] = run_blocking(steps())
         return value
+
+    def _given(self, value):
+        """An id given as such: itself (awaitable on the async client)."""
+        return _ready(value) if is_async_client(self) else value
 
     @property
     def username(self):
         """The current user's username (``users.get_me().username``), asked once per client."""
-        return self._remembered(("username",), lambda: self.users.get_me()["username"])
+        def username():
+            me = yield Call(self.users.get_me)
+            return me["username"]
+        return self._remembered(("username",), username)
 
     @property
     def feature_flags(self):
@@ -77,7 +95,7 @@ class ClientLookups:
                   "client.users.get_me()['feature_flags'] instead.")
 
         def flags():
-            me = self.users.get_me()
+            me = yield Call(self.users.get_me)
             return tuple(name for name, on in me["feature_flags"].items() if on)
         return self._remembered(("feature_flags",), flags)
 
@@ -93,7 +111,7 @@ class ClientLookups:
                   "`default_database_credential_id` instead.")
 
         def first():
-            creds = self.credentials.list(default=True)
+            creds = yield Call(self.credentials.list, default=True)
             return creds[0]["id"] if len(creds) > 0 else None
         return self._remembered(("default_credential",), first)
 
@@ -101,7 +119,8 @@ class ClientLookups:
     def default_database_credential_id(self):
         """The id of the current user's default database credential, or None."""
         def first():
-            creds = self.credentials.list(default=True, type="Database", remote_host_id=None)
+            creds = yield Call(self.credentials.list, default=True, type="Database",
+                               remote_host_id=None)
             return creds[0]["id"] if len(creds) > 0 else None
         return self._remembered(("default_database_credential_id",), first)
 
@@ -122,10 +141,12 @@ class ClientLookups:
             When no database has that name.
         """
         if isinstance(database, int):
-            return database
+            return self._given(database)
 
         def lookup():
-            found = find_one(self.databases.list(), name=database)
+            from ._response import find_one
+
+            found = find_one((yield Call(self.databases.list)), name=database)
             if not found:
                 raise ArgumentValueError(f"Database {database} not found.")
             return found["id"]
@@ -159,10 +180,12 @@ class ClientLookups:
                   "that is or may likely be the default credential, consider the property "
                   "`default_database_credential_id`.")
         if isinstance(username, int):
-            return username
+            return self._given(username)
 
         def lookup():
-            creds = self.credentials.list(type="Database")
+            from ._response import find_one
+
+            creds = yield Call(self.credentials.list, type="Database")
             where = ({"remote_host_id": database_name} if isinstance(database_name, int)
                      else {"remote_host_name": database_name})
             found = find_one(creds, username=username, **where)
@@ -188,10 +211,13 @@ class ClientLookups:
             and the first is returned.
         """
         if isinstance(cred_name, int):
-            return cred_name
+            return self._given(cred_name)
 
         def lookup():
-            creds = find(self.credentials.list(type="Amazon Web Services S3"), name=cred_name)
+            from ._response import find
+
+            creds = find((yield Call(self.credentials.list, type="Amazon Web Services S3")),
+                         name=cred_name)
             wanted_owner = owner
             if wanted_owner is not None:
                 creds = find(creds, owner=wanted_owner)
@@ -200,11 +226,14 @@ class ClientLookups:
                 raise ArgumentValueError(f"AWS credential ID for {cred_name}{owned} cannot be found")
             if len(creds) > 1:
                 if wanted_owner is None:
-                    wanted_owner = self.username
+                    wanted_owner = yield Call(getattr, self, "username")
                     creds = find(creds, owner=wanted_owner)
                 if len(creds) > 1:
-                    log.warning("Found %d AWS credentials with name %s and owner %s. "
-                                "Returning the first.", len(creds), cred_name, wanted_owner)
+                    import logging
+
+                    logging.getLogger("civis_dyn").warning(
+                        "Found %d AWS credentials with name %s and owner %s. "
+                        "Returning the first.", len(creds), cred_name, wanted_owner)
             return creds[0]["id"]
         return self._remembered(("get_aws_credential_id", cred_name, owner), lookup)
 
@@ -217,9 +246,10 @@ class ClientLookups:
             When no table matches (or ``table`` cannot be parsed).
         """
         def lookup():
-            database_id = self.get_database_id(database)
+            database_id = yield Call(self.get_database_id, database)
             schema, name = split_schema_tablename(table)
-            tables = self.tables.list(database_id=database_id, schema=schema, name=name)
+            tables = yield Call(self.tables.list, database_id=database_id, schema=schema,
+                                name=name)
             if not tables:
                 raise ArgumentValueError(f"No tables found for {table} in database {database}")
             return tables[0].id
@@ -234,11 +264,26 @@ class ClientLookups:
             When no storage host has that name.
         """
         if isinstance(storage_host, int):
-            return storage_host
+            return self._given(storage_host)
 
         def lookup():
-            found = find_one(self.storage_hosts.list(), name=storage_host)
+            from ._response import find_one
+
+            found = find_one((yield Call(self.storage_hosts.list)), name=storage_host)
             if not found:
                 raise ArgumentValueError(f"Storage Host {storage_host} not found.")
             return found["id"]
         return self._remembered(("get_storage_host_id", storage_host), lookup)
+
+
+async def _remembered_async(cache, key, steps):
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    value = cache[key] = await run_async(steps())
+    return value
+
+
+async def _ready(value):
+    return value

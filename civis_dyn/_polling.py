@@ -24,10 +24,11 @@ from ._errors import (
     CivisRunTimeoutError,
     InvalidResponseError,
 )
+from ._effects import Call, Sleep, run_blocking
 from ._response import Response
 
 __all__ = ["Backoff", "FAULTS_IN_A_ROW", "RunWatch", "Step", "as_response", "delay_before_next",
-           "is_transient", "state_of", "wait_until_final"]
+           "is_transient", "state_of", "until_final", "wait_until_final"]
 
 log = logging.getLogger("civis_dyn.futures")
 
@@ -232,13 +233,29 @@ def wait_until_final(watch, *, job_id=None, run_id=None, timeout=None, on_change
     CivisRunTimeoutError
         Not final after ``timeout`` seconds (``.response``: the last known state).
     """
+    return run_blocking(until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                    on_change=on_change, clock=clock), sleep=sleep)
+
+
+def until_final(watch, *, job_id=None, run_id=None, timeout=None, on_change=None,
+                clock=time.monotonic):
+    """The steps of :func:`wait_until_final` (see :mod:`civis_dyn._effects`).
+
+    Each poll is ``yield Call(watch.get)`` (awaited on the async client); the
+    final :class:`Step` is the generator's value.
+    """
     deadline = None if timeout is None else clock() + timeout
     while True:
-        step = watch.step(on_change)
+        try:
+            run = yield Call(watch.get)
+        except Exception as exc:
+            step = watch.failed(exc)
+        else:
+            step = watch.read(run, on_change)
         if step.outcome is not None:
             return step
-        sleep(delay_before_next(step, deadline, clock, job_id=job_id, run_id=run_id,
-                                timeout=timeout))
+        yield Sleep(delay_before_next(step, deadline, clock, job_id=job_id, run_id=run_id,
+                                      timeout=timeout))
 
 
 def delay_before_next(step, deadline, clock=time.monotonic, *, job_id=None, run_id=None,

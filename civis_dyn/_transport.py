@@ -259,11 +259,7 @@ def _read_body(response, deadline, limit=None):
     back to the pool.
     """
     raw = response.raw
-    read1 = getattr(raw, "read1", None)
-    if read1 is None:  # urllib3 1.x: whole chunks
-        reads = response.iter_content(_CHUNK)
-    else:
-        reads = iter(lambda: read1(_CHUNK, decode_content=True), b"")
+    reads = iter(lambda: raw.read1(_CHUNK, decode_content=True), b"")   # urllib3 >= 2.2
     chunks, size = [], 0
     for chunk in reads:
         chunks.append(chunk)
@@ -315,7 +311,7 @@ def _connection_error(exc):
     if isinstance(exc, exceptions.ConnectionError):
         if isinstance(low, urllib3.exceptions.NewConnectionError):
             text = str(low)
-            dns = isinstance(low, getattr(urllib3.exceptions, "NameResolutionError", ())) or (
+            dns = isinstance(low, urllib3.exceptions.NameResolutionError) or (
                 isinstance(low.__context__, socket.gaierror))
             refused = isinstance(low.__context__, ConnectionRefusedError) or "refused" in text
             reason = "dns" if dns else "refused" if refused else "other"

@@ -46,6 +46,12 @@ every kind of script; pass a filter such as ``type="python3"`` to narrow it).
 
 Return values are :class:`~civis_dyn.Response` objects whatever the client's
 ``return_type``.
+
+On an :class:`~civis_dyn.AsyncAPIClient` every one is a coroutine
+(``await async_client.projects.get_id("Q3 planning")``) with the same
+arguments, requests, results and errors: each is written once, as steps
+(:mod:`civis_dyn._effects`) that the blocking client runs and the async
+client awaits.
 """
 
 import datetime
@@ -57,6 +63,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
+from ._effects import Call, Collect, perform
 from ._files import write_atomically
 from ._errors import (
     AmbiguousNameError,
@@ -160,27 +167,34 @@ class _Call:
         return self.spec.operation(self.name, name)
 
     def call(self, method, /, *args, **kwargs):
-        """Call API method ``method`` (a name, or ``(resource, name)``); a Response whatever
-        the return type."""
-        resource, method = (self.name, method) if isinstance(method, str) else method
-        return self.client.meta.call(resource, method, *args, **kwargs)
+        """The effect of calling API method ``method`` (a name, or ``(resource, name)``).
 
-    def iterate(self, method, /, *args, **query):
-        """Every item of list method ``method`` (all pages of a paginated one)."""
+        ``yield`` it to get a Response whatever the return type.
+        """
+        resource, method = (self.name, method) if isinstance(method, str) else method
+        return Call(self.client.meta.call, resource, method, *args, **kwargs)
+
+    def items(self, method, /, *args, **query):
+        """Steps: every item of list method ``method`` (all pages of a paginated one)."""
         op = self.operation(method)
         if op.paginated:
             if "limit" not in query:
                 limit = _page_size(op)
                 if limit is not None:
                     query["limit"] = limit
-            return iter(getattr(self.resource, method)(*args, iterator=True, **query))
-        result = self.call(method, *args, **query)
+            return (yield Collect(getattr(self.resource, method), *args, iterator=True, **query))
+        result = yield self.call(method, *args, **query)
         if result is None:
-            return iter(())
+            return []
         if not isinstance(result, list):
             raise InvalidResponseError(200, f"{self.name}.{method}() returned an object where "
                                        f"{self.label} needs a list", None, "GET", op.path)
-        return iter(result)
+        return list(result)
+
+
+def _perform(resource, steps):
+    """Run a convenience's steps: its result, or a coroutine on the async client."""
+    return perform(getattr(resource, "_client", None), steps)
 
 
 def _page_size(op):
@@ -234,8 +248,12 @@ def find_by_name(resource, name, *, kind=None, **filters):
     AmbiguousNameError
         When several do; lists their ids and names.
     """
+    return _perform(resource, _find_by_name_steps(resource, name, kind, filters))
+
+
+def _find_by_name_steps(resource, name, kind, filters):
     call = _Call(resource, "find_by_name", kind)
-    return _find(call, name, filters)
+    return (yield from _find(call, name, filters))
 
 
 def get_id(resource, name, *, kind=None, **filters):
@@ -247,8 +265,12 @@ def get_id(resource, name, *, kind=None, **filters):
     -------
     int
     """
+    return _perform(resource, _get_id_steps(resource, name, kind, filters))
+
+
+def _get_id_steps(resource, name, kind, filters):
     call = _Call(resource, "get_id", kind)
-    return _field(_find(call, name, filters), "id")
+    return _field((yield from _find(call, name, filters)), "id")
 
 
 def _find(call, name, filters):
@@ -264,7 +286,7 @@ def _find(call, name, filters):
             query.setdefault(by_wire[wire], name)
             break
     matches, others = [], []
-    for item in call.iterate(list_name, **query):
+    for item in (yield from call.items(list_name, **query)):
         item_name = _field(item, "name")
         if item_name == name:
             matches.append(item)
@@ -325,6 +347,10 @@ def create_or_update(resource, name, *, kind=None, find_filters=None, **fields):
     AmbiguousNameError
         When several objects have that name (nothing is changed).
     """
+    return _perform(resource, _create_or_update_steps(resource, name, kind, find_filters, fields))
+
+
+def _create_or_update_steps(resource, name, kind, find_filters, fields):
     call = _Call(resource, "create_or_update", kind)
     post = call.require("post", path_params=0, purpose="create objects")
     update = None
@@ -343,15 +369,15 @@ def create_or_update(resource, name, *, kind=None, find_filters=None, **fields):
         raise ArgumentTypeError(f"{call.label} argument 'find_filters' must be a dict, "
                                 f"not {type(find_filters).__name__}")
     try:
-        existing = _find(call, name, find_filters or {})
+        existing = yield from _find(call, name, find_filters or {})
     except NotFoundError:
         log.info("%s: creating %r", call.label, name)
-        return call.call(post, name=name, **fields)
+        return (yield call.call(post, name=name, **fields))
     object_id = _field(existing, "id")
     log.info("%s: updating %r (id %s) with %s", call.label, name, object_id, update)
     if update.startswith("put"):
-        return call.call(update, object_id, name=name, **fields)
-    return call.call(update, object_id, **fields)
+        return (yield call.call(update, object_id, name=name, **fields))
+    return (yield call.call(update, object_id, **fields))
 
 
 # -- export / import -------------------------------------------------------------
@@ -438,12 +464,16 @@ def export_definition(resource, id, path, *, kind=None, wire_case=False):
         The file written. It is written to a temporary file in the same
         directory, then renamed: readers never see half a file.
     """
+    return _perform(resource, _export_definition_steps(resource, id, path, kind, wire_case))
+
+
+def _export_definition_steps(resource, id, path, kind, wire_case):  # noqa: A002
     call = _Call(resource, "export_definition", kind)
     get = call.require("get", path_params=1, purpose="read objects")
     target = Path(path)
     if target.is_dir():
         target = target / f"{call.name}{f'-{call.kind}' if call.kind else ''}-{id}.json"
-    obj = call.call(get, id)
+    obj = yield call.call(get, id)
     if not isinstance(obj, Response):
         raise InvalidResponseError(200, f"{call.name}.{get}() returned no object", None, "GET",
                                    call.operation(get).path)
@@ -502,6 +532,10 @@ def import_definition(resource, path, *, kind=None, dry_run=False, **overrides):
         When the file is not a JSON object, or was exported from another
         resource or kind.
     """
+    return _perform(resource, _import_definition_steps(resource, path, kind, dry_run, overrides))
+
+
+def _import_definition_steps(resource, path, kind, dry_run, overrides):
     call = _Call(resource, "import_definition", kind)
     definition, meta = _read_definition(path, call.label)
     if meta is not None:
@@ -535,7 +569,7 @@ def import_definition(resource, path, *, kind=None, dry_run=False, **overrides):
         log.info("%s: dry run: would post %d field(s), dropped %d", call.label, len(fields),
                  len(dropped))
         return ImportResult(None, dropped, fields)
-    response = call.call(post, **fields)
+    response = yield call.call(post, **fields)
     log.info("%s: created id %s from %s", call.label, _field(response, "id"), path)
     return ImportResult(response, dropped, fields)
 
@@ -781,12 +815,16 @@ def count_runs_by_state(resource, id, *, kind=None, created_before=None):
         ``{state: number of runs}``; a state with no run counts 0, and
         ``sum(counts.values())`` is the total.
     """
+    return _perform(resource, _count_runs_by_state_steps(resource, id, kind, created_before))
+
+
+def _count_runs_by_state_steps(resource, id, kind, created_before):  # noqa: A002
     call = _Call(resource, "count_runs_by_state", kind)
     before = None if created_before is None else _as_datetime(created_before, call.label,
                                                               "created_before")
     list_name, _ = _run_methods(call, cancel=False)
     counts = Counter()
-    for run in call.iterate(list_name, id):
+    for run in (yield from call.items(list_name, id)):
         if before is not None:
             created = _timestamp(_field(run, "created_at"))
             if created is None or created >= before:
@@ -821,6 +859,11 @@ def cancel_runs(resource, id, *, created_before, kind=None, states=ACTIVE_RUN_ST
     -------
     HousekeepingReport
     """
+    return _perform(resource, _cancel_runs_steps(resource, id, created_before, kind, states,
+                                                 dry_run))
+
+
+def _cancel_runs_steps(resource, id, created_before, kind, states, dry_run):  # noqa: A002
     call = _Call(resource, "cancel_runs", kind)
     before = _as_datetime(created_before, call.label, "created_before")
     if isinstance(states, str):
@@ -834,7 +877,7 @@ def cancel_runs(resource, id, *, created_before, kind=None, states=ACTIVE_RUN_ST
                                 f"run states such as ('queued', 'running')")
     list_name, cancel = _run_methods(call, cancel=True)
     selected = []
-    for run in call.iterate(list_name, id):
+    for run in (yield from call.items(list_name, id)):
         created = _timestamp(_field(run, "created_at"))
         if _field(run, "state") in states and created is not None and created < before:
             selected.append({"id": _field(run, "id"), "state": _field(run, "state"),
@@ -842,7 +885,7 @@ def cancel_runs(resource, id, *, created_before, kind=None, states=ACTIVE_RUN_ST
     report = HousekeepingReport("cancel", f"{call.name} {id} runs", dry_run, selected)
     if not dry_run:
         for run in selected:
-            _act(call, report, run["id"], cancel, id, run["id"])
+            yield from _act(call, report, run["id"], cancel, id, run["id"])
     log.info("%s: %s", call.label, report)
     return report
 
@@ -871,6 +914,11 @@ def archive_stale(resource, *, not_updated_since, kind=None, dry_run=False, **fi
     -------
     HousekeepingReport
     """
+    return _perform(resource, _archive_stale_steps(resource, not_updated_since, kind, dry_run,
+                                                   filters))
+
+
+def _archive_stale_steps(resource, not_updated_since, kind, dry_run, filters):
     call = _Call(resource, "archive_stale", kind)
     since = _as_datetime(not_updated_since, call.label, "not_updated_since")
     archive = call.require("put", "_archive", path_params=1, purpose="archive objects")
@@ -879,7 +927,7 @@ def archive_stale(resource, *, not_updated_since, kind=None, dry_run=False, **fi
     if "archived" in {p.name for p in call.operation(list_name).parameters}:
         query.setdefault("archived", "false")
     selected = []
-    for item in call.iterate(list_name, **query):
+    for item in (yield from call.items(list_name, **query)):
         if _field(item, "archived") is True:
             continue
         updated = _timestamp(_field(item, "updated_at"))
@@ -890,7 +938,7 @@ def archive_stale(resource, *, not_updated_since, kind=None, dry_run=False, **fi
                                 dry_run, selected)
     if not dry_run:
         for item in selected:
-            _act(call, report, item["id"], archive, item["id"], status=True)
+            yield from _act(call, report, item["id"], archive, item["id"], status=True)
     log.info("%s: %s", call.label, report)
     return report
 
@@ -898,7 +946,7 @@ def archive_stale(resource, *, not_updated_since, kind=None, dry_run=False, **fi
 def _act(call, report, key, method, /, *args, **kwargs):
     """Call one changing method; an API refusal goes into the report, a bad key is raised."""
     try:
-        call.call(method, *args, **kwargs)
+        yield call.call(method, *args, **kwargs)
     except CivisAPIKeyError:
         raise
     except CivisAPIError as exc:

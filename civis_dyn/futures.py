@@ -101,7 +101,9 @@ from ._errors import (
 from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
 from ._progress import progress_bar, progress_enabled
-from ._polling import RunWatch, as_response, field_of, state_of, wait_until_final
+from ._effects import (Call, Collect, Emit, Sleep, is_async_client, iterate_async,
+                       iterate_blocking, run_async, run_blocking)
+from ._polling import RunWatch, as_response, field_of, state_of, until_final
 from ._resources import Resource, client_of, name_of
 from ._response import Response
 from .spec._model import ApiSpec
@@ -164,13 +166,18 @@ def _items(value):
     return [as_response(v) for v in value]
 
 
-def _list(client, endpoint, *args, **kwargs):
+def _list_steps(client, endpoint, *args, **kwargs):
     """Every item ``endpoint`` lists (all pages of a paginated one)."""
     spec = _spec_of(client)
     if spec is not None and spec.operation(*endpoint).paginated:
-        return _items(getattr(getattr(client, endpoint.resource), endpoint.method)(
-            *args, iterator=True, **kwargs))
-    return _items(_call(client, endpoint, *args, **kwargs))
+        return _items((yield Collect(getattr(getattr(client, endpoint.resource), endpoint.method),
+                                     *args, iterator=True, **kwargs)))
+    return _items((yield Call(_call, client, endpoint, *args, **kwargs)))
+
+
+def _list(client, endpoint, *args, **kwargs):
+    """Every item ``endpoint`` lists (all pages of a paginated one)."""
+    return run_blocking(_list_steps(client, endpoint, *args, **kwargs))
 
 
 def _default_client(client):
@@ -296,33 +303,46 @@ def _error_message(run, state):
     return f"the run ended in state {state!r}"
 
 
-def _read_logs(client, endpoint, job_id, run_id, last_id=None):
+# Each ``_x_steps`` is written once for both clients: a generator of effects
+# (civis_dyn._effects) run blocking here and awaited by civis_dyn._async_runs.
+def _read_logs_steps(client, endpoint, job_id, run_id, last_id=None):
     """Log entries newer than ``last_id``, oldest first."""
     kwargs = {} if last_id is None else {"last_id": last_id}
-    entries = [e for e in _items(_call(client, endpoint, job_id, run_id, **kwargs))
-               if field_of(e, "id") is not None]
+    answer = yield Call(_call, client, endpoint, job_id, run_id, **kwargs)
+    entries = [e for e in _items(answer) if field_of(e, "id") is not None]
     entries.sort(key=lambda e: field_of(e, "id"))
     if last_id is not None:
         entries = [e for e in entries if field_of(e, "id") > last_id]
     return entries
 
 
-def _tail_logs(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
+def _read_logs(client, endpoint, job_id, run_id, last_id=None):
+    """Log entries newer than ``last_id``, oldest first."""
+    return run_blocking(_read_logs_steps(client, endpoint, job_id, run_id, last_id))
+
+
+def _tail_logs_steps(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
     """The last ``count`` log messages of a run ([] when they cannot be read)."""
     if endpoint is None or client is None:
         return []
     try:
-        entries = _read_logs(client, endpoint, job_id, run_id)
+        entries = yield from _read_logs_steps(client, endpoint, job_id, run_id)
     except Exception as exc:  # the failure matters more than its logs
         log.debug("could not read the logs of job %s run %s: %s", job_id, run_id, exc)
         return []
     return [str(field_of(e, "message") or "") for e in entries[-count:]]
 
 
-def _failure(client, kind, run, state, job_id, run_id):
+def _failure_steps(client, kind, run, state, job_id, run_id):
+    """The :class:`~civis_dyn.CivisJobFailure` of a failed run, its last log lines read."""
     logs = kind.logs if kind is not None else None
+    lines = yield from _tail_logs_steps(client, logs, job_id, run_id)
     return CivisJobFailure(_error_message(run, state), response=run, job_id=job_id,
-                           run_id=run_id, log_lines=_tail_logs(client, logs, job_id, run_id))
+                           run_id=run_id, log_lines=lines)
+
+
+def _failure(client, kind, run, state, job_id, run_id):
+    return run_blocking(_failure_steps(client, kind, run, state, job_id, run_id))
 
 
 def _platform_url(client, path):
@@ -355,6 +375,11 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
         When the job has no runs yet.
     """
     client = _default_client(client)
+    steps = _latest_run_id_steps(client, kind, job_id, label)
+    return run_async(steps) if is_async_client(client) else run_blocking(steps)
+
+
+def _latest_run_id_steps(client, kind, job_id, label):
     kind = kind or jobs_run_kind(_spec_of(client))
     lister = kind.list
     if lister is None:
@@ -364,7 +389,7 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
     if spec is not None:
         known = {p.name for p in spec.operation(*lister).parameters}
         order = {k: v for k, v in order.items() if k in known}
-    runs = _items(_call(client, lister, job_id, **order))
+    runs = _items((yield Call(_call, client, lister, job_id, **order)))
     if not runs:
         raise CivisDynError(f"{label}: job {job_id} has no runs yet")
     return field_of(max(runs, key=lambda r: field_of(r, "id") or 0), "id")
@@ -373,6 +398,32 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
 def _as_dict(entry):
     """A log entry as a plain dict with snake_case keys."""
     return entry.json() if isinstance(entry, Response) else dict(entry)
+
+
+def _cancel_steps(send_cancel, read_run, states, what):
+    """Ask the server to cancel a run; return ``(verdict, run)`` (both clients' cancel).
+
+    ``verdict`` is :data:`CANCELLED` (the run is cancelled), :data:`SUCCEEDED`
+    or :data:`FAILED` (it ended before the cancel reached it), None (the
+    server answered 404, the run most likely ended; or this kind of run
+    cannot be cancelled) or the error the request failed with (to be warned
+    about by the caller).
+    """
+    try:
+        run = yield Call(send_cancel)
+    except NotImplementedError:
+        return None, None
+    except CivisDynError as exc:
+        if getattr(exc, "status_code", None) == 404:  # the run most likely ended
+            return None, None
+        return exc, None
+    if state_of(run) is None:  # the real API answers 202 without a body: read the run
+        try:
+            run = as_response((yield Call(read_run)))
+        except Exception as exc:  # the cancel was accepted; what followed is not known
+            log.debug("could not read %r after cancelling it: %s", what, exc)
+    outcome = states.outcome(state_of(run))
+    return (outcome if outcome in (SUCCEEDED, FAILED) else CANCELLED), run
 
 
 # -- the future -----------------------------------------------------------------
@@ -571,6 +622,11 @@ class CivisFuture(concurrent.futures.Future):
             When this kind of run has no outputs endpoint.
         """
         self.result()
+        return _list(self.client, self._outputs_endpoint(), self.job_id, self.run_id)
+
+    def _outputs_endpoint(self):
+        """The run kind's outputs endpoint (a plain run's: the ``jobs`` one). Shared with
+        :class:`~civis_dyn._async_runs.AsyncRunFuture`."""
         kind = self._run_kind
         endpoint = kind.outputs if kind is not None else None
         if endpoint is None:
@@ -578,7 +634,7 @@ class CivisFuture(concurrent.futures.Future):
                     or self.client is None:
                 raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
             endpoint = jobs_run_kind(_spec_of(self.client)).outputs
-        return _list(self.client, endpoint, self.job_id, self.run_id)
+        return endpoint
 
     def _wait_settled(self, timeout, progress=False):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
@@ -638,26 +694,18 @@ class CivisFuture(concurrent.futures.Future):
             return True
         if self.done() or self.run_id is None or self.client is None:
             return False
-        try:
-            answer = self._send_cancel()
-        except NotImplementedError:
+        verdict, run = run_blocking(_cancel_steps(self._send_cancel, self._read_run,
+                                                  self._watch.states, self))
+        if isinstance(verdict, Exception):
+            warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
+                          f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
             return False
-        except CivisDynError as exc:
-            if getattr(exc, "status_code", None) != 404:  # 404: the run most likely ended
-                warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
-                              f"run {self.run_id}: {exc}", UserWarning, stacklevel=2)
+        if verdict is None:
             return False
-        run = answer
-        if state_of(run) is None:  # the real API answers 202 without a body: read the run
-            try:
-                run = as_response(self._read_run())
-            except Exception as exc:  # the cancel was accepted; what followed is not known
-                log.debug("could not read %r after cancelling it: %s", self, exc)
-        outcome = self._watch.states.outcome(state_of(run))
-        if outcome == SUCCEEDED:  # it ended before the cancel reached it
+        if verdict == SUCCEEDED:  # it ended before the cancel reached it
             self._finish(result=run)
             return False
-        if outcome == FAILED:  # (and no retry: the caller wants it to stop)
+        if verdict == FAILED:  # (and no retry: the caller wants it to stop)
             self._finish(exception=_failure(self.client, self._run_kind, run, state_of(run),
                                             self.job_id, self.run_id))
             return False
@@ -800,11 +848,28 @@ class ContainerFuture(CivisFuture):
 
 
 # -- blocking wait, log following --------------------------------------------------
+def _run_watch(client, kind, job_id, run_id, polling_interval):
+    """A :class:`~civis_dyn._polling.RunWatch` of one run through its kind's ``get``."""
+    get = kind.bound(client, "get")
+    return RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+
+
+def _wait_steps(client, kind, watch, job_id, run_id, *, timeout=None, on_change=None,
+                clock=time.monotonic):
+    """Poll until the run is final: its final run, or raise its failure or cancellation."""
+    step = yield from until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
+                                  on_change=on_change, clock=clock)
+    if step.outcome == SUCCEEDED:
+        return step.run
+    if step.outcome == FAILED:
+        raise (yield from _failure_steps(client, kind, step.run, step.state, job_id, run_id))
+    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
+
+
 def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
                   clock=time.monotonic, sleep=time.sleep, progress=False):
     """Poll a run in the calling thread until it is final; see :func:`run_and_wait`."""
-    get = kind.bound(client, "get")
-    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+    watch = _run_watch(client, kind, job_id, run_id, polling_interval)
     with progress_bar(desc=f"run {run_id}", unit="poll", progress=progress) as bar:
         def on_change(run):
             bar.set_description_str(f"run {run_id}: {field_of(run, 'state')}")
@@ -815,37 +880,45 @@ def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_in
             bar.update(1)
             sleep(seconds)
 
-        step = wait_until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
-                                on_change=on_change, clock=clock, sleep=counted_sleep)
-    if step.outcome == SUCCEEDED:
-        return step.run
-    if step.outcome == FAILED:
-        raise _failure(client, kind, step.run, step.state, job_id, run_id)
-    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
+        return run_blocking(_wait_steps(client, kind, watch, job_id, run_id, timeout=timeout,
+                                        on_change=on_change, clock=clock), sleep=counted_sleep)
 
 
-def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
-            clock=time.monotonic):
-    get = kind.bound(client, "get")
-    watch = RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
+def _follow_steps(client, kind, job_id, run_id, polling_interval, linger=0.0,
+                  clock=time.monotonic, label="follow_logs()"):
+    """Emit each new log entry of a run until it is final (``run_id`` None: the latest run)."""
+    if run_id is None:
+        run_id = yield from _latest_run_id_steps(client, kind, job_id, label)
+    watch = _run_watch(client, kind, job_id, run_id, polling_interval)
     last_id = None
     final_since = None
     while True:
-        step = watch.step()
+        try:
+            run = yield Call(watch.get)
+        except Exception as exc:
+            step = watch.failed(exc)
+        else:
+            step = watch.read(run)
         if step.outcome is not None and final_since is None:
             final_since = clock()
         while True:  # read until the log has nothing newer
-            entries = _read_logs(client, kind.logs, job_id, run_id, last_id)
+            entries = yield from _read_logs_steps(client, kind.logs, job_id, run_id, last_id)
             for entry in entries:
                 last_id = field_of(entry, "id")
-                yield entry
+                yield Emit(entry)
             if len(entries) < LOG_PAGE_SIZE:
                 break
         if final_since is not None and clock() - final_since >= linger:
             return
         if entries:
             watch.backoff.reset()
-        sleep(step.delay if step.delay is not None else watch.backoff.next())
+        yield Sleep(step.delay if step.delay is not None else watch.backoff.next())
+
+
+def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
+            clock=time.monotonic):
+    return iterate_blocking(_follow_steps(client, kind, job_id, run_id, polling_interval,
+                                          linger, clock), sleep=sleep)
 
 
 def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
@@ -877,6 +950,9 @@ def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
     kind = jobs_run_kind(_spec_of(client))
+    if is_async_client(client):  # ``async for``; the latest run is looked up on the first step
+        return iterate_async(_follow_steps(client, kind, job_id, run_id, polling_interval,
+                                           label=label))
     if run_id is None:
         run_id = latest_run_id(job_id, client, kind=kind, label=label)
     return _follow(client, kind, job_id, run_id, polling_interval)
@@ -884,6 +960,8 @@ def follow_logs(job_id, run_id=None, client=None, *, polling_interval=None):
 
 def job_logs(job_id, run_id=None, finished_timeout=None, client=None):
     """Yield a run's log entries as dicts (civis-python's ``civis.utils.job_logs``).
+
+    With an :class:`~civis_dyn.AsyncAPIClient`, an async iterator (``async for``).
 
     Parameters
     ----------
@@ -902,16 +980,30 @@ def job_logs(job_id, run_id=None, finished_timeout=None, client=None):
         Each entry once, oldest first, with snake_case keys (``id``,
         ``created_at``, ``message``, ``level``).
     """
+    if is_async_client(client):
+        return _job_logs_async(job_id, run_id, finished_timeout, client)
+    return _job_logs(job_id, run_id, finished_timeout, client)
+
+
+def _job_logs_checked(job_id, run_id, finished_timeout, client):
     label = "job_logs()"
     job_id = _check_id(job_id, label, "job_id")
     if run_id is not None:
         run_id = _check_id(run_id, label, "run_id")
     linger = _check_timeout(finished_timeout, label, "finished_timeout") or 0.0
     client = _default_client(client)
-    kind = jobs_run_kind(_spec_of(client))
-    if run_id is None:
-        run_id = latest_run_id(job_id, client, kind=kind, label=label)
-    for entry in _follow(client, kind, job_id, run_id, None, linger=linger):
+    return _follow_steps(client, jobs_run_kind(_spec_of(client)), job_id, run_id, None,
+                         linger=linger, label=label)
+
+
+def _job_logs(job_id, run_id, finished_timeout, client):
+    for entry in iterate_blocking(_job_logs_checked(job_id, run_id, finished_timeout, client)):
+        yield _as_dict(entry)
+
+
+async def _job_logs_async(job_id, run_id, finished_timeout, client):
+    steps = iterate_async(_job_logs_checked(job_id, run_id, finished_timeout, client))
+    async for entry in steps:
         yield _as_dict(entry)
 
 
@@ -938,6 +1030,10 @@ def run_job(job_id, client=None, polling_interval=None):
     polling_interval = _check_interval(polling_interval, label)
     client = _default_client(client)
     kind = jobs_run_kind(_spec_of(client))
+    if is_async_client(client):  # a coroutine giving an AsyncRunFuture
+        from ._async_runs import start_run
+
+        return start_run(client, kind, job_id, {}, polling_interval=polling_interval)
     run_id = _run_id_from(_call(client, kind.start, job_id), kind)
     return CivisFuture(kind.bound(client, "get"), (job_id, run_id), polling_interval, client,
                        poll_on_creation=False)
@@ -985,14 +1081,27 @@ def run_template(id, arguments, JSONValue=_NOT_GIVEN, client=None, return_as="fi
         warnings.warn(f"{label} argument 'JSONValue' is deprecated (as in civis-python 2.8); "
                       f"pass return_as={return_as!r} instead", FutureWarning, stacklevel=2)
     client = _default_client(client)
+    if is_async_client(client):  # a coroutine; "future" gives an AsyncRunFuture
+        from ._async_runs import AsyncRunFuture
+
+        return run_async(_template_steps(client, id, arguments, return_as, kwargs,
+                                         AsyncRunFuture))
+    return run_blocking(_template_steps(
+        client, id, arguments, return_as, kwargs,
+        lambda client, kind, job_id, run_id: CivisFuture(kind.bound(client, "get"),
+                                                         (job_id, run_id), client=client)))
+
+
+def _template_steps(client, id, arguments, return_as, kwargs, make_future):  # noqa: A002
     kind = _custom_scripts(client)
-    script = _call(client, Endpoint("scripts", "post_custom"), id, arguments=arguments, **kwargs)
-    run_id = _run_id_from(_call(client, kind.start, script.id), kind)
-    future = CivisFuture(kind.bound(client, "get"), (script.id, run_id), client=client)
+    script = yield Call(_call, client, Endpoint("scripts", "post_custom"), id,
+                        arguments=arguments, **kwargs)
+    run_id = yield from _start_steps(client, kind, field_of(script, "id"), {})
+    future = make_future(client, kind, field_of(script, "id"), run_id)
     if return_as == "future":
         return future
-    future.result()
-    outputs = _list(client, kind.outputs, script.id, run_id)
+    yield Call(_settled, future)
+    outputs = yield from _list_steps(client, kind.outputs, field_of(script, "id"), run_id)
     if return_as == "files":
         return {field_of(o, "name"): field_of(o, "object_id") for o in outputs}
     values = [field_of(o, "value") for o in outputs if field_of(o, "object_type") == "JSONValue"]
@@ -1003,6 +1112,11 @@ def run_template(id, arguments, JSONValue=_NOT_GIVEN, client=None, return_as="fi
         log.warning("template %s: its run has %d JSON outputs; returning the first",
                     id, len(values))
     return values[0]
+
+
+def _settled(future):
+    """A future's final run: ``result()`` of a CivisFuture; an AsyncRunFuture, to be awaited."""
+    return future.result() if isinstance(future, CivisFuture) else future
 
 
 def _custom_scripts(client):
@@ -1021,9 +1135,14 @@ def _label(resource, name):
     return f"{name_of(resource)}.{name}()"
 
 
-def _start(resource, kind, job_id, start_arguments):
-    answer = _call(client_of(resource), kind.start, job_id, **start_arguments)
+def _start_steps(client, kind, job_id, start_arguments):
+    """Start a run of ``kind``; its run id."""
+    answer = yield Call(_call, client, kind.start, job_id, **start_arguments)
     return _run_id_from(answer, kind)
+
+
+def _start(resource, kind, job_id, start_arguments):
+    return run_blocking(_start_steps(client_of(resource), kind, job_id, start_arguments))
 
 
 def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002

@@ -5,9 +5,7 @@ the environment once per origin, so these tests hold it to a bare Session
 (``trust_env`` on) over a matrix of proxy, ``NO_PROXY``, CA-bundle, verify and
 cert settings, and check that a change of the environment is seen by the next call.
 """
-import http.server
 import itertools
-import threading
 
 import pytest
 import requests
@@ -137,44 +135,31 @@ def test_requests_mock_sees_the_prepared_request(clean_env):
     assert mocker.last_request.headers["Authorization"] == "Bearer k"
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        self.server.lines.append(self.requestline)
-        body = self.server.name.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def servers():
-    started = []
-    for name in ("target", "proxy"):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-        server.name, server.lines = name, []
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        started.append(server)
-    yield started
-    for server in started:
-        server.shutdown()
-        server.server_close()
+def servers(mini_spec_path, api_key):
+    """Two local APIs on 127.0.0.1: the target, and another standing in for a proxy."""
+    from civis_dyn.testing import LocalCivisAPI
+
+    with LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as target, \
+            LocalCivisAPI(spec=str(mini_spec_path), api_key=api_key) as proxy:
+        yield target, proxy
 
 
-def test_a_proxy_set_between_calls_is_used_by_the_next_call_over_http(clean_env, servers):
+def test_a_proxy_set_between_calls_is_used_by_the_next_call_over_http(clean_env, servers,
+                                                                       api_key):
     target, proxy = servers
-    url = f"http://127.0.0.1:{target.server_port}/jobs/1"
+    url = f"{target.url}things/"
     transport = HTTPTransport()
-    request = HTTPRequest("GET", url, "/jobs/1", headers={"Authorization": "Bearer k"})
-    assert transport.send(request).content == b"target"
-    clean_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
-    assert transport.send(request).content == b"proxy"
-    assert proxy.lines == [f"GET {url} HTTP/1.1"]  # the absolute form: sent through the proxy
+    request = HTTPRequest("GET", url, "/things/", headers={"Authorization": f"Bearer {api_key}"})
+    assert transport.send(request).status_code == 200
+    assert (target.count(), proxy.count()) == (1, 0)
+    clean_env.setenv("HTTP_PROXY", proxy.url.rstrip("/"))
+    assert transport.send(request).status_code == 200
+    (through,) = proxy.requests   # the request for the target went through the proxy
+    assert through.path == "/things" and through.host == f"127.0.0.1:{target.port}"
     clean_env.setenv("NO_PROXY", "127.0.0.1")
-    assert transport.send(request).content == b"target"
+    assert transport.send(request).status_code == 200
     clean_env.delenv("NO_PROXY")
     clean_env.delenv("HTTP_PROXY")
-    assert transport.send(request).content == b"target" and len(target.lines) == 3
+    assert transport.send(request).status_code == 200
+    assert target.count() == 3 and proxy.count() == 1

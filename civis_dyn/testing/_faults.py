@@ -182,6 +182,7 @@ class Faults:
         self._actions: tuple = ()
         self._methods = None
         self._paths = None
+        self._gathers: dict[tuple[str, str], threading.Barrier] = {}
         self.retry_after = retry_after
         self.read_delay = float(read_delay)
         self.random(share, actions)
@@ -251,6 +252,38 @@ class Faults:
         with self._lock:
             self._scripts.setdefault(key, deque()).extend(faults)
 
+    def gather(self, method: str, path: str, count: int, timeout: float = 20.0) -> None:
+        """Hold each ``method path`` request until ``count`` of them are waiting.
+
+        Then they all go on together (and the next ``count`` are gathered the
+        same way), so that concurrent clients really are in flight at once.
+        A request that waits ``timeout`` seconds without the others arriving
+        is answered normally, and so are all the others still waiting then.
+
+        Parameters
+        ----------
+        method : str
+            HTTP method, or ``"*"`` for any.
+        path : str
+            A concrete path or a template, as for :meth:`script`.
+        count : int
+            How many requests to gather (at least 2).
+        timeout : float
+            Seconds a request waits at most.
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+            raise ValueError("gather needs a count of at least 2 requests")
+        if not timeout > 0:
+            raise ValueError("gather needs a timeout > 0")
+        with self._lock:
+            self._gathers[(method.upper(), _norm(path))] = threading.Barrier(count, timeout=timeout)
+
+    def gathered(self, method: str, path: str) -> int:
+        """How many requests a :meth:`gather` for ``method path`` holds right now."""
+        with self._lock:
+            barrier = self._gathers.get((method.upper(), _norm(path)))
+        return barrier.n_waiting if barrier is not None else 0
+
     def pending(self, method: str | None = None, path: str | None = None) -> int:
         """Number of scripted actions not consumed yet."""
         with self._lock:
@@ -259,15 +292,34 @@ class Faults:
                        and (path is None or p == _norm(path)))
 
     def clear(self) -> None:
-        """Drop all scripts, the random share and the latency."""
+        """Drop all scripts and gatherings, the random share and the latency."""
         with self._lock:
             self._scripts.clear()
             self._share = 0.0
             self._actions = ()
             self._methods = self._paths = None
             self._latency = 0.0
+            gathers, self._gathers = list(self._gathers.values()), {}
+        for barrier in gathers:  # nobody stays held by a setting that is gone
+            barrier.abort()
 
     # -- used by the server ----------------------------------------------
+    def wait_gathered(self, method: str, path: str, template: str | None) -> None:
+        """Wait, outside any lock, while a :meth:`gather` applies to this request."""
+        if not self._gathers:
+            return
+        path = _norm(path)
+        with self._lock:
+            barrier = next((self._gathers[k] for k in (
+                (method, path), (method, template), ("*", path), ("*", template),
+                (method, "*"), ("*", "*"))
+                if k in self._gathers), None)
+        if barrier is not None:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass  # timed out or cleared: answer normally
+
     def pick(self, method: str, path: str, template: str | None) -> Fault | None:
         """Consume and return the action for one request (None: answer normally)."""
         if not self._scripts and not self._share:

@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from requests.structures import CaseInsensitiveDict
+
 from ..spec._source import bundled_spec_path
 from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
                       reset_connection, trickle)
@@ -84,6 +86,9 @@ class RequestRecord(NamedTuple):
     and the first 12 hex digits of the SHA-256 of the credential as sent
     (compare with :meth:`auth_of`), or None when there was no such header.
     ``host`` is the ``Host`` header (through a proxy: the API's host).
+    ``headers`` holds the other request headers (e.g. ``If-None-Match``),
+    by case-insensitive name; ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` are
+    never kept.
     """
 
     method: str
@@ -92,6 +97,7 @@ class RequestRecord(NamedTuple):
     status: int | None
     auth: str | None = None
     host: str | None = None
+    headers: CaseInsensitiveDict | None = None
 
     @staticmethod
     def auth_of(credential: str, scheme: str = "Bearer") -> str:
@@ -266,7 +272,8 @@ class LocalCivisAPI:
     api_key : str
         The key clients must send.
     spec : dict
-        The parsed schema; ``spec_bytes`` is what ``GET /endpoints`` serves.
+        The parsed schema; ``spec_bytes`` is what ``GET /endpoints`` serves
+        (with :attr:`etag` and :attr:`last_modified`; see :meth:`publish_spec`).
     faults : Faults
         Fault injection, changeable while serving.
     requests : list of RequestRecord
@@ -303,7 +310,6 @@ class LocalCivisAPI:
                  url_ttl=3600.0, data_dir=None):
         self.spec, self.spec_bytes, mtime = _load_spec(spec)
         self.api_key = api_key or secrets.token_urlsafe(32)
-        self._key = self.api_key.encode()
         self._port = port
         self.clock = clock or time.monotonic
         self.faults = faults if faults is not None else Faults()
@@ -318,10 +324,7 @@ class LocalCivisAPI:
         if self.data_dir is not None:
             _persist.load(self._store, self.data_dir)
         self._lock = threading.RLock()
-        self._etag = '"' + hashlib.sha256(self.spec_bytes).hexdigest() + '"'
-        modified = int(mtime if mtime is not None else time.time())
-        self._modified = modified
-        self._last_modified = email.utils.formatdate(modified, usegmt=True)
+        self._set_validators(mtime if mtime is not None else time.time())
         self._log = deque(maxlen=request_log_size)
         self._counts: Counter = Counter()
         self._log_lock = threading.Lock()
@@ -384,6 +387,51 @@ class LocalCivisAPI:
     def __repr__(self):
         state = self.url if self._httpd is not None else "stopped"
         return f"<LocalCivisAPI {state}>"
+
+    # -- the key and the schema ------------------------------------------------
+    @property
+    def api_key(self) -> str:
+        """The key clients must send; setting it changes the key from the next request on."""
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("LocalCivisAPI.api_key must be a non-empty string")
+        self._api_key, self._key = value, value.encode()
+
+    @property
+    def etag(self) -> str:
+        """The ``ETag`` of the schema ``GET /endpoints`` serves now."""
+        return self._validators[0]
+
+    @property
+    def last_modified(self) -> str:
+        """The ``Last-Modified`` of the schema ``GET /endpoints`` serves now."""
+        return self._validators[2]
+
+    def publish_spec(self, spec) -> None:
+        """Serve another schema from now on, as a deploy of the API would.
+
+        ``GET /endpoints`` answers with it (a new ``ETag`` and
+        ``Last-Modified``) and requests are routed by it; the objects stored
+        so far are kept.
+
+        Parameters
+        ----------
+        spec : dict, bytes, str or path-like
+            As for the constructor.
+        """
+        parsed, raw, _ = _load_spec(spec)
+        with self._lock:
+            self._store.publish(parsed)
+            self.spec, self.spec_bytes = parsed, raw
+            self._set_validators(time.time())
+
+    def _set_validators(self, modified: float) -> None:
+        modified = int(modified)
+        etag = '"' + hashlib.sha256(self.spec_bytes).hexdigest() + '"'
+        self._validators = (etag, modified, email.utils.formatdate(modified, usegmt=True))
 
     # -- public helpers --------------------------------------------------------
     @property
@@ -541,6 +589,7 @@ class LocalCivisAPI:
             h.close_connection = True
             return self._answer_error(h, method, path, qs, template,
                                       ApiError(400, "bad_request", str(e)))
+        self.faults.wait_gathered(method, path, template)
         latency = self.faults.latency
         if latency > 0:
             self._stopping.wait(latency)
@@ -650,12 +699,14 @@ class LocalCivisAPI:
         return False
 
     def _endpoints(self, h):
-        headers = {"ETag": self._etag, "Last-Modified": self._last_modified,
-                   "Cache-Control": "no-cache"}
+        with self._lock:   # one schema's bytes and validators, even while one is published
+            body = self.spec_bytes
+            etag, modified, last_modified = self._validators
+        headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "no-cache"}
         inm = h.headers.get("If-None-Match")
         if inm:
             tags = [t.strip() for t in inm.split(",")]
-            if "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags):
+            if "*" in tags or any(t.removeprefix("W/") == etag for t in tags):
                 return 304, b"", headers, _JSON
         else:
             ims = h.headers.get("If-Modified-Since")
@@ -667,9 +718,9 @@ class LocalCivisAPI:
                 if when is not None:
                     if when.tzinfo is None:
                         when = when.replace(tzinfo=timezone.utc)
-                    if self._modified <= when.timestamp():
+                    if modified <= when.timestamp():
                         return 304, b"", headers, _JSON
-        return 200, self.spec_bytes, headers, _JSON
+        return 200, body, headers, _JSON
 
     def _answer_error(self, h, method, path, qs, template, err: ApiError) -> None:
         self._record(method, path, qs, err.status, template, h)
@@ -701,7 +752,7 @@ class LocalCivisAPI:
 
     def _record(self, method, path, qs, status, template, h=None) -> None:
         record = RequestRecord(method, path, dict(parse_qsl(qs, keep_blank_values=True))
-                               if qs else {}, status, *_credential_and_host(h))
+                               if qs else {}, status, *_credential_host_headers(h))
         with self._log_lock:
             self._log.append(record)
             self._counts[(method, path, template)] += 1
@@ -750,12 +801,18 @@ class LocalCivisAPI:
             log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
 
 
-def _credential_and_host(h) -> tuple:
-    """The :attr:`RequestRecord.auth` and ``host`` of the request ``h`` is handling."""
+_SECRET_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie"))
+
+
+def _credential_host_headers(h) -> tuple:
+    """The :attr:`RequestRecord.auth`, ``host`` and ``headers`` of the request ``h`` handles."""
     if h is None:
-        return None, None
+        return None, None, None
     scheme, _, credential = (h.headers.get("Authorization") or "").strip().partition(" ")
-    return RequestRecord.auth_of(credential, scheme) if scheme else None, h.headers.get("Host")
+    headers = CaseInsensitiveDict(
+        (k, v) for k, v in h.headers.items() if k.lower() not in _SECRET_HEADERS)
+    return (RequestRecord.auth_of(credential, scheme) if scheme else None,
+            h.headers.get("Host"), headers)
 
 
 def _retry_after(value, http_date: bool) -> str:

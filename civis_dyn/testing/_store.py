@@ -259,6 +259,13 @@ class Store:
         if "/users" in self.tops:
             self.seed("/users", dict(LOCAL_USER))
 
+    def publish(self, spec: dict) -> None:
+        """Route by ``spec`` from now on (a deploy of the API); stored objects stay."""
+        self.spec = spec
+        self.index = SchemaIndex(spec)
+        self.router = Router(spec.get("paths") or {})
+        self._compile()
+
     # -- compilation -------------------------------------------------------
     def _compile(self):
         routes = self.router.routes

@@ -102,3 +102,74 @@ def test_follow_logs_is_an_async_iterator(api):
     final, entries = asyncio.run(run())
     ids = [e.id for e in entries]
     assert ids == sorted(set(ids))
+
+
+def test_cancelling_a_task_awaiting_a_run_future(api):
+    """A run() future: cancel_on_cancel cancels the run; without it the future polls on."""
+    api.run_delays = (5, 5)
+    try:
+        for cancel_on_cancel in (True, False):
+            job_id = _container(api, f"async future cancel {cancel_on_cancel}")
+
+            async def run():
+                async with _client(api) as client:
+                    polled = asyncio.Event()
+                    future = await client.jobs.run(job_id, polling_interval=0.01,
+                                                   cancel_on_cancel=cancel_on_cancel,
+                                                   on_state_change=lambda run: polled.set())
+                    waiter = asyncio.ensure_future(future)
+                    await polled.wait()
+                    waiter.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await waiter
+                    if cancel_on_cancel:
+                        with pytest.raises(concurrent.futures.CancelledError):
+                            await future  # the run was cancelled on the server
+                        return True
+                    polls = api.count("GET")
+                    await asyncio.sleep(0.05)
+                    assert not future.done() and api.count("GET") > polls  # still polled
+                    return await future.cancel()  # tidy up: the one DELETE of this case
+
+            before = api.count("DELETE")
+            assert asyncio.run(run())
+            assert api.count("DELETE") - before == 1
+    finally:
+        api.run_delays = (0.02, 0.05)
+
+
+def test_run_and_wait_cancel_stops_polling_without_cancel_on_cancel(api):
+    api.run_delays = (5, 5)
+    try:
+        job_id = _container(api, "async stop polling")
+
+        async def run():
+            async with _client(api) as client:
+                polled = asyncio.Event()
+                task = asyncio.ensure_future(client.jobs.run_and_wait(
+                    job_id, polling_interval=0.01, callback=lambda run: polled.set()))
+                await polled.wait()
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                gets = api.count("GET")
+                await asyncio.sleep(0.05)  # would be several polls if it went on
+                return api.count("GET") - gets
+
+        assert asyncio.run(run()) == 0
+    finally:
+        api.run_delays = (0.02, 0.05)
+
+
+def test_a_failed_run_future_raises_the_job_failure_with_its_logs(api):
+    job_id = _container(api, "async future fail")
+
+    async def run():
+        async with _client(api) as client:
+            future = await client.jobs.run(job_id, polling_interval=0.01)
+            with pytest.raises(civis_dyn.CivisJobFailure) as info:
+                await future
+            return info.value, future.exception()
+
+    failure, exception = asyncio.run(run())
+    assert failure is exception and failure.job_id == job_id

@@ -9,7 +9,6 @@ a proxy starts; ``close()`` really closes the pooled sockets.
 
 import gc
 import socket
-import threading
 import time
 import traceback
 
@@ -63,90 +62,50 @@ def test_a_redirect_to_another_port_is_refused(local_api, mini_spec_path, api_ke
 
 
 # -- 3. deadlines -----------------------------------------------------------------------------
-class TrickleServer:
-    """Answers every request with a 200 whose body arrives one byte per ``interval`` seconds."""
-
-    def __init__(self, interval=0.1, length=200, hold=False):
-        self.interval, self.length, self.hold = interval, length, hold
-        self.stop = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
-
-    def _serve(self):
-        while not self.stop.is_set():
-            try:
-                sock, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(sock,), daemon=True).start()
-
-    def _answer(self, sock):
-        with sock:
-            try:
-                sock.recv(65536)
-                if self.hold:  # accept, read, never answer
-                    self.stop.wait(30)
-                    return
-                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n" % self.length)
-                for _ in range(self.length):
-                    if self.stop.wait(self.interval):
-                        return
-                    sock.sendall(b" ")
-            except OSError:
-                return
-
-    def close(self):
-        self.stop.set()
-        self.listener.close()
+def trickling_thing(api, delay=0.05):
+    """Seed a thing whose answer takes about 12 s when the next GET of it trickles."""
+    thing = api.seed("/things", {"name": "x" * 4000})
+    api.faults.random(1.0, actions=(Fault("trickle", delay=delay),),
+                      paths=[f"/things/{thing['id']}"])
+    return thing["id"]
 
 
-@pytest.fixture
-def trickle():
-    server = TrickleServer()
-    yield server
-    server.close()
-
-
-def test_a_trickling_answer_ends_within_the_attempts_time(trickle, mini_spec_path, api_key,
+def test_a_trickling_answer_ends_within_the_attempts_time(local_api, mini_spec_path, api_key,
                                                            tally):
-    client = client_for(trickle.url, mini_spec_path, api_key, timeout=(0.5, 0.5), retries=0)
+    thing = trickling_thing(local_api)
+    client = client_for(local_api.url, mini_spec_path, api_key, timeout=(0.5, 0.5), retries=0)
     tally.fault()
     started = time.monotonic()
     with pytest.raises(civis_dyn.CivisTimeoutError, match="still arriving"):
-        client.things.get(1)       # the whole answer would take 20 s
+        client.things.get(thing)       # the whole answer would take about 12 s
     assert time.monotonic() - started < 3
 
 
-def test_retries_end_at_the_calls_deadline(trickle, mini_spec_path, api_key, tally):
+def test_retries_end_at_the_calls_deadline(local_api, mini_spec_path, api_key, tally):
+    thing = trickling_thing(local_api)
     policy = RetryPolicy(max_attempts=10, max_elapsed=1.5, backoff_base=0)
-    client = client_for(trickle.url, mini_spec_path, api_key, timeout=(1, 1), retries=policy)
+    client = client_for(local_api.url, mini_spec_path, api_key, timeout=(1, 1), retries=policy)
     tally.fault()
     started = time.monotonic()
     with pytest.raises(civis_dyn.CivisTimeoutError):
-        client.things.get(1)
+        client.things.get(thing)
     assert time.monotonic() - started < 3.5
+    assert 1 <= local_api.count("GET", f"/things/{thing}") <= 2
 
 
-def test_the_schema_download_ends_within_its_budget(mini_spec_path, api_key, monkeypatch, tally):
+def test_the_schema_download_ends_within_its_budget(local_api, mini_spec_path, api_key,
+                                                    monkeypatch, tally):
     from civis_dyn.spec import _source
 
     monkeypatch.setattr(_source, "SPEC_RETRY_SECONDS", 1.0)
-    server = TrickleServer(hold=True)   # accepts, reads, never answers
-    try:
-        client = client_for(server.url, mini_spec_path, api_key)   # default timeouts (10, 300)
-        tally.fault()
-        started = time.monotonic()
-        with pytest.raises(civis_dyn.CivisTimeoutError):
-            _source._download(client.meta.driver, "1.0", time.time)
-        assert time.monotonic() - started < 3
-    finally:
-        server.close()
+    local_api.faults.random(1.0, actions=("hold",), paths=["/endpoints"])  # read, never answer
+    client = client_for(local_api.url, mini_spec_path, api_key)   # default timeouts (10, 300)
+    tally.fault()
+    started = time.monotonic()
+    with pytest.raises(civis_dyn.CivisTimeoutError):
+        _source._download(client.meta.driver, "1.0", time.time)
+    assert time.monotonic() - started < 3
+    assert local_api.count("GET", "/endpoints") >= 1
 
 
 # -- 4. an unreachable API fails fast --------------------------------------------------------

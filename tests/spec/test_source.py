@@ -1,11 +1,15 @@
 """Schema sources: memory and disk caches, ``/endpoints`` with ETags, fallbacks, ``cache_api_spec``.
 
-Most tests talk real HTTP to a :class:`SchemaServer` on 127.0.0.1 that counts
-requests; a few use ``requests-mock`` for retries; the ``*_process*`` tests run
-fresh Python processes that share one cache directory.
+Most tests talk real HTTP to the shipped :class:`~civis_dyn.testing.LocalCivisAPI`
+on 127.0.0.1, serving a small widget schema (``publish_spec`` swaps it while
+serving, its request record shows the conditional headers and statuses,
+``faults.gather`` makes concurrent refreshes really concurrent); a few use
+``requests-mock`` for retries; the ``*_process*`` tests run fresh Python
+processes that share one cache directory.
 """
 
 import hashlib
+import inspect
 import json
 import os
 import stat
@@ -17,6 +21,7 @@ import warnings
 import pytest
 from scaffold.clock import FakeClock
 from scaffold.isolation import isolated_schema_loading
+from scaffold.schemas import INTEGER, STRING, array, document, obj, op, param
 
 import civis_dyn
 from civis_dyn import CivisAPIError, CivisAPIKeyError, CivisConnectionError, RetryPolicy
@@ -31,11 +36,7 @@ from civis_dyn.spec._source import (
     load_api_spec_with_info,
     spec_ttl,
 )
-
-try:
-    from .schema_server import SchemaServer, widget_schema
-except ImportError:  # tests/spec is not a package
-    from schema_server import SchemaServer, widget_schema
+from civis_dyn.testing import Fault, LocalCivisAPI
 
 KEY = "test-key-5f1d8c0a9e7b4c26"
 ENV_NAMES = ("CIVIS_API_KEY", "CIVIS_API_ENDPOINT", "CIVIS_DYN_SPEC_TTL", "CIVIS_DYN_CACHE_DIR")
@@ -52,10 +53,61 @@ def cache_dir(tmp_path):
     return tmp_path / "cache"
 
 
+def widget_schema(*, with_runs=False):
+    """A small Swagger 2.0 schema: ``widgets`` with ``list`` and ``get``.
+
+    ``with_runs=True`` adds ``POST /widgets/{id}/runs`` (method ``post_runs``).
+    """
+    id_param = param("id", "path", "integer", description="The widget's ID.")
+    paths = {
+        "/widgets/": {"get": op(array("Widget"), param("limit", kind="integer", required=False,
+                                                       description="How many."),
+                                summary="List widgets")},
+        "/widgets/{id}": {"get": op("Widget", id_param, summary="Get a widget")},
+    }
+    if with_runs:
+        paths["/widgets/{id}/runs"] = {"post": op("Widget", id_param, summary="Start a run")}
+    return document(paths, {"Widget": obj(id=INTEGER, name=STRING)}, title="Widgets",
+                    version="1.0")
+
+
+def widget_api():
+    """A started local API serving :func:`widget_schema`, holding widgets 1, 3 and 7."""
+    api = LocalCivisAPI(widget_schema(), KEY).start()
+    for number in (1, 3, 7):
+        api.seed("/widgets", {"id": number, "name": "w"})
+    return api
+
+
 @pytest.fixture
 def server():
-    with SchemaServer(widget_schema(), KEY) as srv:
-        yield srv
+    api = widget_api()
+    yield api
+    api.stop()
+
+
+def endpoint_requests(api):
+    """The ``GET /endpoints`` requests ``api`` received, oldest first."""
+    return [r for r in api.requests if r.path == "/endpoints"]
+
+
+def downloads(api):
+    """How many ``/endpoints`` answers sent the whole schema (200)."""
+    return sum(r.status == 200 for r in endpoint_requests(api))
+
+
+def not_modified(api):
+    """How many ``/endpoints`` answers were ``304 Not Modified`` (no schema bytes)."""
+    return sum(r.status == 304 for r in endpoint_requests(api))
+
+
+def serve_errors(api, fault):
+    """Answer every ``/endpoints`` request of ``api`` with ``fault`` from now on."""
+    api.faults.random(1.0, actions=(fault,), paths=["/endpoints"])
+
+
+CAPTIVE_PORTAL = Fault("answer", 200, body=b"<html>sign in to the wifi</html>",
+                       headers={"Content-Type": "text/html"})
 
 
 @pytest.fixture
@@ -99,13 +151,13 @@ def the_entry(cache_dir):
 def test_first_client_downloads_once_then_clients_share_memory(server, cache_dir):
     first = client(server)
     second = client(server)
-    assert server.full_downloads == 1 and len(server.endpoint_requests()) == 1
+    assert downloads(server) == 1 and len(endpoint_requests(server)) == 1
     assert first.spec_info.source == "download"
     assert first.spec_info.location == server.url + "endpoints"
     assert second.spec_info.source == "memory"
     assert first.meta.spec is second.meta.spec
     assert first.widgets.get(7)["name"] == "w"
-    assert first.spec_info.sha256 == hashlib.sha256(server.body).hexdigest()
+    assert first.spec_info.sha256 == hashlib.sha256(server.spec_bytes).hexdigest()
     assert first.spec_info.age < 60
     assert len(schema_files(cache_dir)) == 1
 
@@ -114,7 +166,7 @@ def test_fresh_disk_entry_is_used_without_a_request(server, cache_dir):
     client(server)
     _source.clear_memory_cache()  # as in a new process
     again = client(server)
-    assert len(server.endpoint_requests()) == 1
+    assert len(endpoint_requests(server)) == 1
     assert again.spec_info.source == "disk-cache"
     assert again.spec_info.location == str(cache_dir / schema_files(cache_dir)[0])
     assert again.meta.spec._document is None  # the cached index spared parsing the schema
@@ -125,18 +177,18 @@ def test_stale_entry_is_revalidated_and_304_sends_no_schema_bytes(server, cache_
     clock = FakeClock(1_000_000.0)
     spec, info = load(server, clock=clock)
     assert info.source == "download"
-    sent = server.schema_bytes_sent
     clock.now += 24 * 3600 + 1  # past the non-interactive TTL
     again, info = load(server, clock=clock)
-    (_, headers), = server.endpoint_requests()[1:]
-    assert headers["If-None-Match"] == server.etag
-    assert headers["If-Modified-Since"] == server.last_modified
-    assert server.not_modified == 1 and server.full_downloads == 1
-    assert server.schema_bytes_sent == sent
+    first, revalidation = endpoint_requests(server)
+    assert first.status == 200 and "If-None-Match" not in first.headers
+    assert revalidation.headers["If-None-Match"] == server.etag
+    assert revalidation.headers["If-Modified-Since"] == server.last_modified
+    assert revalidation.status == 304  # the answer that carries no schema bytes
+    assert not_modified(server) == 1 and downloads(server) == 1
     assert again is spec and info.source == "disk-cache"
     assert info.fetched_at == clock.now and the_entry(cache_dir).fetched_at == clock.now
     load(server, clock=clock)  # renewed: fresh again, no request
-    assert len(server.endpoint_requests()) == 2
+    assert len(endpoint_requests(server)) == 2
 
 
 def test_within_the_ttl_memory_and_disk_make_no_request(server):
@@ -146,7 +198,7 @@ def test_within_the_ttl_memory_and_disk_make_no_request(server):
     assert load(server, clock=clock)[1].source == "memory"
     _source.clear_memory_cache()
     assert load(server, clock=clock)[1].source == "disk-cache"
-    assert len(server.endpoint_requests()) == 1
+    assert len(endpoint_requests(server)) == 1
 
 
 def test_changed_schema_is_picked_up_and_its_new_methods_appear(server, cache_dir, monkeypatch):
@@ -154,10 +206,10 @@ def test_changed_schema_is_picked_up_and_its_new_methods_appear(server, cache_di
     assert not hasattr(old.widgets, "post_runs")
     old_index = cache_dir / index_entry_name(old.spec_info.sha256)
     assert old_index.exists()
-    server.set_schema(widget_schema(with_runs=True))
+    server.publish_spec(widget_schema(with_runs=True))
     monkeypatch.setenv("CIVIS_DYN_SPEC_TTL", "0")
     new = client(server)
-    assert server.full_downloads == 2 and server.not_modified == 0
+    assert downloads(server) == 2 and not_modified(server) == 0
     assert new.spec_info.source == "download"
     assert new.widgets.post_runs(3)["id"] == 1
     assert the_entry(cache_dir).etag == server.etag
@@ -168,9 +220,9 @@ def test_changed_schema_is_picked_up_and_its_new_methods_appear(server, cache_di
 def test_force_refresh_skips_both_caches_and_downloads_unconditionally(server):
     client(server)
     forced = client(server, force_refresh_api_spec=True)
-    assert server.full_downloads == 2
-    (_, headers), = server.endpoint_requests()[1:]
-    assert "If-None-Match" not in headers
+    assert downloads(server) == 2
+    (forced_request,) = endpoint_requests(server)[1:]
+    assert "If-None-Match" not in forced_request.headers
     assert forced.spec_info.source == "download"
 
 
@@ -179,7 +231,7 @@ def test_each_key_has_its_own_entry(server, cache_dir):
     client(server, api_key="key-one")
     server.api_key = "key-two"
     two = client(server, api_key="key-two")
-    assert two.spec_info.source == "download" and server.full_downloads == 2
+    assert two.spec_info.source == "download" and downloads(server) == 2
     assert len(schema_files(cache_dir)) == 2
 
 
@@ -196,7 +248,7 @@ def test_threads_starting_clients_at_once_download_once(server):
         thread.start()
     for thread in threads:
         thread.join(20)
-    assert server.full_downloads == 1
+    assert downloads(server) == 1
     assert sorted(sources) == ["download"] + ["memory"] * 7
 
 
@@ -274,7 +326,7 @@ def test_server_errors_and_non_schemas_fall_back_and_are_not_cached(server, cach
                                                                     monkeypatch):
     client(server)
     before = (cache_dir / schema_files(cache_dir)[0]).read_bytes()
-    server.mode = mode
+    serve_errors(server, 503 if mode == "503" else CAPTIVE_PORTAL)
     monkeypatch.setenv("CIVIS_DYN_SPEC_TTL", "0")
     with pytest.warns(RuntimeWarning, match="using the cached copy"):
         fallback = client(server)
@@ -326,7 +378,7 @@ def test_corrupt_entry_is_reported_removed_and_fetched_again(server, cache_dir, 
     with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
         recovered = client(server)
     assert len(caught) == 1
-    assert server.full_downloads == 2
+    assert downloads(server) == 2
     assert recovered.spec_info.source == "download"
     assert recovered.meta.spec.methods("widgets") == ["get", "list"]
     assert the_entry(cache_dir).sha256 == recovered.spec_info.sha256
@@ -343,16 +395,32 @@ def test_entry_whose_bytes_match_but_are_not_a_schema_is_replaced(server, cache_
     assert len(caught) == 1 and recovered.spec_info.source == "download"
 
 
-def test_corrupt_index_is_rebuilt_with_one_warning(server, cache_dir):
+def test_corrupt_index_is_reported_when_used_and_rebuilt_next_time(server, cache_dir):
+    first = client(server)
+    sha = first.spec_info.sha256
+    index = cache_dir / index_entry_name(sha)
+    _truncate(index)                              # the slice of "widgets" loses its end
+    _source.clear_memory_cache()
+    again = client(server)                        # reads only the header: nothing noticed yet
+    with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
+        assert "id" in inspect.signature(again.widgets.get).parameters   # from the schema
+    assert len(caught) == 1 and not index.exists()
+    assert again.meta.spec.methods("widgets") == ["get", "list"]
+    _source.clear_memory_cache()
+    client(server)                                # cold again: the index is written anew
+    assert DiskCache(cache_dir).read_index(sha) == first.meta.spec.index
+
+
+def test_garbage_index_header_is_reported_at_construction_and_rebuilt(server, cache_dir):
     first = client(server)
     index = cache_dir / index_entry_name(first.spec_info.sha256)
-    _truncate(index)
+    _garbage(index)
     _source.clear_memory_cache()
     with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
         again = client(server)
     assert len(caught) == 1
     assert again.meta.spec.methods("widgets") == ["get", "list"]
-    assert json.loads(index.read_bytes())["index"] == again.meta.spec.index
+    assert DiskCache(cache_dir).read_index(first.spec_info.sha256) == again.meta.spec.index
 
 
 def test_unwritable_cache_dir_degrades_to_memory_with_one_warning(server, tmp_path, monkeypatch):
@@ -414,7 +482,7 @@ def test_cache_api_spec_writes_the_served_bytes_to_a_file(server, tmp_path, monk
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
     target = tmp_path / "spec.json"
     written = civis_dyn.cache_api_spec(str(target), api_key=KEY)
-    assert written == target and target.read_bytes() == server.body
+    assert written == target and target.read_bytes() == server.spec_bytes
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     local = civis_dyn.APIClient(api_key=KEY, local_api_spec=target, base_url=server.url)
@@ -429,14 +497,14 @@ def test_cache_api_spec_without_a_path_refreshes_the_client_cache(server, cache_
     _source.clear_memory_cache()
     later = civis_dyn.APIClient(retries=0)
     assert later.spec_info.source == "disk-cache"
-    assert server.full_downloads == 1
+    assert downloads(server) == 1
 
 
 def test_cache_api_spec_refuses_other_versions_and_bad_answers(server, tmp_path, monkeypatch):
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
     with pytest.raises(ValueError, match="api_version"):
         civis_dyn.cache_api_spec(tmp_path / "x.json", api_key=KEY, api_version="3")
-    server.mode = "garbage"
+    serve_errors(server, CAPTIVE_PORTAL)
     with pytest.raises(civis_dyn.SpecError):
         civis_dyn.cache_api_spec(tmp_path / "x.json", api_key=KEY)
     assert not (tmp_path / "x.json").exists()
@@ -503,24 +571,24 @@ def run_process(server, cache_dir, **extra):
 
 def test_processes_share_the_disk_cache_and_revalidate_with_etags(server, cache_dir):
     first = run_process(server, cache_dir)
-    assert first["source"] == "download" and server.full_downloads == 1
+    assert first["source"] == "download" and downloads(server) == 1
     second = run_process(server, cache_dir)
-    assert second["source"] == "disk-cache" and len(server.endpoint_requests()) == 1
-    sent = server.schema_bytes_sent
+    assert second["source"] == "disk-cache" and len(endpoint_requests(server)) == 1
     third = run_process(server, cache_dir, CIVIS_DYN_SPEC_TTL="0")
-    assert server.not_modified == 1 and server.schema_bytes_sent == sent
+    assert not_modified(server) == 1 and downloads(server) == 1
+    assert endpoint_requests(server)[-1].headers["If-None-Match"] == server.etag
     assert third["sha256"] == first["sha256"]
-    server.set_schema(widget_schema(with_runs=True))
+    server.publish_spec(widget_schema(with_runs=True))
     fourth = run_process(server, cache_dir, CIVIS_DYN_SPEC_TTL="0")
-    assert server.full_downloads == 2
+    assert downloads(server) == 2
     assert "post_runs" in fourth["methods"] and "post_runs" not in first["methods"]
     assert all(r["warnings"] == [] and r["first_call"] == 1 for r in (first, second, third, fourth))
 
 
 def test_four_processes_refreshing_at_once_leave_one_valid_file(server, cache_dir):
     run_process(server, cache_dir)
-    server.set_schema(widget_schema(with_runs=True))
-    server.hold_endpoints_until(4)  # all four requests are in flight together
+    server.publish_spec(widget_schema(with_runs=True))
+    server.faults.gather("GET", "/endpoints", 4)  # all four requests are in flight together
     env = process_env(server, cache_dir, CIVIS_DYN_SPEC_TTL="0")
     procs = [subprocess.Popen([sys.executable, "-c", PROCESS_SCRIPT], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -530,18 +598,21 @@ def test_four_processes_refreshing_at_once_leave_one_valid_file(server, cache_di
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         results.append(json.loads(out))
-    assert server.full_downloads == 1 + 4
+    assert downloads(server) == 1 + 4
     assert all(r["source"] == "download" and r["warnings"] == [] for r in results)
     names = sorted(p.name for p in cache_dir.iterdir())
     assert [n for n in names if n.endswith(".tmp")] == []
     entry = DiskCache(cache_dir).read_schema(schema_files(cache_dir)[0])
-    assert entry is not None and entry.raw == server.body and entry.etag == server.etag
+    assert entry is not None and entry.raw == server.spec_bytes and entry.etag == server.etag
     assert len(schema_files(cache_dir)) == 1
 
 
 def test_many_servers_do_not_fill_the_cache(cache_dir, monkeypatch):
     monkeypatch.setattr(_cache, "KEEP_SCHEMAS", 3)
     for _ in range(5):
-        with SchemaServer(widget_schema(), KEY) as srv:
-            client(srv)
+        api = widget_api()
+        try:
+            client(api)
+        finally:
+            api.stop()
     assert len(schema_files(cache_dir)) == 3

@@ -516,6 +516,76 @@ def test_endpoints_etag(api, http):
     assert "Last-Modified" in r.headers
 
 
+def test_a_published_schema_is_served_and_routed_and_the_objects_stay(api, http):
+    made = http.post("/things/", json={"name": "kept"}).json()
+    old_etag, old_bytes = api.etag, api.spec_bytes
+    assert http.get("/gadgets/").status_code == 404
+    newer = json.loads(json.dumps(MINI))
+    newer["paths"]["/gadgets/"] = {"get": _op(200, _array("Thing"), LIST_PARAMS)}
+    api.publish_spec(newer)
+    assert api.spec == newer and api.etag != old_etag and api.spec_bytes != old_bytes
+    r = http.get("/endpoints", headers={"If-None-Match": old_etag})
+    assert r.status_code == 200 and r.json() == newer and r.headers["ETag"] == api.etag
+    assert r.headers["Last-Modified"] == api.last_modified
+    assert http.get("/endpoints", headers={"If-None-Match": api.etag}).status_code == 304
+    assert http.get("/gadgets/").status_code == 200
+    assert http.get(f"/things/{made['id']}").json()["name"] == "kept"
+
+
+def test_the_key_can_change_while_serving(api, http):
+    assert http.get("/things/").status_code == 200
+    api.api_key = "another-key"
+    assert http.get("/things/").status_code == 401
+    assert requests.get(api.url + "things/", headers={"Authorization": "Bearer another-key"},
+                        timeout=5).status_code == 200
+    with pytest.raises(ValueError, match="non-empty string"):
+        api.api_key = ""
+
+
+def _until(condition, limit=10.0):
+    """Wait for ``condition()`` to hold (checked every 10 ms); fail after ``limit`` seconds."""
+    ready = threading.Event()
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        ready.wait(0.01)
+
+
+def test_gathered_requests_wait_for_each_other(api):
+    api.seed("/things", {"name": "a"})
+    api.faults.gather("GET", "/things/{id}", 3, timeout=10)
+    statuses = []
+
+    def fetch():
+        statuses.append(_session().get(api.url + "things/1", timeout=15).status_code)
+
+    threads = [threading.Thread(target=fetch) for _ in range(3)]
+    for thread in threads[:2]:
+        thread.start()
+    _until(lambda: api.faults.gathered("GET", "/things/{id}") == 2)
+    assert statuses == [] and api.count("GET", "/things/1") == 0   # both held
+    threads[2].start()
+    for thread in threads:
+        thread.join(15)
+    assert statuses == [200, 200, 200] and api.count("GET", "/things/1") == 3
+    assert api.faults.gathered("GET", "/things/{id}") == 0
+    with pytest.raises(ValueError, match="at least 2"):
+        api.faults.gather("GET", "/things/1", 1)
+
+
+def test_clearing_the_faults_releases_gathered_requests(api):
+    api.faults.gather("*", "*", 5, timeout=30)
+    done = []
+    waiting = threading.Thread(target=lambda: done.append(
+        _session().get(api.url + "things/", timeout=15).status_code))
+    waiting.start()
+    _until(lambda: api.faults.gathered("*", "*") == 1)
+    assert done == []
+    api.faults.clear()
+    waiting.join(15)
+    assert done == [200] and api.faults.gathered("*", "*") == 0
+
+
 def test_spec_from_file_bytes_and_gzip(tmp_path):
     import gzip
     raw = json.dumps(MINI).encode()
@@ -640,6 +710,11 @@ def test_the_request_log_names_the_credential_by_fingerprint_only(api, http):
     assert mine.startswith("Bearer sha256:") and len(mine) == len("Bearer sha256:") + 12
     assert KEY not in repr(api.requests)
     assert {r.host for r in api.requests} == {f"127.0.0.1:{api.port}"}
+    http.get("/things/", headers={"Cookie": "session=secret-cookie", "If-None-Match": '"x"'})
+    last = api.requests[-1]
+    assert last.headers["if-none-match"] == '"x"' and last.headers["Host"] == last.host
+    assert not {"authorization", "cookie"} & {name.lower() for name in last.headers}
+    assert "secret-cookie" not in repr(api.requests)
 
 
 def test_latency_and_slow_reads(api, http):
@@ -685,8 +760,9 @@ def test_request_log_and_counters(api, http):
     http.post("/things/", json={"name": "b"})
     http.get("/things/1", params={"x": "1"})
     http.get("/things/2/")
-    assert api.requests[2] == ("GET", "/things/1", {"x": "1"}, 200, RequestRecord.auth_of(KEY),
-                               f"127.0.0.1:{api.port}")
+    assert api.requests[2][:6] == ("GET", "/things/1", {"x": "1"}, 200,
+                                   RequestRecord.auth_of(KEY), f"127.0.0.1:{api.port}")
+    assert api.requests[2].headers["Accept"] == "*/*"
     assert api.count() == 4
     assert api.count("POST") == 2 and api.count("post", "/things/") == 2
     assert api.count(path="/things/1") == 1 and api.count("GET", "/things/{id}") == 2
