@@ -176,9 +176,9 @@ class Response:
         if name in _OWN_NAMES:
             return _object_getattribute(self, name)
         ctx = _get_ctx(self)
+        raw = _get_raw(self)
         keys = ctx[5]
         if keys is None:  # the object's first read: _resolve, inlined (the hot path of a page)
-            raw = _get_raw(self)
             shape = tuple(raw) if raw else ()
             resolved = ctx[4].get(shape)
             if resolved is None:
@@ -188,7 +188,7 @@ class Response:
             keys = ctx[5]
         wire = keys.get(name)
         if wire is not None:
-            value = _get_raw(self)[wire]
+            value = raw[wire]
             if isinstance(value, (dict, list)):
                 return _wrapped(self, ctx, wire)
             return value
