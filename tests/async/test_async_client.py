@@ -307,7 +307,7 @@ def test_bench_runs_small(tmp_path):
         assert min(figures["async aiohttp CPU per call"]) > 0
     lines = async_bench.report(figures, 5, 2, 0.0)
     assert any("calls/s" in line for line in lines)
-    assert any("bound from CPU" in line for line in lines) or not HAVE_AIOHTTP
+    assert any("client CPU" in line for line in lines) or not HAVE_AIOHTTP
 
 
 def test_aiohttp_is_imported_on_use_only(mini_spec_path):
