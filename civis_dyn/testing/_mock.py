@@ -222,7 +222,11 @@ class ClientMock(_SpecMock):
             if inspect.isfunction(attribute):
                 signature = inspect.signature(attribute)
                 signature = signature.replace(parameters=list(signature.parameters.values())[1:])
-                return method_mock(signature, f"APIClient.{name}()", name, **kw)
+                # on the async client, aclose() and civis-python's helpers are awaited
+                awaited = asynchronous and (inspect.iscoroutinefunction(attribute)
+                                            or attribute.__module__ == "civis_dyn._lookups")
+                return method_mock(signature, f"{client_class.__name__}.{name}()", name,
+                                   asynchronous=awaited, **kw)
             return mock.NonCallableMagicMock(**kw)
         base = None
         if asynchronous:

@@ -339,3 +339,9 @@ def test_create_client_mock_for_the_async_client(mini_spec_path):
 
     assert isinstance(mocked, mock.AsyncMock)
     assert not isinstance(getattr(getattr(sync, resource), method), mock.AsyncMock)
+    # the client's own coroutines and civis-python's helpers are awaited on the async mock
+    client.get_database_id.return_value = 5
+    assert asyncio.run(client.get_database_id("db")) == 5
+    asyncio.run(client.aclose())
+    client.aclose.assert_awaited_once_with()
+    assert not isinstance(sync.get_database_id, mock.AsyncMock)
