@@ -109,11 +109,11 @@ class AsyncRunFuture:
         return self._outcome.done()
 
     def result(self):
-        """The final run (raises as ``await`` does; :class:`asyncio.InvalidStateError` if not done)."""
+        """The final run; raises as ``await`` does (:class:`asyncio.InvalidStateError`: not yet)."""
         return self._outcome.result()
 
     def exception(self):
-        """The exception ``await`` raises, or None (:class:`asyncio.InvalidStateError` if not done)."""
+        """What ``await`` raises, or None (:class:`asyncio.InvalidStateError`: not done yet)."""
         return self._outcome.exception()
 
     def add_done_callback(self, fn):
