@@ -127,8 +127,13 @@ def test_cancelling_a_task_awaiting_a_run_future(api):
                             await future  # the run was cancelled on the server
                         return True
                     polls = api.count("GET")
-                    await asyncio.sleep(0.05)
-                    assert not future.done() and api.count("GET") > polls  # still polled
+
+                    async def polled_again():
+                        while api.count("GET") == polls:
+                            await asyncio.sleep(0.01)
+
+                    await asyncio.wait_for(polled_again(), 10)  # still polled
+                    assert not future.done()
                     return await future.cancel()  # tidy up: the one DELETE of this case
 
             before = api.count("DELETE")
