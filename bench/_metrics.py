@@ -45,6 +45,7 @@ class Settings:
     page_limit: int = 50       # page size when iterating every page (the schema's maximum)
     total_jobs: int = 1000     # jobs in the local API: total_jobs / page_limit full pages
     latency: float = 0.020     # seconds, for 4 threads vs 1
+    canned_pages: int = 20     # pages of list_size objects, iterated against a hand-written loop
 
 
 FULL = Settings(rounds=5, import_repeats=3, block_seconds=0.1, blocks=10, thread_seconds=0.3,
@@ -243,12 +244,15 @@ def measure_calls(ctx, client, round_index):
     Against the canned server (see :mod:`_servers`), in one process per client:
     the client is built once from the schema file, then blocks of calls alternate
     with blocks of the same requests on a bare ``requests.Session`` (GET,
-    ``raise_for_status``, ``.json()``). Then, with 20 ms of server latency, one
-    thread then four threads share the client.
+    ``raise_for_status``, ``.json()``). Every page of ``jobs.list(iterator=True)``
+    (20 of 50 objects, ``.id`` read from each) alternates the same way with a
+    hand-written loop that follows ``page_num`` and ``X-Pagination-Total-Pages``.
+    Then, with 20 ms of server latency, one thread then four threads share the client.
     """
     s = ctx.settings
     task = {"task": "calls", "spec": ctx.spec, "key": API_KEY, "url": ctx.canned.url,
             "block_seconds": s.block_seconds, "blocks": s.blocks, "list_size": s.list_size,
+            "pages": s.canned_pages,
             "latency": s.latency, "thread_seconds": s.thread_seconds,
             "thread_blocks": s.thread_blocks}
     done, _, _ = run_worker(client, task, env=ctx.env(client, CIVIS_API_ENDPOINT=ctx.canned.url),
@@ -259,6 +263,9 @@ def measure_calls(ctx, client, round_index):
             "list_bare": done["list"]["bare_median"],
             "list_client": done["list"]["client_median"],
             "list_ratio": done["list"]["ratio_median"],
+            "pages_bare": done["pages"]["bare_median"],
+            "pages_client": done["pages"]["client_median"],
+            "pages_ratio": done["pages"]["ratio_median"],
             "client_16_threads": done["threads_16"]["client"],
             "bare_16_threads": done["threads_16"]["bare"],
             "client_1_thread": threads["client_1"], "client_4_threads": threads["client_4"],

@@ -262,6 +262,26 @@ def _row_calls(r, anchor_missing, which, goal):
          "civis_python_per_s": civis, "civis_python_x_bare": civis_x})
 
 
+def _row_pages_speed(r, anchor_missing, settings, goal):
+    m = "calls"
+    base = r.med(m, DYN, "pages_bare")
+    dyn, civis = r.med(m, DYN, "pages_client"), r.med(m, CIVIS, "pages_client")
+    dyn_x = r.med(m, DYN, "pages_ratio")  # each round: median of adjacent-block ratios
+    civis_x = r.med(m, CIVIS, "pages_ratio")
+    pages, size = settings.canned_pages, settings.list_size
+    return Row(
+        f"{pages} pages of {size}: iterator=True vs a hand-written loop",
+        f"requests loop: {per_s(base)}",
+        _cell(r, m, CIVIS, lambda: f"{per_s(civis)} ({times(civis_x)} loop)", anchor_missing),
+        _cell(r, m, DYN, lambda: f"{per_s(dyn)} ({times(dyn_x)} loop)", anchor_missing),
+        factor(civis, dyn, "the speed") if not anchor_missing else "—",
+        f">= {goal}x loop", None if dyn_x is None else dyn_x >= goal,
+        {"loop_per_s": base, "civis_dyn_per_s": dyn, "civis_dyn_x_loop": dyn_x,
+         "civis_python_per_s": civis, "civis_python_x_loop": civis_x},
+        "all pages per second, .id read from every object; the loop follows page_num and "
+        "X-Pagination-Total-Pages with a bare requests.Session")
+
+
 def _row_wrap(r, anchor_missing, read, goal):
     m = "wrap"
     key = "wrap_read_seconds" if read else "wrap_seconds"
@@ -400,6 +420,7 @@ def build_rows(raw, settings, anchor_missing, max_threads):
         _row_first_call(r, anchor_missing),
         _row_calls(r, anchor_missing, "get", 1.5),
         _row_calls(r, anchor_missing, "list", 1.2),
+        _row_pages_speed(r, anchor_missing, settings, 1.2),
         _row_wrap(r, anchor_missing, read=False, goal=1.1),
         _row_wrap(r, anchor_missing, read=True, goal=1.5),
         _row_memory(r, anchor_missing, 1.15),

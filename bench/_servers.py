@@ -20,7 +20,7 @@ import asyncio
 import json
 import threading
 
-__all__ = ["CannedAPIServer", "canned_bodies", "full_pages", "start_local_api"]
+__all__ = ["CannedAPIServer", "canned_bodies", "canned_pages", "full_pages", "start_local_api"]
 
 LATENCY_PATH = "/_bench/latency"
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found"}
@@ -75,9 +75,10 @@ class _CannedProtocol(asyncio.Protocol):
             if len(parts) != 3:
                 self.transport.close()
                 return
-            self.answer(parts[0], parts[1].partition("?")[0], body, close)
+            path, _, query = parts[1].partition("?")
+            self.answer(parts[0], path, body, close, query)
 
-    def answer(self, method, path, body, close):
+    def answer(self, method, path, body, close, query=""):
         server = self.server
         server.requests += 1
         if method == "POST" and path == LATENCY_PATH:
@@ -86,7 +87,10 @@ class _CannedProtocol(asyncio.Protocol):
             except ValueError:
                 return self.send(_response_bytes(400, b'{"error":"bad latency"}'), close)
             return self.send(_response_bytes(204), close)
-        payload = server.routes.get((method, path.rstrip("/") or "/"))
+        path = path.rstrip("/") or "/"
+        payload = server.routes.get((method, path))
+        if method == "GET" and "page_num=" in query and path in server.pages:
+            payload = server.page(path, query)
         if payload is None:
             payload = server.not_found
         latency = server.latency
@@ -117,6 +121,10 @@ class CannedAPIServer:
     latency : float
         Seconds added before every answer (changeable at :attr:`latency`, or by
         a client with ``POST /_bench/latency``).
+    pages : dict, optional
+        ``path -> [(body bytes, extra headers dict), ...]``: a ``GET`` of ``path``
+        with a ``page_num=N`` query is answered with page N (1-based); past the
+        last page, an empty JSON list with the last page's headers.
 
     Attributes
     ----------
@@ -126,9 +134,12 @@ class CannedAPIServer:
         Requests answered and TCP connections accepted so far.
     """
 
-    def __init__(self, routes, latency=0.0):
+    def __init__(self, routes, latency=0.0, pages=None):
         self.routes = {key: _response_bytes(200, body, headers)
                        for key, (body, headers) in routes.items()}
+        self.pages = {path: [_response_bytes(200, body, headers) for body, headers in answers]
+                      + [_response_bytes(200, b"[]", answers[-1][1])]
+                      for path, answers in (pages or {}).items()}
         self.not_found = _response_bytes(404, b'{"error":"not_found"}')
         self.latency = float(latency)
         self.requests = 0
@@ -139,6 +150,19 @@ class CannedAPIServer:
         self._thread = None
         self._ready = threading.Event()
         self._error = None
+
+    def page(self, path, query):
+        """The answer to ``GET path?...page_num=N...`` (see ``pages``)."""
+        answers = self.pages[path]
+        for pair in query.split("&"):
+            name, _, value = pair.partition("=")
+            if name == "page_num":
+                try:
+                    number = int(value)
+                except ValueError:
+                    return None
+                return answers[min(max(number, 1), len(answers)) - 1]
+        return None
 
     def start(self):
         """Serve in a daemon thread; return self once the port is bound."""
@@ -225,6 +249,27 @@ def canned_bodies(api, list_size=50, page_size=1000):
         page.append(item)
     return {"job": job.content, "list": listing.content, "list_headers": headers,
             "page": json.dumps(page, separators=(",", ":")).encode()}
+
+
+def canned_pages(list_body, pages):
+    """``pages`` pages of ``GET /jobs`` (the objects of ``list_body`` with new ids) and headers.
+
+    Returns
+    -------
+    list of (bytes, dict)
+        For :class:`CannedAPIServer`'s ``pages``: page N holds ids ``(N-1)*size+1`` to
+        ``N*size``, with the API's ``X-Pagination-*`` headers.
+    """
+    items = json.loads(list_body)
+    size = len(items)
+    answers = []
+    for number in range(1, pages + 1):
+        page = [dict(item, id=(number - 1) * size + index + 1) for index, item in enumerate(items)]
+        headers = {"X-Pagination-Current-Page": str(number), "X-Pagination-Per-Page": str(size),
+                   "X-Pagination-Total-Entries": str(size * pages),
+                   "X-Pagination-Total-Pages": str(pages)}
+        answers.append((json.dumps(page, separators=(",", ":")).encode(), headers))
+    return answers
 
 
 def full_pages(api, limit):

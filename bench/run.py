@@ -48,7 +48,8 @@ from _anchor import ensure_anchor  # noqa: E402
 from _measure import Client, MeasurementError, ordered  # noqa: E402
 from _metrics import FULL, MEASUREMENTS, QUICK, Context, warm_up  # noqa: E402
 from _report import build_rows, format_rst, format_table, medians, write_results  # noqa: E402
-from _servers import CannedAPIServer, canned_bodies, full_pages, start_local_api  # noqa: E402
+from _servers import (CannedAPIServer, canned_bodies, canned_pages, full_pages,  # noqa: E402
+                      start_local_api)
 
 RESULTS = BENCH / "results.json"
 SPEC_ENV = "CIVIS_DYN_TEST_SPEC"
@@ -190,7 +191,7 @@ def main(argv=None):
         ctx.canned = CannedAPIServer({
             ("GET", "/jobs/1"): (bodies["job"], {}),
             ("GET", "/jobs"): (bodies["list"], bodies["list_headers"]),
-        }).start()
+        }, pages={"/jobs": canned_pages(bodies["list"], settings.canned_pages)}).start()
         log("warming up .pyc files and schema caches (PYTHONDONTWRITEBYTECODE unset "
             "in every subprocess)")
         warm_up(ctx, log)

@@ -1,5 +1,7 @@
 """``APIClient``: the entry point that ties schema, resources, transport and responses together."""
 
+import itertools
+
 from ._config import ClientConfig
 from ._lookups import ClientLookups
 from ._meta import ClientMeta
@@ -95,7 +97,8 @@ class APIClient(ClientLookups):
         driver = SyncDriver.from_config(config, transport)
         spec, spec_info = load_api_spec_with_info(
             local_api_spec, transport=driver, api_version=api_version,
-            force_refresh=force_refresh_api_spec, key_fingerprint=driver.key_fingerprint,
+            force_refresh=force_refresh_api_spec,
+            key_fingerprint=driver.key_fingerprint if local_api_spec is None else None,
             max_schema_bytes=config.max_schema_bytes)
         self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
                                driver)
@@ -166,7 +169,7 @@ def _restore(cls, state):
     return client
 
 
-class _ResourceAttribute:
+class _ResourceAttribute(tuple):
     # A resource of the schema as a class attribute of the client. A data descriptor
     # (so help() lists it, with a one-line description) that keeps the built resource in
     # the instance's __dict__: the first access builds it, assignment replaces it for that
@@ -174,12 +177,18 @@ class _ResourceAttribute:
     # are class attributes and the client has no ``__getattr__``, completers that only
     # evaluate attribute access they know is safe (IPython's default
     # ``evaluation='limited'``) complete ``client.jobs.`` too.
+    # A ``(name, spec)`` tuple: made without a Python-level __init__, so attaching the
+    # resources of a large schema costs little (see client_class).
 
-    __slots__ = ("name", "spec")
+    __slots__ = ()
 
-    def __init__(self, name, spec):
-        self.name = name
-        self.spec = spec
+    @property
+    def name(self):
+        return self[0]
+
+    @property
+    def spec(self):
+        return self[1]
 
     @property
     def __doc__(self):
@@ -191,17 +200,18 @@ class _ResourceAttribute:
     def __get__(self, client, owner=None):
         if client is None:
             return self
-        found = client.__dict__.get(self.name)
+        name = self[0]
+        found = client.__dict__.get(name)
         if found is None:
-            found = client.__dict__[self.name] = resource_class(
-                client.meta.spec, self.name, getattr(type(client), "_resource_base", None))(client)
+            found = client.__dict__[name] = resource_class(
+                client.meta.spec, name, getattr(type(client), "_resource_base", None))(client)
         return found
 
     def __set__(self, client, value):
-        client.__dict__[self.name] = value
+        client.__dict__[self[0]] = value
 
     def __delete__(self, client):
-        client.__dict__.pop(self.name, None)
+        client.__dict__.pop(self[0], None)
 
     def __repr__(self):
         return f"<resource {self.name!r}>"
@@ -222,8 +232,11 @@ def client_class(cls, spec):
     classes = spec.derived(_CLIENT_CLASSES, dict)
     made = classes.get(cls)
     if made is None:
-        names = {name: _ResourceAttribute(name, spec) for name in spec.resources()
-                 if not hasattr(cls, name)}
+        resources = spec.resources()
+        names = dict(zip(resources, map(_ResourceAttribute,
+                                        zip(resources, itertools.repeat(spec)))))
+        for name in names.keys() & {*dir(cls), *dir(type(cls))}:  # what hasattr(cls, name) finds
+            del names[name]
         made = type(cls.__name__, (cls,), {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__, "_client_base": cls, **names})

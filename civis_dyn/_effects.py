@@ -31,9 +31,10 @@ Effects
     :func:`iterate_async`); the generator goes on when the next item is asked for.
 """
 
-import asyncio
-import inspect
 import time
+
+# asyncio and inspect are imported by the async driver when it runs: building a
+# blocking client (which imports this module) loads neither
 
 __all__ = ["Call", "Collect", "Emit", "Sleep", "is_async_client", "iterate_async",
            "iterate_blocking", "perform", "run_async", "run_blocking"]
@@ -88,16 +89,18 @@ def _blocking_effect(effect, sleep):
 
 
 async def _async_effect(effect, sleep):
+    from inspect import isawaitable
+
     if isinstance(effect, Sleep):
         return await sleep(effect.seconds)
     value = effect.fn(*effect.args, **effect.kwargs)
     if isinstance(effect, Collect):
         if hasattr(value, "__aiter__"):
             return [item async for item in value]
-        if inspect.isawaitable(value):
+        if isawaitable(value):
             value = await value
         return list(value)
-    return await value if inspect.isawaitable(value) else value
+    return await value if isawaitable(value) else value
 
 
 def _steps_blocking(steps, sleep):
@@ -161,20 +164,31 @@ async def _drive_async(steps, sleep):
             value, error = None, exc
 
 
-async def run_async(steps, *, sleep=asyncio.sleep):
+def _async_sleep(sleep):
+    if sleep is not None:
+        return sleep
+    import asyncio
+
+    return asyncio.sleep
+
+
+async def run_async(steps, *, sleep=None):
     """Run the generator ``steps`` to its end, awaiting each effect; return its value.
 
     Cancelling the awaiting task closes ``steps`` at its current ``yield``
-    (its ``finally`` blocks run; nothing is thrown into it).
+    (its ``finally`` blocks run; nothing is thrown into it). ``sleep``
+    performs :class:`Sleep` (default :func:`asyncio.sleep`).
     """
+    sleep = _async_sleep(sleep)
     try:
         return await _drive_async(steps, sleep)
     finally:
         steps.close()
 
 
-async def iterate_async(steps, *, sleep=asyncio.sleep):
+async def iterate_async(steps, *, sleep=None):
     """An async generator of what ``steps`` emits, awaiting its other effects in between."""
+    sleep = _async_sleep(sleep)
     value, error = None, None
     try:
         while True:

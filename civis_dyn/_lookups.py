@@ -17,18 +17,14 @@ is what they use; their results are read with ``obj["id"]``, which works for
 :class:`~civis_dyn.Response` objects and plain dicts.
 """
 
-import csv
-import io
-import logging
-
 from ._effects import Call, is_async_client, run_async, run_blocking
 from ._errors import ArgumentValueError
-from ._response import find, find_one
 from ._warnings import warn_user
 
 __all__ = ["ClientLookups", "split_schema_tablename"]
 
-log = logging.getLogger("civis_dyn")
+# csv, logging and civis_dyn._response are imported by the helpers that use them:
+# building a client imports none of them
 
 _CACHE_ATTR = "_lookup_cache"
 
@@ -44,6 +40,9 @@ def split_schema_tablename(table):
     ValueError
         When ``table`` has more than two parts.
     """
+    import csv
+    import io
+
     parts = next(csv.reader(io.StringIO(str(table)), delimiter=".", quotechar='"',
                             doublequote=True))
     if len(parts) == 1:
@@ -145,6 +144,8 @@ class ClientLookups:
             return self._given(database)
 
         def lookup():
+            from ._response import find_one
+
             found = find_one((yield Call(self.databases.list)), name=database)
             if not found:
                 raise ArgumentValueError(f"Database {database} not found.")
@@ -182,6 +183,8 @@ class ClientLookups:
             return self._given(username)
 
         def lookup():
+            from ._response import find_one
+
             creds = yield Call(self.credentials.list, type="Database")
             where = ({"remote_host_id": database_name} if isinstance(database_name, int)
                      else {"remote_host_name": database_name})
@@ -211,6 +214,8 @@ class ClientLookups:
             return self._given(cred_name)
 
         def lookup():
+            from ._response import find
+
             creds = find((yield Call(self.credentials.list, type="Amazon Web Services S3")),
                          name=cred_name)
             wanted_owner = owner
@@ -224,8 +229,11 @@ class ClientLookups:
                     wanted_owner = yield Call(getattr, self, "username")
                     creds = find(creds, owner=wanted_owner)
                 if len(creds) > 1:
-                    log.warning("Found %d AWS credentials with name %s and owner %s. "
-                                "Returning the first.", len(creds), cred_name, wanted_owner)
+                    import logging
+
+                    logging.getLogger("civis_dyn").warning(
+                        "Found %d AWS credentials with name %s and owner %s. "
+                        "Returning the first.", len(creds), cred_name, wanted_owner)
             return creds[0]["id"]
         return self._remembered(("get_aws_credential_id", cred_name, owner), lookup)
 
@@ -259,6 +267,8 @@ class ClientLookups:
             return self._given(storage_host)
 
         def lookup():
+            from ._response import find_one
+
             found = find_one((yield Call(self.storage_hosts.list)), name=storage_host)
             if not found:
                 raise ArgumentValueError(f"Storage Host {storage_host} not found.")

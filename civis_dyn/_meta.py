@@ -11,7 +11,8 @@ and where ``return_type`` shapes what the method returns.
 """
 
 from ._pipeline import SyncDriver, check_status, decode_json, decode_page
-from ._response import PaginatedResponse, wrap_json
+
+# civis_dyn._response is imported by the first call (``result``), not by building a client
 
 __all__ = ["ClientMeta"]
 
@@ -139,6 +140,8 @@ class ClientMeta:
         if (return_type or self.config.return_type) == "raw":
             return response
         data = decode_json(request, response)
+        from ._response import wrap_json
+
         return wrap_json(data, response.headers, json_value=operation.resource == "json_values",
                          item_schema=operation.item_schema if isinstance(data, list) else None)
 
@@ -153,6 +156,8 @@ class ClientMeta:
 
         item_schema = operation.item_schema if operation is not None else None
         json_value = operation is not None and operation.resource == "json_values"
+        from ._response import PaginatedResponse
+
         return PaginatedResponse(fetch_page, json_value=json_value, item_schema=item_schema)
 
     def request(self, method, path, *, params=None, json=None, headers=None, retries=None):

@@ -30,14 +30,11 @@ tests). A urllib3 ``Retry`` passed as ``retries=`` is translated.
 """
 
 import dataclasses
-import hashlib
-import ipaddress
 import json
-import logging
 import math
 import os
-import platform
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -77,7 +74,8 @@ __all__ = [
     "retry_wait",
 ]
 
-log = logging.getLogger("civis_dyn.transport")
+LOGGER = "civis_dyn.transport"  # retries are logged here (logging is imported by the first retry)
+_PYTHON_VERSION = sys.version.split()[0]  # what platform.python_version() says, without platform
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -354,6 +352,8 @@ def key_fingerprint(api_key):
     The key itself is never kept by a cache; the fingerprint is hashed again
     (with the base URL) before it names a cache file, and is never written in one.
     """
+    import hashlib
+
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
@@ -381,6 +381,8 @@ def _is_loopback(host):
     if host == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
@@ -431,7 +433,8 @@ class RequestDefaults:
         Why no request may be sent (no usable key, or the key would travel
         over plain http); raised by :func:`plan_request`.
     key_fingerprint : str or None
-        :func:`key_fingerprint` of the key.
+        :func:`key_fingerprint` of the key (computed on first use: building a
+        client from a schema file imports no hash function).
     max_bytes : int
         The largest answer body accepted (see :func:`civis_dyn._limits.max_response_bytes`).
     """
@@ -440,8 +443,17 @@ class RequestDefaults:
     headers: dict = field(repr=False)
     timeout: tuple = DEFAULT_TIMEOUT
     refusal: Exception | None = field(default=None, repr=False)
-    key_fingerprint: str | None = field(default=None, repr=False)
     max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    _fingerprint: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def key_fingerprint(self):
+        """:func:`key_fingerprint` of the key the requests carry, or None (made once)."""
+        if not self._fingerprint:
+            auth = self.headers.get("Authorization") or ""
+            self._fingerprint.append(
+                key_fingerprint(auth[len("Bearer "):]) if auth.startswith("Bearer ") else None)
+        return self._fingerprint[0]
 
     @classmethod
     def from_config(cls, config, environ=None):
@@ -458,7 +470,7 @@ class RequestDefaults:
         env = os.environ if environ is None else environ
         base_url = config.base_url
         key, problem = usable_key(config.api_key)
-        agent = f"civis-dyn/{__version__} (Python {platform.python_version()})"
+        agent = f"civis-dyn/{__version__} (Python {_PYTHON_VERSION})"
         if config.user_agent:
             agent = f"{config.user_agent} {agent}"
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
@@ -487,7 +499,7 @@ class RequestDefaults:
                     f"(HTTP_PROXY is set): use https, add {host} to NO_PROXY, or pass "
                     f"allow_insecure_http=True (or set {INSECURE_ENV}=1)")
         return cls(base_url=base_url, headers=headers, timeout=_timeout(config.timeout),
-                   refusal=refusal, key_fingerprint=key_fingerprint(key) if key else None,
+                   refusal=refusal,
                    max_bytes=max_response_bytes(getattr(config, "max_response_bytes", None)))
 
     def url(self, path):
@@ -639,11 +651,21 @@ def give_up_error(request, error, attempts):
 
 
 # -- the blocking driver ------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
 class Wait:
     """A step of :func:`attempts`: wait this many seconds, then go on."""
 
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def __repr__(self):
+        return f"Wait(seconds={self.seconds!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Wait) and other.seconds == self.seconds
+
+    __hash__ = None
 
 
 def attempts(policy, request):
@@ -672,6 +694,9 @@ def attempts(policy, request):
             if error is not None:
                 raise give_up_error(request, error, attempt)
             return response
+        import logging
+
+        log = logging.getLogger(LOGGER)
         level = logging.INFO if wait >= LONG_WAIT else logging.DEBUG
         if log.isEnabledFor(level):
             outcome = f"HTTP {response.status}" if response is not None else str(error)

@@ -12,7 +12,6 @@ function for :func:`help`, :func:`inspect.signature` and IPython, with a
 docstring rendered only when first read.
 """
 
-import difflib
 import fnmatch
 import types
 from typing import NamedTuple
@@ -46,7 +45,8 @@ __all__ = [
 class Extension:
     """A convenience method offered on every resource that has the methods it needs.
 
-    Registered by the public package (not by the core), imported on first use.
+    Registered from :mod:`civis_dyn._extensions` (or by :func:`register_extension`);
+    the target is imported on first use.
 
     Parameters
     ----------
@@ -102,6 +102,16 @@ def register_extension(name, target, requires=()):
     _EXTENSIONS[name] = Extension(name, target, requires)
 
 
+def _register_builtin_extensions():
+    from ._extensions import EXTENSIONS  # the package's own conveniences (runs, io, finders)
+
+    for name, target, requires in EXTENSIONS:
+        register_extension(name, target, requires)
+
+
+_register_builtin_extensions()
+
+
 def _extension(spec, resource, name, extensions=_EXTENSIONS):
     extension = extensions.get(name)
     if extension is None or not extension.applies(spec, resource):
@@ -114,6 +124,8 @@ def suggest(name, candidates, prefix=""):
 
     Each match is shown with ``prefix`` before it (``"jobs."`` gives ``'jobs.get'``).
     """
+    import difflib
+
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         return ""

@@ -21,6 +21,9 @@ import copy
 import hashlib
 import json
 import pprint
+from collections import deque
+from itertools import repeat
+from operator import itemgetter
 
 from . import _display, _frames
 from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
@@ -32,7 +35,7 @@ __all__ = ["ListResponse", "PaginatedResponse", "Response", "find", "find_one", 
 _MISSING = object()
 _set = object.__setattr__
 _SHARED_SHAPES = 4096  # key maps kept for this many distinct object shapes (then rebuilt)
-_key_maps = {}  # (keep_case, *wire keys) -> {readable key: wire key}, shared by same-shaped objects
+_key_maps = {}  # (keep_case, *wire keys) -> (key map, attribute key map), shared by same-shaped objects
 _shown_keys = {}  # (keep_case, *wire keys) -> {shown key: wire key}
 
 
@@ -46,13 +49,20 @@ def _shared(cache, shape, build):
 
 
 def _build_key_map(shape):
+    """``({readable key: wire key}, the same without names starting with "__")``.
+
+    Attributes never read names starting with two underscores from the data (items do).
+    """
     keep_case, wire = shape[0], shape[1:]
     if keep_case:
-        return {k: k for k in wire}
-    keys = {camel_to_snake(k): k for k in wire}
-    for k in wire:  # camelCase access works too
-        keys.setdefault(k, k)
-    return keys
+        keys = {k: k for k in wire}
+    else:
+        keys = {camel_to_snake(k): k for k in wire}
+        for k in wire:  # camelCase access works too
+            keys.setdefault(k, k)
+    if any(k[:2] == "__" for k in keys):
+        return keys, {k: v for k, v in keys.items() if k[:2] != "__"}
+    return keys, keys
 
 
 def _build_shown_keys(shape):
@@ -140,10 +150,12 @@ class Response:
     ('succeeded', 'succeeded', {'id': 1, 'last_run': {'state': 'succeeded'}})
     """
 
-    # _ctx: (headers, keep_case, json_value), one tuple shared by the objects of a page;
-    # _keys: the key map, shared by same-shaped objects, None until the first read;
-    # _cache: wrapped nested objects and lists, None until one is read
-    __slots__ = ("_raw", "_ctx", "_keys", "_cache")
+    # Two slots: _raw, the decoded JSON object, and _ctx, its context, a tuple
+    # shared by many objects (see _context). Reading a field is one Python-level
+    # __getattribute__: the class's own names first (as a failed lookup would let
+    # __getattr__ see them), then two dict lookups in the shared key map. (A
+    # __getattr__ would pay for the failed lookup's AttributeError on every read.)
+    __slots__ = ("_raw", "_ctx")
 
     def __init__(self, json_data=None, *, headers=None, snake_case=True, from_json_values=False,
                  keep_case=None, json_value=None):
@@ -154,108 +166,59 @@ class Response:
         if json_value is None:
             json_value = from_json_values
         _set_raw(self, json_data)
-        _set_ctx(self, (headers, bool(keep_case), bool(json_value)))
-        _set_keys(self, None)
-        _set_cache(self, None)
+        _set_ctx(self, _context(headers, keep_case, json_value))
 
-    @property
-    def _headers(self):
-        return self._ctx[0]
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__getattribute__ = _subclass_getattribute
 
-    @property
-    def _keep_case(self):
-        return self._ctx[1]
-
-    @property
-    def _json_value(self):
-        return self._ctx[2]
-
-    # -- key lookup -------------------------------------------------------
-    def _key_map(self):
-        keys = self._keys
-        if keys is None:
-            keys = _shared(_key_maps, (self._ctx[1], *(self._raw or ())), _build_key_map)
-            _set_keys(self, keys)
-        return keys
-
-    def _snake_keys(self):
-        """``(key as shown, wire key)`` pairs in order, one per distinct shown key (shared)."""
-        return _shared(_shown_keys, (self._ctx[1], *(self._raw or ())), _build_shown_keys)
-
-    def _value(self, key, default=_MISSING):
-        wire = (self._keys or self._key_map()).get(key)
-        if wire is None:
-            if default is _MISSING:
-                raise KeyError(key)
-            return default
-        value = self._raw[wire]
-        if isinstance(value, (dict, list)):
-            return self._wrapped(wire)
-        return value  # a scalar is its own wrapped form: nothing to cache
-
-    def _wrapped(self, wire):
-        cache = self._cache
-        if cache is None:
-            cache = {}
-            object.__setattr__(self, "_cache", cache)
-        try:
-            return cache[wire]
-        except KeyError:
-            pass
-        value = self._raw[wire]
-        if wire == "value" and (self._ctx[2] or self._raw.get("objectType") == "JSONValue"):
-            wrapped = value
-        elif wire in KEEP_CASE_KEYS and isinstance(value, dict):
-            wrapped = _response(value, _KEEP_CASE)
-        else:
-            wrapped = _wrap(value)
-        cache[wire] = wrapped
-        return wrapped
-
-    def _data(self):
-        """The shown keys mapped to the wrapped values (civis-python's view of the object)."""
-        return {key: self._wrapped(wire) for key, wire in self._snake_keys().items()}
-
-    def __getattr__(self, name):
-        if name[:2] == "__":
-            raise AttributeError(name)
-        wire = (self._keys or self._key_map()).get(name)
-        if wire is not None:  # the _value fast path, inlined: reading fields is the hot path
-            value = self._raw[wire]
+    def __getattribute__(self, name):
+        if name in _OWN_NAMES:
+            return _object_getattribute(self, name)
+        ctx = _get_ctx(self)
+        keys = ctx[5]
+        if keys is None:  # the object's first read: _resolve, inlined (the hot path of a page)
+            raw = _get_raw(self)
+            shape = tuple(raw) if raw else ()
+            resolved = ctx[4].get(shape)
+            if resolved is None:
+                resolved = _resolve(ctx, shape)
+            _set_ctx(self, resolved)
+            ctx = resolved
+            keys = ctx[5]
+        wire = keys.get(name)
+        if wire is not None:
+            value = _get_raw(self)[wire]
             if isinstance(value, (dict, list)):
-                return self._wrapped(wire)
+                return _wrapped(self, ctx, wire)
             return value
-        try:
-            return self._value(name)
-        except KeyError:
-            raise AttributeError(f"Response object has no attribute {name!r}; keys: "
-                                 f"{', '.join(self._snake_keys()) or '(none)'}") from None
+        return _missing_attribute(self, name)
 
     def __getitem__(self, key):
-        return self._value(key)
+        return _value(self, key)
 
     def get(self, key, default=None):
         """Return the value for ``key`` (snake_case or the API's case), else ``default``."""
-        return self._value(key, default)
+        return _value(self, key, default)
 
     def items(self):
         """The ``(snake_case key, value)`` pairs, as a dict's items view."""
-        return self._data().items()
+        return _data(self).items()
 
     def __contains__(self, key):
-        return key in self._key_map()
+        return key in _context_of(self)[3]
 
     def __iter__(self):
-        return iter(self._snake_keys())
+        return iter(_shown_keys_of(self))
 
     def __len__(self):
-        return len(self._snake_keys())
+        return len(_shown_keys_of(self))
 
     # -- whole-object views -----------------------------------------------
     @property
     def json_data(self):
         """The object as received, with the API's keys (None for an empty answer)."""
-        return self._raw
+        return _get_raw(self)
 
     def json(self, snake_case=True):
         """Return the object as a new plain dict.
@@ -266,27 +229,28 @@ class Response:
             True (default): snake_case keys, as attribute access shows them.
             False: the API's keys, exactly as received.
         """
-        raw = self._raw
+        raw = _get_raw(self)
         if raw is None:
             return {}
         if not snake_case:
             return copy.deepcopy(raw)
-        return _snake_json(raw, self._keep_case, self._json_value)
+        ctx = _get_ctx(self)
+        return _snake_json(raw, ctx[1], ctx[2])
 
     @property
     def headers(self):
         """The HTTP response headers (None for nested objects)."""
-        return self._headers
+        return _get_ctx(self)[0]
 
     @property
     def calls_remaining(self):
         """``X-RateLimit-Remaining`` as an int, or None."""
-        return _header_int(self._headers, "X-RateLimit-Remaining")
+        return _header_int(_get_ctx(self)[0], "X-RateLimit-Remaining")
 
     @property
     def rate_limit(self):
         """``X-RateLimit-Limit`` as an int, or None."""
-        return _header_int(self._headers, "X-RateLimit-Limit")
+        return _header_int(_get_ctx(self)[0], "X-RateLimit-Limit")
 
     # -- read-only --------------------------------------------------------
     @staticmethod
@@ -299,16 +263,16 @@ class Response:
     # -- comparison, hashing, display, pickling ---------------------------
     def __eq__(self, other):
         if isinstance(other, Response):
-            return self._raw == other._raw or self._data() == other._data()
+            return _get_raw(self) == _get_raw(other) or _data(self) == _data(other)
         if isinstance(other, dict):
-            return self._data() == other or other == self._raw
+            return _data(self) == other or other == _get_raw(self)
         return False
 
     def __hash__(self):
-        return hash(json.dumps(self._raw, sort_keys=True, default=repr))
+        return hash(json.dumps(_get_raw(self), sort_keys=True, default=repr))
 
     def __repr__(self):
-        return f"Response({self._data()!r})"
+        return f"Response({_data(self)!r})"
 
     def _repr_pretty_(self, printer, cycle):
         if cycle:
@@ -321,14 +285,157 @@ class Response:
 
     def _ipython_key_completions_(self):
         """The keys ``r["..."]`` completes in IPython and Jupyter (snake_case)."""
-        return list(self._snake_keys())
+        return list(_shown_keys_of(self))
 
     def __dir__(self):
-        return sorted(set(object.__dir__(self)) | {k for k in self._snake_keys() if k.isidentifier()})
+        return sorted(set(object.__dir__(self)) | {k for k in _shown_keys_of(self) if k.isidentifier()})
 
     def __reduce__(self):
-        headers = dict(self._headers) if self._headers is not None else None
-        return (_rebuild, (self._raw, headers, self._keep_case, self._json_value))
+        headers, keep_case, json_value = _get_ctx(self)[:3]
+        headers = dict(headers) if headers is not None else None
+        return (_rebuild, (_get_raw(self), headers, keep_case, json_value))
+
+
+_set_raw = Response._raw.__set__
+_get_raw = Response._raw.__get__
+_set_ctx = Response._ctx.__set__
+_get_ctx = Response._ctx.__get__
+_object_getattribute = object.__getattribute__
+_new = object.__new__
+#: The names a read finds on the class, never in the data (civis-python's instance
+#: and class attributes win over keys of the same name, too)
+_OWN_NAMES = frozenset(dir(Response))
+
+
+# -- contexts ------------------------------------------------------------------
+# A context is a tuple (headers, keep_case, json_value, key map, shape-or-memo,
+# attribute key map, cache):
+# * unresolved (what objects are made with: one per page, or _NESTED/_KEEP_CASE):
+#   key maps None, index 4 a memo {shape: resolved context}, cache None;
+# * resolved (after an object's first read; shared by a page's same-shaped objects):
+#   index 3 {readable key: wire key}, index 4 the shape (the wire keys in order),
+#   index 5 the same map without names starting with "__" (attributes never read
+#   those from the data), cache None;
+# * an object's own (after it first wraps a nested object or list): its resolved
+#   context with index 6 {wire key: wrapped value}.
+def _context(headers, keep_case, json_value):
+    """A new unresolved context: objects made with it share it and its resolved contexts."""
+    return (headers, bool(keep_case), bool(json_value), None, {}, None, None)
+
+
+def _resolve(ctx, shape):
+    """The resolved context of ``shape`` for the unresolved ``ctx`` (made once per shape)."""
+    memo = ctx[4]
+    resolved = memo.get(shape)
+    if resolved is None:
+        keys, attribute_keys = _shared(_key_maps, (ctx[1], *shape), _build_key_map)
+        resolved = (ctx[0], ctx[1], ctx[2], keys, shape, attribute_keys, None)
+        if len(memo) >= _SHARED_SHAPES:
+            memo.clear()
+        memo[shape] = resolved
+    return resolved
+
+
+def _context_of(response):
+    """``response``'s resolved context (resolving it on its first read)."""
+    ctx = _get_ctx(response)
+    if ctx[3] is None:
+        raw = _get_raw(response)
+        ctx = _resolve(ctx, tuple(raw) if raw else ())
+        _set_ctx(response, ctx)
+    return ctx
+
+
+_NESTED = _context(None, False, False)
+_KEEP_CASE = _context(None, True, False)
+
+
+def _response(raw, ctx):
+    """A :class:`Response` of ``raw`` (a dict), made without ``__init__``'s checks."""
+    response = _new(Response)
+    _set_raw(response, raw)
+    _set_ctx(response, ctx)
+    return response
+
+
+# -- reading -------------------------------------------------------------------
+def _value(response, key, default=_MISSING):
+    """The (wrapped) value of ``key``, readable or wire, else ``default`` or KeyError."""
+    ctx = _context_of(response)
+    wire = ctx[3].get(key)
+    if wire is None:
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+    value = _get_raw(response)[wire]
+    if isinstance(value, (dict, list)):
+        return _wrapped(response, ctx, wire)
+    return value  # a scalar is its own wrapped form: nothing to cache
+
+
+def _wrapped(response, ctx, wire):
+    """The wrapped value of wire key ``wire`` (nested objects and lists made once, then kept)."""
+    cache = ctx[6]
+    if cache is None:
+        cache = {}
+        ctx = ctx[:6] + (cache,)
+        _set_ctx(response, ctx)
+    else:
+        try:
+            return cache[wire]
+        except KeyError:
+            pass
+    raw = _get_raw(response)
+    value = raw[wire]
+    if wire == "value" and (ctx[2] or raw.get("objectType") == "JSONValue"):
+        wrapped = value
+    elif wire in KEEP_CASE_KEYS and isinstance(value, dict):
+        wrapped = _response(value, _KEEP_CASE)
+    else:
+        wrapped = _wrap(value)
+    cache[wire] = wrapped
+    return wrapped
+
+
+def _shown_keys_of(response):
+    """``{key as shown: wire key}`` in order, one per distinct shown key (shared)."""
+    ctx = _get_ctx(response)
+    shape = ctx[4] if ctx[3] is not None else tuple(_get_raw(response) or ())
+    return _shared(_shown_keys, (ctx[1], *shape), _build_shown_keys)
+
+
+def _data(response):
+    """The shown keys mapped to the wrapped values (civis-python's view of the object)."""
+    _context_of(response)
+    raw = _get_raw(response)
+    out = {}
+    for key, wire in _shown_keys_of(response).items():
+        value = raw[wire]
+        if isinstance(value, (dict, list)):
+            value = _wrapped(response, _get_ctx(response), wire)
+        out[key] = value
+    return out
+
+
+def _missing_attribute(response, name):
+    """AttributeError for ``name`` (found neither on the class nor in the data)."""
+    try:
+        return _object_getattribute(response, name)  # a subclass's instance attributes
+    except AttributeError:
+        pass
+    if name[:2] == "__":
+        raise AttributeError(name)
+    raise AttributeError(f"Response object has no attribute {name!r}; keys: "
+                         f"{', '.join(_shown_keys_of(response)) or '(none)'}") from None
+
+
+def _subclass_getattribute(self, name):
+    """A subclass's reads: its own attributes first (it may add some), then the data."""
+    try:
+        return _object_getattribute(self, name)
+    except AttributeError:
+        pass
+    return Response.__getattribute__(self, name)
 
 
 def _snake_json(raw, keep_case=False, json_value=False):
@@ -355,7 +462,7 @@ def _snake_list(values):
 
 def _pprint_response(printer, obj, stream, indent, allowance, context, level):
     """Lay out a long :class:`Response` as :mod:`pprint` lays out a dict, inside ``Response(...)``."""
-    data = obj._data()
+    data = _data(obj)
     stream.write("Response({")
     if printer._indent_per_level > 1:
         stream.write(" " * (printer._indent_per_level - 1))
@@ -386,25 +493,6 @@ class _Orderable:
             return (str(type(self.obj)), id(self.obj)) < (str(type(other.obj)), id(other.obj))
 
 
-_set_raw = Response._raw.__set__
-_set_ctx = Response._ctx.__set__
-_set_keys = Response._keys.__set__
-_set_cache = Response._cache.__set__
-_new = object.__new__
-_NESTED = (None, False, False)
-_KEEP_CASE = (None, True, False)
-
-
-def _response(raw, ctx):
-    """A :class:`Response` of ``raw`` (a dict), made without ``__init__``'s checks."""
-    response = _new(Response)
-    _set_raw(response, raw)
-    _set_ctx(response, ctx)
-    _set_keys(response, None)
-    _set_cache(response, None)
-    return response
-
-
 # pprint dispatches on the type's __repr__: long responses wrap like dicts (as civis-python's)
 pprint.PrettyPrinter._dispatch[Response.__repr__] = _pprint_response
 
@@ -429,7 +517,7 @@ class ListResponse(list):
     """
 
     def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
-        super().__init__(_wrap_items(responses, (headers, False, bool(json_value))))
+        super().__init__(_wrap_items(responses, _context(headers, False, json_value)))
         self.headers = headers
         self._json_value = json_value
         self.item_schema = item_schema
@@ -466,20 +554,23 @@ class ListResponse(list):
 
 def _wrap_items(values, ctx):
     """``values`` with each JSON object wrapped as a :class:`Response` of context ``ctx``."""
-    items = []
-    append, new, cls = items.append, _new, Response
-    set_raw, set_ctx, set_keys, set_cache = _set_raw, _set_ctx, _set_keys, _set_cache
-    for value in values:
-        if type(value) is dict:
-            response = new(cls)
-            set_raw(response, value)
-            set_ctx(response, ctx)
-            set_keys(response, None)
-            set_cache(response, None)
-            append(response)
-        else:
-            append(_wrap(value))
-    return items
+    if type(values) is not list:
+        values = list(values)
+    if set(map(type, values)) == _ONLY_DICTS:  # a page of objects: made in C loops
+        count = len(values)
+        items = list(map(_new, repeat(Response, count)))
+        _drain(map(_set_raw, items, values))
+        _drain(map(_set_ctx, items, repeat(ctx, count)))
+        return items
+    return [_response(value, ctx) if type(value) is dict else _wrap(value) for value in values]
+
+
+_ONLY_DICTS = {dict}
+_item_id = itemgetter("id")
+
+
+def _drain(iterator):
+    deque(iterator, 0)
 
 
 def _rebuild_list(items, headers, json_value=False):
@@ -533,7 +624,12 @@ class PaginatedResponse:
         self._bar = None
         self._page = start_page
         self._items = iter(())
-        self._page_items = []
+        # the items of the page fetched last are held only by the iterator over them (a
+        # list iterator lets go of its list once exhausted): a page the caller does not
+        # keep is freed before the next one is fetched, not kept alive (and traversed by
+        # the garbage collector) while the next is decoded. _repr_html_ keeps its rows.
+        self._shown = []           # the first rows of the page fetched last, as received
+        self._page_length = 0
         self._done = False
         self._last_page = None     # the bound from the first answer that stated a total
         self._seen_pages = {}      # fingerprint of a page's items -> its page number
@@ -573,9 +669,10 @@ class PaginatedResponse:
             self._done = True
         self._track(items, headers, total_pages)
         self._page += 1
-        self._page_items = (list(items) if getattr(self._fetch_page, "raw_items", False)
-                            else _wrap_items(items, (None, False, bool(self._json_value))))
-        self._items = iter(self._page_items)
+        self._shown = items[:_display.TABLE_ROWS]
+        self._page_length = len(items)
+        self._items = iter(list(items) if getattr(self._fetch_page, "raw_items", False)
+                           else _wrap_items(items, _context(None, False, self._json_value)))
 
     def _track(self, items, headers, total_pages):
         if self._bar is None and total_pages is not None and total_pages > self._page:
@@ -589,11 +686,11 @@ class PaginatedResponse:
 
     def _repr_html_(self):
         """The page fetched last, as a table; never fetches (pages load as you iterate)."""
-        rows = [v.json() if isinstance(v, Response) else v for v in self._page_items]
         if not self.pages_fetched:
             return "<p><b>PaginatedResponse</b>: nothing fetched yet (iterate to load pages)</p>"
+        rows = [_display_row(v, self._json_value) for v in self._shown]
         total = _header_int(self.headers, "X-Pagination-Total-Entries")
-        return _display.table_html(rows, total=total,
+        return _display.table_html(rows, total=self._page_length if total is None else total,
                                    title=f"PaginatedResponse, page {self._page - 1}")
 
     def to_pandas(self, flatten=False):
@@ -621,6 +718,14 @@ class PaginatedResponse:
         return [_plain(item, snake_case) for item in self]
 
 
+def _display_row(value, json_value):
+    """A row of :meth:`PaginatedResponse._repr_html_`: ``value`` as its item shows in JSON."""
+    if type(value) is dict:
+        return _snake_json(value, False, json_value)
+    value = _wrap(value)
+    return value.json() if isinstance(value, Response) else value
+
+
 def _endpoint_pages(path, initial_params, endpoint):
     """``fetch_page`` for civis-python's ``PaginatedResponse(path, params, endpoint)``."""
     params = dict(initial_params or {})
@@ -642,7 +747,13 @@ def _endpoint_pages(path, initial_params, endpoint):
 
 def _page_fingerprint(items):
     """What identifies a page: its items' ids when all have one, else a hash of its JSON."""
-    ids = tuple(item.get("id") if isinstance(item, dict) else None for item in items)
+    if set(map(type, items)) == _ONLY_DICTS:  # the usual page: in C loops
+        try:
+            ids = tuple(map(_item_id, items))
+        except KeyError:
+            ids = (None,)
+    else:
+        ids = tuple(item.get("id") if isinstance(item, dict) else None for item in items)
     if None not in ids:
         try:
             hash(ids)

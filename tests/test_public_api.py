@@ -38,6 +38,22 @@ def test_import_loads_no_http_stack_and_no_features():
     assert out.stdout.strip() == "[]"
 
 
+def test_bare_import_loads_no_other_module():
+    """``import civis_dyn`` is cheap: every public name is imported on first use."""
+    code = ("import sys; before = set(sys.modules); import civis_dyn; "
+            "print(' '.join(sorted(set(sys.modules) - before)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["civis_dyn", "civis_dyn._lazy", "civis_dyn._version"]
+
+
+def test_every_public_name_is_importable_from_a_fresh_process():
+    code = ("import civis_dyn; "
+            "exec('from civis_dyn import ' + ', '.join(civis_dyn.__all__)); "
+            "print(sorted(set(civis_dyn.__all__) - set(dir(civis_dyn))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 # the core's modules: what they raise reaches users, so it must derive from CivisDynError
 CORE_MODULES = ("_client", "_config", "_http", "_limits", "_meta", "_pipeline", "_poller",
                 "_resources", "_response", "_transport", "conveniences", "futures", "resources")

@@ -133,17 +133,17 @@ def test_wrapping_is_lazy():
     """Wrapping a page converts nothing until read (its speed is measured in bench/, not here)."""
     page = [{"id": i, "lastRun": {"state": "x"}, "author": {"userName": "u"}} for i in range(100)]
     wrapped = ListResponse(page)
-    assert all(item._keys is None and item._cache is None for item in wrapped)
+    assert all(item._ctx[3] is None and item._ctx[6] is None for item in wrapped)  # no key map yet
     assert wrapped[3].last_run.state == "x"
-    assert wrapped[3]._keys is not None and wrapped[4]._keys is None
+    assert wrapped[3]._ctx[3] is not None and wrapped[4]._ctx[3] is None
 
 
 def test_same_shaped_objects_share_one_key_map_and_keep_their_own_order():
     page = ListResponse([{"id": 1, "lastRun": None}, {"id": 2, "lastRun": {"state": "x"}},
                          {"lastRun": None, "id": 3}], headers={"X-A": "1"})
     assert [item.last_run for item in page[:2]] == [None, {"state": "x"}]
-    assert page[0]._keys is page[1]._keys  # shared, not one per object
-    assert page[1].last_run is page[1].last_run and page[0]._cache is None  # scalars not cached
+    assert page[0]._ctx[3] is page[1]._ctx[3] is not None  # one key map, not one per object
+    assert page[1].last_run is page[1].last_run and page[0]._ctx[6] is None  # scalars not cached
     assert list(page[2]) == ["last_run", "id"] and page[2].id == 3 and page[2]["lastRun"] is None
     assert page[2].headers == {"X-A": "1"} and repr(page[0]) == "Response({'id': 1, 'last_run': None})"
 

@@ -15,9 +15,20 @@ Two kinds of entries:
     is a hash of the base URL, the API version and the API key's fingerprint,
     so each key gets its own entry and neither the key nor its fingerprint
     appears in any name or content.
-``index-v2-<sha256>.json``
-    The preprocessed index of a schema (see :attr:`ApiSpec.index`), keyed by
-    the schema's sha256, so a warm start need not parse the schema.
+``index-v3-<sha256>.bin``
+    The preprocessed index of a schema (see :attr:`ApiSpec.index`) and its
+    per-resource slices, keyed by the schema's sha256 (:class:`CachedIndex`):
+    a header line naming the resources, a fixed-width table (offset, length
+    and CRC-32 of each resource's methods and of its slice), then the parts.
+    A warm start reads the header and, for each resource it touches, one
+    record and two parts: its cost does not grow with the schema.
+``stamp-v1-<id>.json``
+    What a schema file (``local_api_spec``, the bundle) was when it was last
+    hashed: its device, inode, size, modification and change times, and its
+    sha256. A file that still matches is not read again to learn its hash
+    (as ``git`` trusts an unchanged stat; a file changed less than
+    :data:`RACY_SECONDS` before it was hashed gets no stamp, so an edit in the
+    same clock tick is never missed). ``<id>`` is a checksum of the path.
 
 An entry that fails its checks (truncated, not JSON, wrong hash) is reported
 once with a warning, removed and treated as absent. A directory that cannot be
@@ -34,7 +45,9 @@ this user and writable by nobody else, and read with a size bound (the schema
 limit of :mod:`civis_dyn._limits`, plus the header). Files derived from a
 schema are checked against it: an index is keyed by the schema's sha256, and
 every entry must be what the naming rules give for its verb and path (a
-rewritten verb or path is refused); slices carry a sha256 per resource. Without
+rewritten verb or path is refused, when the resource is first used: the index
+is then rebuilt from the schema); each part carries a CRC-32 against
+corruption, and a slice must hold only its own resource's paths. Without
 a home directory (no ``HOME`` and no passwd entry) there is no default cache
 directory: the client runs without one.
 Each download prunes the directory (:meth:`DiskCache.prune`): the most recently
@@ -42,7 +55,7 @@ used entries of each kind are kept, so short-lived test servers on random ports
 do not fill the disk.
 """
 
-import hashlib
+import bisect
 import json
 import os
 import stat
@@ -50,7 +63,8 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass, replace
+import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from .._files import write_atomically
@@ -58,21 +72,34 @@ from .._limits import BodyTooLarge, read_capped, schema_setting
 from .._limits import max_schema_bytes as schema_limit
 from ._naming import method_name, object_name, path_escape, resource_name
 
-__all__ = ["CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name", "warn"]
+__all__ = ["CachedIndex", "CachedSchema", "DiskCache", "default_cache_dir", "schema_entry_name",
+           "warn"]
 
 SCHEMA_FORMAT = "civis_dyn.schema/1"
-INDEX_FORMAT = "civis_dyn.index/2"
-SLICES_FORMAT = "civis_dyn.slices/1"
-_MAX_SLICES_HEADER = 1 << 20
+INDEX_FORMAT = "civis_dyn.index/3"
+STAMP_FORMAT = "civis_dyn.stamp/1"
+_MAX_INDEX_HEADER = 16 << 20  # bytes of the index header line (the resource names)
+_MAX_STAMP = 1 << 16
+_RECORD = 57                  # bytes of one table record: 10+10+8+10+10+8 hex digits and \n
+RACY_SECONDS = 2.0            # a file modified this recently is hashed again next time
 _MAX_HEADER = 1 << 20    # bytes allowed on top of the schema limit for an entry's header
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
 KEEP_SCHEMAS = 16        # schema entries kept by prune (about 2.4 MB each for the real API)
-KEEP_INDEXES = 32        # index entries kept by prune (about 64 kB each)
+KEEP_INDEXES = 32        # index entries kept by prune (about 2 MB each for the real API)
+KEEP_STAMPS = 64         # stamps of schema files kept by prune (about 300 bytes each)
 ORPHAN_AGE = 3600.0      # seconds after which a leftover temporary file is removed
 _HTTP_VERBS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 _WARNED = set()          # (directory, problem) already reported in this process
 _WARNED_LOCK = threading.Lock()
+
+
+def __getattr__(name):
+    if name == "CachedSchema":  # defined in spec._entry: only the live schema needs it
+        from ._entry import CachedSchema
+
+        return CachedSchema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_cache_dir():
@@ -122,117 +149,33 @@ def schema_entry_name(base_url, api_version, key_fingerprint):
     key_fingerprint : str
         A hash of the API key (never the key itself); hashed again here.
     """
+    import hashlib
+
     identity = "\n".join((base_url, api_version, key_fingerprint or "")).encode()
     return f"schema-v1-{hashlib.sha256(identity).hexdigest()[:40]}.json"
 
 
 def index_entry_name(sha256):
-    """The file name of the preprocessed index of the schema with hash ``sha256``."""
-    return f"index-v2-{sha256}.json"
+    """The file name of the preprocessed index (and slices) of the schema with hash ``sha256``."""
+    return f"index-v3-{sha256}.bin"
 
 
-def slices_entry_name(sha256):
-    """The file name of the per-resource slices of the schema with hash ``sha256``."""
-    return f"slices-v1-{sha256}.bin"
+def stamp_entry_name(path):
+    """The file name of the stamp of the schema file at ``path`` (absolute)."""
+    data = os.fsencode(path)
+    return f"stamp-v1-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.json"
 
 
-@dataclass(frozen=True)
-class CachedSchema:
-    """A schema as downloaded from ``/endpoints``, with what revalidates it.
+def _stamp_of(path, info):
+    """What a stamp records of the file at ``path`` with ``os.stat`` result ``info``."""
+    return {"path": path, "dev": info.st_dev, "ino": info.st_ino, "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns}
 
-    Attributes
-    ----------
-    raw : bytes
-        The schema's JSON, exactly as served.
-    sha256 : str
-        Hex sha256 of ``raw``.
-    fetched_at : float
-        ``time.time()`` of the download or of the last revalidation.
-    etag, last_modified : str or None
-        The response's ``ETag`` and ``Last-Modified`` headers.
-    base_url, api_version : str
-        Where it came from (informational).
-    """
 
-    raw: bytes
-    sha256: str
-    fetched_at: float
-    etag: str = None
-    last_modified: str = None
-    base_url: str = ""
-    api_version: str = ""
+def _sha256_hex(data):
+    import hashlib
 
-    @classmethod
-    def from_download(cls, raw, *, fetched_at, etag=None, last_modified=None, base_url="",
-                      api_version=""):
-        """Build an entry from downloaded bytes, hashing them."""
-        return cls(raw=raw, sha256=hashlib.sha256(raw).hexdigest(), fetched_at=fetched_at,
-                   etag=etag, last_modified=last_modified, base_url=base_url,
-                   api_version=api_version)
-
-    def renewed(self, fetched_at):
-        """A copy revalidated at ``fetched_at`` (after a 304)."""
-        return replace(self, fetched_at=fetched_at)
-
-    def validators(self):
-        """Conditional request headers (``If-None-Match``, ``If-Modified-Since``)."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-    def to_bytes(self):
-        """The entry's file content: one JSON header line, then the schema."""
-        header = {"format": SCHEMA_FORMAT, "sha256": self.sha256, "size": len(self.raw),
-                  "fetched_at": self.fetched_at, "etag": self.etag,
-                  "last_modified": self.last_modified, "base_url": self.base_url,
-                  "api_version": self.api_version}
-        return json.dumps(header, separators=(",", ":")).encode() + b"\n" + self.raw
-
-    @classmethod
-    def from_bytes(cls, data):
-        """Parse and verify an entry's file content.
-
-        Returns
-        -------
-        CachedSchema or None
-            None for an entry of another format (written by another version).
-
-        Raises
-        ------
-        ValueError
-            When the entry is truncated or corrupt; the message says how.
-        """
-        head, newline, raw = data.partition(b"\n")
-        if not newline:
-            raise ValueError("truncated, or not a cache entry")
-        try:
-            header = json.loads(head)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise ValueError("unreadable header") from None
-        if not isinstance(header, dict):
-            raise ValueError("unreadable header")
-        if header.get("format") != SCHEMA_FORMAT:
-            if isinstance(header.get("format"), str) and header["format"].startswith("civis_dyn."):
-                return None
-            raise ValueError("unknown header")
-        try:
-            size = header["size"]
-            expected = header["sha256"]
-            fetched_at = float(header["fetched_at"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError("incomplete header") from None
-        if not isinstance(size, int) or len(raw) != size:
-            raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != expected:
-            raise ValueError("sha256 mismatch")
-        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
-                   last_modified=header.get("last_modified"),
-                   base_url=header.get("base_url") or "",
-                   api_version=header.get("api_version") or "")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _valid_index(index):
@@ -435,6 +378,8 @@ class DiskCache:
         data = self.read(name)
         if data is None:
             return None
+        from ._entry import CachedSchema
+
         try:
             return CachedSchema.from_bytes(data)
         except ValueError as exc:
@@ -445,90 +390,144 @@ class DiskCache:
         """Store a :class:`CachedSchema` as entry ``name``; return True on success."""
         return self.write(name, entry.to_bytes())
 
-    # -- preprocessed indexes -----------------------------------------------
-    def read_index(self, sha256):
-        """Return the cached index of the schema with hash ``sha256``, or None.
+    # -- preprocessed indexes and slices -------------------------------------------
+    def write_index(self, sha256, index, slices=None):
+        """Store the index (and slices) of the schema with hash ``sha256``; True on success.
 
-        A corrupt index file is reported (one warning), removed, and read as None.
+        Parameters
+        ----------
+        index : dict
+            :attr:`ApiSpec.index`: ``{resource: {method: [verb, path, alias_of]}}``.
+        slices : dict, optional
+            ``{resource: JSON bytes}`` (:meth:`ApiSpec.slices`); a resource
+            without one is read from the schema itself.
+        """
+        names = sorted(index)
+        records, parts, offset = [], [], 0
+        for name in names:
+            methods = json.dumps(index[name], separators=(",", ":")).encode()
+            part = (slices or {}).get(name) or b""
+            records.append(f"{offset:010x}{len(methods):010x}{zlib.crc32(methods):08x}"
+                           f"{offset + len(methods):010x}{len(part):010x}{zlib.crc32(part):08x}\n")
+            parts += (methods, part)
+            offset += len(methods) + len(part)
+        # the names joined by "/", which no path segment (so no resource name) holds
+        header = json.dumps({"format": INDEX_FORMAT, "schema_sha256": sha256,
+                             "resources": "/".join(names)}, separators=(",", ":")).encode() + b"\n"
+        return self.write(index_entry_name(sha256),
+                          header + "".join(records).encode() + b"".join(parts))
+
+    def open_index(self, sha256, rebuild=None):
+        """Return the :class:`CachedIndex` of the schema with hash ``sha256``, or None.
+
+        Reads only the header line (the resource names). A damaged header is
+        reported (one warning), removed and read as None.
+
+        Parameters
+        ----------
+        rebuild : callable, optional
+            ``rebuild()`` returns the index built from the schema itself; the
+            :class:`CachedIndex` uses it when a part proves damaged or rewritten.
         """
         name = index_entry_name(sha256)
-        data = self.read(name)
-        if data is None:
+        f = self.open(name)
+        if f is None:
             return None
         try:
-            document = json.loads(data)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            self.discard_corrupt(name, "not JSON")
-            return None
-        if (not isinstance(document, dict) or document.get("format") != INDEX_FORMAT
-                or document.get("schema_sha256") != sha256
-                or not _valid_index(document.get("index"))):
+            with f:
+                line = f.readline(_MAX_INDEX_HEADER)
+                size = os.fstat(f.fileno()).st_size
+            header = json.loads(line)
+            names = header.get("resources") if isinstance(header, dict) else None
+            if (header.get("format") != INDEX_FORMAT or header.get("schema_sha256") != sha256
+                    or not isinstance(names, str) or not line.endswith(b"\n")):
+                raise ValueError
+            names = names.split("/") if names else []
+            if "" in names or size < len(line) + len(names) * _RECORD:
+                raise ValueError
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError, AttributeError):
             self.discard_corrupt(name, "not an index of this schema")
             return None
         try:
             os.utime(self.path(name))  # recently used: kept by prune
         except OSError:
             pass
-        return document["index"]
+        try:
+            return CachedIndex(self, sha256, names, len(line), rebuild)
+        except ValueError:
+            self.discard_corrupt(name, "not an index of this schema")
+            return None
 
-    def write_index(self, sha256, index):
-        """Store the index of the schema with hash ``sha256``; return True on success."""
-        document = {"format": INDEX_FORMAT, "schema_sha256": sha256, "index": index}
-        data = json.dumps(document, separators=(",", ":")).encode()
-        return self.write(index_entry_name(sha256), data)
+    def read_index(self, sha256):
+        """Return the whole cached index of the schema with hash ``sha256`` as a dict, or None.
 
-    # -- per-resource slices -------------------------------------------------
-    def write_slices(self, sha256, slices):
-        """Store ``{resource: JSON bytes}`` for the schema with hash ``sha256``.
-
-        One file: a JSON header line (format, schema hash, and for each
-        resource its offset, length and sha256), then the slices back to back,
-        so one slice is read without decoding the others.
+        Every resource's part is read and checked; a damaged or rewritten one
+        is reported (one warning), the entry removed, and None returned.
         """
-        table, offset = {}, 0
-        for resource, data in slices.items():
-            table[resource] = [offset, len(data), hashlib.sha256(data).hexdigest()]
-            offset += len(data)
-        header = json.dumps({"format": SLICES_FORMAT, "schema_sha256": sha256, "slices": table},
-                            separators=(",", ":")).encode()
-        return self.write(slices_entry_name(sha256), header + b"\n" + b"".join(slices.values()))
+        index = self.open_index(sha256)
+        if index is None:
+            return None
+        return index.as_dict()
 
     def read_slice(self, sha256, resource):
-        """Return the decoded slice of ``resource``, or None when it is not cached.
+        """Return the decoded slice of ``resource``, or None when it is not cached (or damaged)."""
+        index = self.open_index(sha256)
+        return None if index is None else index.slice(resource)
 
-        A damaged file (bad header, wrong hash, short read) is reported once,
-        removed, and read as None: the caller then parses the whole schema.
+    # -- stamps of schema files -----------------------------------------------
+    def known_digest(self, path, info):
+        """The sha256 of the schema file at ``path`` when its stamp matches ``info``, else None.
+
+        Parameters
+        ----------
+        path : str
+            The file's absolute path.
+        info : os.stat_result
+            The file as it is now (``os.stat`` or ``os.fstat``).
         """
-        name = slices_entry_name(sha256)
-        try:
-            f = self.open(name)
-            if f is None:
-                return None
-            with f:
-                header_line = f.readline(_MAX_SLICES_HEADER)
-                header = json.loads(header_line)
-                if header.get("format") != SLICES_FORMAT or header.get("schema_sha256") != sha256:
-                    raise ValueError("not the slices of this schema")
-                entry = header["slices"].get(resource)
-                if entry is None:
-                    return None
-                offset, length, digest = entry
-                if not (isinstance(offset, int) and isinstance(length, int) and 0 <= offset
-                        and 0 <= length <= self.max_schema_bytes):
-                    raise ValueError("bad slice bounds")
-                f.seek(len(header_line) + offset)
-                data = f.read(length)
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise ValueError("sha256 mismatch")
-            part = json.loads(data)
-            paths = part.get("paths") if isinstance(part, dict) else None
-            if not isinstance(paths, dict) or any(resource_name(p) != resource for p in paths):
-                raise ValueError(f"not the slice of {resource!r}")
-            return part
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            self.discard_corrupt(name, str(exc) or type(exc).__name__)
-            self.remove(index_entry_name(sha256))  # the next start rebuilds both
+        data = self.read(stamp_entry_name(path), _MAX_STAMP)
+        if data is None:
             return None
+        try:
+            stamp = json.loads(data)
+            if not isinstance(stamp, dict) or stamp.get("format") != STAMP_FORMAT:
+                raise ValueError
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            self.discard_corrupt(stamp_entry_name(path), "not a stamp")
+            return None
+        if any(stamp.get(k) != v for k, v in _stamp_of(path, info).items()):
+            return None
+        digest = stamp.get("sha256")
+        if not (isinstance(digest, str) and len(digest) == 64):
+            return None
+        return digest
+
+    def decoded_size(self, path, info):
+        """The decoded size a matching stamp of ``path`` records (for ``.gz`` files), or None."""
+        data = self.read(stamp_entry_name(path), _MAX_STAMP)
+        try:
+            stamp = json.loads(data) if data is not None else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+        if not isinstance(stamp, dict) or any(stamp.get(k) != v
+                                              for k, v in _stamp_of(path, info).items()):
+            return None
+        size = stamp.get("decoded_size")
+        return size if isinstance(size, int) else None
+
+    def remember_digest(self, path, info, sha256, decoded_size, now=None):
+        """Record that the file at ``path``, as ``info`` describes it, hashes to ``sha256``.
+
+        Nothing is recorded for a file modified less than :data:`RACY_SECONDS`
+        ago: a write in the same clock tick could leave its times unchanged.
+        Returns True when the stamp was written.
+        """
+        now = time.time() if now is None else now
+        if now - max(info.st_mtime_ns, info.st_ctime_ns) / 1e9 < RACY_SECONDS:
+            return False
+        stamp = {"format": STAMP_FORMAT, **_stamp_of(path, info), "sha256": sha256,
+                 "decoded_size": decoded_size}
+        return self.write(stamp_entry_name(path), json.dumps(stamp).encode())
 
     # -- housekeeping --------------------------------------------------------
     def prune(self, keep_schemas=None, keep_indexes=None, now=None):
@@ -549,7 +548,7 @@ class DiskCache:
             listing = list(os.scandir(self.directory))
         except OSError:
             return []
-        kinds = {"schema-v1-": [], "index-v2-": [], "slices-v1-": []}
+        kinds = {"schema-v1-": [], "index-v3-": [], "stamp-v1-": []}
         doomed = []
         for item in listing:
             name = item.name
@@ -560,17 +559,176 @@ class DiskCache:
             if name.startswith(".") and name.endswith(".tmp"):
                 if now - mtime > ORPHAN_AGE:
                     doomed.append(name)
-            elif name.startswith("index-v1-") and name.endswith(".json"):
-                doomed.append(name)  # the format before INDEX_FORMAT
+            elif name.startswith(("index-v1-", "index-v2-", "slices-v1-")):
+                doomed.append(name)  # the formats before INDEX_FORMAT
             elif name.endswith((".json", ".bin")):
                 for prefix, found in kinds.items():
                     if name.startswith(prefix):
                         found.append((mtime, name))
-        limits = ((kinds["schema-v1-"], keep_schemas), (kinds["index-v2-"], keep_indexes),
-                  (kinds["slices-v1-"], keep_indexes))
+        limits = ((kinds["schema-v1-"], keep_schemas), (kinds["index-v3-"], keep_indexes),
+                  (kinds["stamp-v1-"], KEEP_STAMPS))
         for found, keep in limits:
             found.sort(reverse=True)
             doomed.extend(name for _, name in found[keep:])
         for name in doomed:
             self.remove(name)
         return doomed
+
+
+class _Damaged(Exception):
+    """A part of a cached index failed its checks (the message says how)."""
+
+
+class CachedIndex(Mapping):
+    """A schema's index as the disk cache holds it, read one resource at a time.
+
+    A read-only mapping ``{resource: {method: [verb, path, alias_of]}}``, like
+    :attr:`ApiSpec.index`: the resource names come from the entry's header;
+    each resource's methods are read, checked against the naming rules and
+    kept on first use, so building a client costs the same for any schema
+    size. When a part proves damaged or rewritten, the entry is reported once
+    and removed, and from then on the index built from the schema itself
+    (``rebuild()``) answers instead.
+
+    Made by :meth:`DiskCache.open_index`.
+    """
+
+    def __init__(self, cache, sha256, names, header_size, rebuild=None):
+        """``names``: the resources in the table's order, which is sorted (else ValueError)."""
+        self._cache = cache
+        self._name = index_entry_name(sha256)
+        self._names = names
+        # looked up by bisection: no per-resource work when a client is built
+        self._table = header_size
+        self._data = header_size + len(names) * _RECORD
+        if names != sorted(names):  # a repeated name is harmless: its first record is used
+            raise ValueError("resource names not sorted")
+        self._methods = {}
+        self._rebuild = rebuild
+        self._fallback = None
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return f"<CachedIndex {self._name}: {len(self._names)} resources>"
+
+    # -- the mapping -----------------------------------------------------------
+    def __getitem__(self, resource):
+        if self._fallback is not None:
+            return self._fallback[resource]
+        try:
+            return self._methods[resource]
+        except KeyError:
+            pass
+        position = self._position(resource)
+        try:
+            methods = json.loads(self._part(position, 0))
+            if not _valid_index({resource: methods}):
+                raise _Damaged("not an index of this schema")
+        except (_Damaged, ValueError, UnicodeDecodeError, RecursionError) as exc:
+            return self._fall_back(exc)[resource]
+        with self._lock:
+            return self._methods.setdefault(resource, methods)
+
+    iterates_sorted = True  # (ApiSpec.resources need not sort)
+
+    def __iter__(self):
+        return iter(self._names if self._fallback is None else sorted(self._fallback))
+
+    def __len__(self):
+        return len(self._names if self._fallback is None else self._fallback)
+
+    def __contains__(self, resource):
+        if self._fallback is not None:
+            return resource in self._fallback
+        return self._position(resource, None) is not None
+
+    def as_dict(self):
+        """Every resource's methods, read and checked: a plain dict, or None when damaged."""
+        try:
+            out = {}
+            for position, resource in enumerate(self._names):
+                methods = json.loads(self._part(position, 0))
+                if not _valid_index({resource: methods}):
+                    raise _Damaged("not an index of this schema")
+                out[resource] = methods
+            return out
+        except (_Damaged, ValueError, UnicodeDecodeError, RecursionError) as exc:
+            self._cache.discard_corrupt(self._name, str(exc) or type(exc).__name__)
+            return None
+
+    def _position(self, resource, *default):
+        """Where ``resource`` is in the table (KeyError, or ``default``, when absent)."""
+        position = bisect.bisect_left(self._names, resource)
+        if position < len(self._names) and self._names[position] == resource:
+            return position
+        if default:
+            return default[0]
+        raise KeyError(resource)
+
+    # -- slices -------------------------------------------------------------------
+    def slice(self, resource):
+        """The decoded slice of ``resource`` (``{"paths", "definitions"}``), or None.
+
+        None when it is not cached, or when the entry is gone or damaged (then
+        reported once and removed): the caller reads the schema itself.
+        """
+        position = self._position(resource, None)
+        if position is None or self._fallback is not None:
+            return None
+        try:
+            data = self._part(position, 1)
+            if not data:
+                return None
+            part = json.loads(data)
+            paths = part.get("paths") if isinstance(part, dict) else None
+            if not isinstance(paths, dict) or any(resource_name(p) != resource for p in paths):
+                raise _Damaged(f"not the slice of {resource!r}")
+            return part
+        except _Gone:
+            return None
+        except (_Damaged, ValueError, UnicodeDecodeError, RecursionError, AttributeError) as exc:
+            self._cache.discard_corrupt(self._name, str(exc) or type(exc).__name__)
+            return None
+
+    # -- reading ----------------------------------------------------------------
+    def _part(self, position, which):
+        """The bytes of part ``which`` (0: methods, 1: slice) of the resource at ``position``."""
+        f = self._cache.open(self._name)
+        if f is None:
+            raise _Gone(self._name)
+        with f:
+            f.seek(self._table + position * _RECORD)
+            record = f.read(_RECORD)
+            if len(record) != _RECORD or record[-1:] != b"\n":
+                raise _Damaged("truncated")
+            try:
+                fields = record[:-1].decode("ascii")
+                start = 28 * which
+                offset = int(fields[start:start + 10], 16)
+                length = int(fields[start + 10:start + 20], 16)
+                crc = int(fields[start + 20:start + 28], 16)
+            except (UnicodeDecodeError, ValueError):
+                raise _Damaged("a damaged table") from None
+            if length > self._cache.max_schema_bytes:
+                raise _Damaged("bad part bounds")
+            f.seek(self._data + offset)
+            data = f.read(length)
+        if len(data) != length or zlib.crc32(data) != crc:
+            raise _Damaged("checksum mismatch")
+        return data
+
+    def _fall_back(self, exc):
+        """Report the damaged entry and answer from the schema's own index from now on."""
+        with self._lock:
+            if self._fallback is not None:
+                return self._fallback
+            if not isinstance(exc, _Gone):
+                self._cache.discard_corrupt(self._name, str(exc) or type(exc).__name__)
+            if self._rebuild is None:
+                raise KeyError(self._name)
+            self._fallback = self._rebuild()
+            return self._fallback
+
+
+class _Gone(_Damaged):
+    """The entry disappeared (pruned by another process): not a corruption."""

@@ -12,13 +12,10 @@ the client needs as late as possible:
 Nothing here performs I/O or knows about HTTP.
 """
 
-import hashlib
-import inspect
 import json
 import threading
 import time
 from functools import cached_property
-from typing import List
 
 from .._errors import SpecError
 from ._naming import (
@@ -126,6 +123,9 @@ class Parameter:
 
 def python_type(schema):
     """Map a (resolved) JSON schema to the annotation civis-python shows."""
+    import inspect  # signatures and docstrings need these; building a client does not
+    from typing import List
+
     kind = schema.get("type")
     if kind == "array":
         items = schema.get("items") or {}
@@ -143,6 +143,8 @@ def type_label(schema, with_format=True):
     The reference shows formats for body and response fields, not for path and
     query parameters (``with_format=False``).
     """
+    import inspect
+
     annotation = python_type(schema)
     if annotation is inspect.Parameter.empty:
         text = schema.get("type") or "object"
@@ -343,6 +345,8 @@ class Operation:
     @cached_property
     def signature(self):
         """The :class:`inspect.Signature` users see (without ``self``)."""
+        import inspect
+
         P = inspect.Parameter
         items = []
         for p in self.parameters:
@@ -376,15 +380,19 @@ class ApiSpec:
         The parsed schema (given instead of, or with, ``raw``).
     info : SpecInfo
         Where the schema came from.
-    index : dict, optional
+    index : mapping, optional
         A preprocessed index (see :attr:`index`), e.g. from the disk cache.
+    loader : callable, optional
+        ``loader()`` returns the schema's bytes again (checked against
+        ``sha256``): the model then need not keep them (see :meth:`forget_bytes`).
     """
 
     def __init__(self, *, raw=None, document=None, source, location=None, fetched_at=None,
-                 sha256=None, index=None):
-        if raw is None and document is None:
+                 sha256=None, index=None, loader=None):
+        if raw is None and document is None and loader is None:
             raise SpecError("a schema needs its bytes or its parsed document")
         self._raw = raw
+        self._loader = loader
         self._document = document
         self._source = (source, location, fetched_at)
         self._sha256 = sha256
@@ -401,6 +409,8 @@ class ApiSpec:
     @classmethod
     def from_bytes(cls, raw, *, source="file", location=None, fetched_at=None, index=None):
         """Model a schema from its JSON bytes (parsed only when needed)."""
+        import hashlib
+
         digest = hashlib.sha256(raw).hexdigest()
         return cls(raw=raw, source=source, location=location, fetched_at=fetched_at,
                    sha256=digest, index=index)
@@ -416,6 +426,8 @@ class ApiSpec:
     def sha256(self):
         """Hex sha256 of the schema's bytes (computed on first use for a dict)."""
         if self._sha256 is None:
+            import hashlib
+
             self._sha256 = hashlib.sha256(self.raw).hexdigest()
         return self._sha256
 
@@ -428,18 +440,27 @@ class ApiSpec:
     # -- the document -----------------------------------------------------
     @property
     def raw(self):
-        """The schema's JSON bytes."""
-        if self._raw is None:
-            self._raw = json.dumps(self._document, separators=(",", ":")).encode()
+        """The schema's JSON bytes (read again from their source when not kept)."""
+        if self._raw is not None:
+            return self._raw
+        if self._loader is not None:
+            return self._loader()
+        self._raw = json.dumps(self._document, separators=(",", ":")).encode()
         return self._raw
+
+    def forget_bytes(self):
+        """Drop the schema's bytes when ``loader`` can read them again (they can be large)."""
+        if self._loader is not None:
+            self._raw = None
 
     @property
     def document(self):
         """The parsed schema (parsed on first access)."""
         if self._document is None:
             where = self._source[1] or self._source[0]
+            raw = self._raw if self._raw is not None else self._loader()
             try:
-                document = json.loads(self._raw)
+                document = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise SpecError(f"{where}: the schema is not valid JSON ({exc})") from None
             except RecursionError:
@@ -643,7 +664,11 @@ class ApiSpec:
     # -- queries ----------------------------------------------------------
     def resources(self):
         """Sorted resource names."""
-        return sorted(self.index)
+        index = self.index
+        names = list(index)
+        if not getattr(index, "iterates_sorted", False):  # a CachedIndex is, a dict is not
+            names.sort()
+        return names
 
     def methods(self, resource):
         """Sorted method names of ``resource`` (aliases included)."""

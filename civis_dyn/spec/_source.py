@@ -23,31 +23,28 @@ with no API key cannot download: it uses the bundled schema, silently.
 Models are shared within a process (keyed by the schema's sha256, or by the
 identity of a dict), so every client built from the same schema shares its
 synthesized classes. The preprocessed index is kept on disk under the schema's
-sha256, so a warm start reads and hashes the schema but does not parse it.
+sha256 (:class:`~civis_dyn.spec._cache.CachedIndex`), and a schema file's
+sha256 under a stamp of the file (device, inode, size, times): a warm start
+from an unchanged file neither reads, hashes nor parses it, and reads only the
+index parts of the resources it uses, so its cost does not grow with the
+schema. The model does not keep a file's bytes: it reads them again (checking
+their sha256) if the whole document is ever needed.
 
 The API key never reaches this module's caches: callers pass
 :func:`key_fingerprint` of it, and cache file names are a hash of that.
 """
 
 import dataclasses
-import datetime
-import functools
-import gzip
-import hashlib
-import importlib.resources
 import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import cachetools
 
 from .._files import write_atomically
 from .._limits import BodyTooLarge, read_capped, schema_setting
 from .._limits import max_schema_bytes as schema_limit
-from .._pipeline import key_fingerprint
+from .._pipeline import key_fingerprint  # noqa: F401  (re-exported, see __all__)
 from .._errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -57,7 +54,7 @@ from .._errors import (
     SpecError,
 )
 from .._version import __version__
-from ._cache import CachedSchema, DiskCache, index_entry_name, schema_entry_name, warn
+from ._cache import DiskCache, index_entry_name, schema_entry_name, warn
 from ._model import ApiSpec, SpecInfo
 
 __all__ = [
@@ -80,11 +77,13 @@ FALLBACK_REUSE = 300.0           # seconds a fallback schema is reused before tr
 CLOCK_SKEW = 300.0               # an entry dated up to this far in the future still counts as fresh
 _MEMORY_SIZE = 32
 
-_MODELS = cachetools.LRUCache(maxsize=16)   # sha256 or ("dict", id) -> ApiSpec
+_MODELS_SIZE = 16
+_MODELS = {}                     # sha256 or ("dict", id) -> ApiSpec, least recently used first
 _MODELS_LOCK = threading.Lock()
 # live schemas, (base URL, api_version, key fingerprint) -> _Remembered; entries are also
-# checked against their own fetch time and the current TTL
-_LIVE = cachetools.TTLCache(maxsize=_MEMORY_SIZE, ttl=BATCH_TTL)
+# checked against their own fetch time and the current TTL. A cachetools.TTLCache, made by
+# the first live load (a client built from a file imports no cachetools).
+_LIVE = None
 _LIVE_LOCK = threading.Lock()
 _FETCH_LOCKS = {}                # same keys -> Lock: one download per key at a time
 _FETCH_LOCKS_LOCK = threading.Lock()
@@ -137,13 +136,16 @@ def spec_ttl(ttl=None):
 def clear_memory_cache():
     """Forget every schema and model cached in this process (tests, long sessions)."""
     with _LIVE_LOCK:
-        _LIVE.clear()
+        if _LIVE is not None:
+            _LIVE.clear()
     with _MODELS_LOCK:
         _MODELS.clear()
 
 
 def bundled_spec_path():
     """Path of the schema shipped with the package (``.json``, else ``.json.gz``)."""
+    import importlib.resources
+
     folder = importlib.resources.files("civis_dyn.schemas")
     plain = folder.joinpath(BUNDLE_NAME)
     if not plain.is_file():
@@ -156,12 +158,16 @@ def bundled_spec_path():
 # -- models ---------------------------------------------------------------
 def _remember(key, make):
     with _MODELS_LOCK:
-        spec = _MODELS.get(key)
-    if spec is not None:
-        return spec
+        spec = _MODELS.pop(key, None)
+        if spec is not None:
+            _MODELS[key] = spec  # most recently used last
+            return spec
     spec = make()
     with _MODELS_LOCK:
-        return _MODELS.setdefault(key, spec)
+        spec = _MODELS.setdefault(key, spec)
+        while len(_MODELS) > _MODELS_SIZE:
+            del _MODELS[next(iter(_MODELS))]
+        return spec
 
 
 def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, sha256=None):
@@ -185,25 +191,45 @@ def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, 
         returning, so a bad schema fails here rather than later.
     """
     if sha256 is None:
-        sha256 = hashlib.sha256(raw).hexdigest()
+        import hashlib
 
+        sha256 = hashlib.sha256(raw).hexdigest()
+    return _model(sha256, source=source, location=location, fetched_at=fetched_at,
+                  disk=cache if cache is not None else DiskCache(), raw=raw)
+
+
+def _model(sha256, *, source, location, fetched_at, disk, raw=None, loader=None):
+    """The process-wide model of the schema with hash ``sha256``.
+
+    Warm (the disk cache has its index): nothing of the schema is read here.
+    Cold: ``raw`` (else ``loader()``) is parsed, checked, and its index and
+    slices written. With a ``loader`` the model keeps no bytes.
+    """
     def make():
-        probe = ApiSpec(raw=raw, source=source, location=location, fetched_at=fetched_at,
-                        sha256=sha256)
-        disk = cache if cache is not None else DiskCache()
-        probe._index = disk.read_index(sha256)
-        if probe._index is None:
-            try:
-                disk.write_index(sha256, probe.index)  # parses and validates
-                disk.write_slices(sha256, probe.slices())
-            except RecursionError:
-                raise SpecError(f"{location or source}: the schema is nested too deeply "
-                                f"to be used") from None
-        else:  # warm: decode only the slices of the resources used
-            probe.use_slices(functools.partial(disk.read_slice, sha256))
-        return probe
+        spec = ApiSpec(raw=raw, source=source, location=location, fetched_at=fetched_at,
+                       sha256=sha256, loader=loader)
+        cached = disk.open_index(sha256, rebuild=lambda: _rebuilt_index(spec, disk))
+        if cached is not None:  # warm: the index and slices of the resources used
+            spec._index = cached
+            spec.use_slices(cached.slice)
+            spec.forget_bytes()
+            return spec
+        try:
+            disk.write_index(sha256, spec.index, spec.slices())  # parses and validates
+        except RecursionError:
+            raise SpecError(f"{location or source}: the schema is nested too deeply "
+                            f"to be used") from None
+        spec.forget_bytes()
+        return spec
 
     return _remember(sha256, make)
+
+
+def _rebuilt_index(spec, disk):
+    """The index built from the schema itself (a cached one proved damaged), written anew."""
+    index = spec._build_index()
+    disk.write_index(spec.sha256, index, spec.slices())
+    return index
 
 
 def _read_schema_file(path, limit=None):
@@ -211,7 +237,13 @@ def _read_schema_file(path, limit=None):
     limit = schema_limit(limit)
     packed = str(path).endswith(".gz")
     try:
-        with (gzip.open(path, "rb") if packed else open(path, "rb")) as f:
+        if packed:
+            import gzip
+
+            opened = gzip.open(path, "rb")
+        else:
+            opened = open(path, "rb")
+        with opened as f:
             return read_capped(f, limit, f"the schema at {path}", schema_setting())
     except BodyTooLarge as exc:
         raise SpecError(str(exc)) from None
@@ -221,10 +253,43 @@ def _read_schema_file(path, limit=None):
         raise SpecError(f"cannot read the schema at {path}: {exc}") from None
 
 
+def _reader(path, limit, sha256):
+    """``loader()`` of a schema file: its bytes again, refused if they changed since."""
+    def load():
+        raw = _read_schema_file(path, limit)
+        import hashlib
+
+        if hashlib.sha256(raw).hexdigest() != sha256:
+            raise SpecError(f"the schema at {path} changed while a client built from it was in "
+                            f"use; build a new client to use the new schema")
+        return raw
+
+    return load
+
+
 def _load_file(path, source, cache, limit=None):
-    raw = _read_schema_file(path, limit)
-    sha256 = hashlib.sha256(raw).hexdigest()
-    spec = spec_from_bytes(raw, source=source, location=str(path), cache=cache, sha256=sha256)
+    limit = schema_limit(limit)
+    disk = cache if cache is not None else DiskCache(max_schema_bytes=limit)
+    where = os.path.abspath(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SpecError(f"cannot read the schema at {path}: {exc.strerror or exc}") from None
+    sha256 = disk.known_digest(where, info)
+    if sha256 is not None:  # an unchanged file, hashed before: not read again
+        size = disk.decoded_size(where, info) if str(path).endswith(".gz") else info.st_size
+        if size is None or size > limit:
+            raise SpecError(str(BodyTooLarge(f"the schema at {path}", limit, schema_setting())))
+        raw = None
+    else:
+        raw = _read_schema_file(path, limit)
+        import hashlib
+
+        sha256 = hashlib.sha256(raw).hexdigest()
+    spec = _model(sha256, source=source, location=str(path), fetched_at=None, disk=disk, raw=raw,
+                  loader=_reader(path, limit, sha256))
+    if raw is not None:
+        disk.remember_digest(where, info, sha256, len(raw))
     return spec, SpecInfo(source, str(path), None, sha256)
 
 
@@ -321,14 +386,16 @@ def _load_bundle(cache):
 
 
 # -- the live schema --------------------------------------------------------
-@dataclass(frozen=True)
 class _Remembered:
     """A live schema held in memory."""
 
-    spec: ApiSpec
-    info: SpecInfo
-    checked_at: float   # when the API last confirmed it, or when the fallback was chosen
-    fallback: bool
+    __slots__ = ("spec", "info", "checked_at", "fallback")
+
+    def __init__(self, spec, info, checked_at, fallback):
+        self.spec = spec
+        self.info = info
+        self.checked_at = checked_at  # when the API last confirmed it, or the fallback was chosen
+        self.fallback = fallback
 
 
 def _fresh(age, ttl):
@@ -338,7 +405,7 @@ def _fresh(age, ttl):
 
 def _memory_get(key, now, ttl):
     with _LIVE_LOCK:
-        held = _LIVE.get(key)
+        held = _LIVE.get(key) if _LIVE is not None else None
     if held is None:
         return None
     limit = min(ttl, FALLBACK_REUSE) if held.fallback else ttl
@@ -351,7 +418,12 @@ def _memory_get(key, now, ttl):
 
 
 def _memory_put(key, spec, info, checked_at, fallback=False):
+    global _LIVE
     with _LIVE_LOCK:
+        if _LIVE is None:
+            import cachetools
+
+            _LIVE = cachetools.TTLCache(maxsize=_MEMORY_SIZE, ttl=BATCH_TTL)
         _LIVE[key] = _Remembered(spec, info, checked_at, fallback)
 
 
@@ -411,6 +483,8 @@ def _download(transport, api_version, clock, conditional=None, limit=None):
     if status != 200:
         raise InvalidResponseError(status, f"expected the schema, got HTTP {status}", response,
                                    "GET", "/" + ENDPOINTS_PATH)
+    from ._entry import CachedSchema
+
     return CachedSchema.from_download(
         response.content, fetched_at=now, etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"), base_url=transport.base_url,
@@ -503,6 +577,8 @@ class _LiveLoad:
             raise exc from None
         path = Path(info.location)
         try:
+            import datetime
+
             dated = datetime.datetime.fromtimestamp(path.stat().st_mtime).date().isoformat()
             age = f", file dated {dated}"
         except OSError:

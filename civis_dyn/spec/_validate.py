@@ -24,10 +24,9 @@ Errors are :class:`Mismatch` objects with the path of the offending value,
 so each caller words them its own way.
 """
 
-import datetime
-import difflib
 import math
 import re
+import sys
 
 from ._naming import camel_to_snake
 
@@ -159,6 +158,8 @@ class Mismatch(ValueError):
             snake = self.field == self.field.lower()
         names = [camel_to_snake(c) for c in self.candidates] if snake else list(self.candidates)
         key = camel_to_snake(self.field) if snake else self.field
+        import difflib
+
         return difflib.get_close_matches(key, names, n=3, cutoff=0.6)
 
 
@@ -229,9 +230,19 @@ def plain_json(value, path=(), convert=False):
         return out
     if isinstance(value, (list, tuple)):
         return [plain_json(v, (*path, i), convert) for i, v in enumerate(value)]
-    if convert and isinstance(value, (datetime.date, datetime.time)):
+    if convert and _is_date_or_time(value):
         return value.isoformat()
     raise Mismatch(path, f"must be {_JSON_NAMES}, not {type(value).__name__}")
+
+
+def _is_date_or_time(value):
+    """True for a :class:`datetime.date` (or datetime) or :class:`datetime.time`.
+
+    Without :mod:`datetime` imported no value can be one, so building a client
+    does not import it.
+    """
+    datetime = sys.modules.get("datetime")
+    return datetime is not None and isinstance(value, (datetime.date, datetime.time))
 
 
 def check(value, schema, spec, rules, path=(), drift=None, context="schema of"):
@@ -293,7 +304,7 @@ def check(value, schema, spec, rules, path=(), drift=None, context="schema of"):
     elif kind == "string":
         if isinstance(value, str):
             return _text(value, path)
-        if rules.convert and isinstance(value, (datetime.date, datetime.time)):
+        if rules.convert and _is_date_or_time(value):
             return value.isoformat()
         if rules.lenient and isinstance(value, (int, float)):  # the API keeps it as text
             return _finite(value, path)

@@ -53,11 +53,18 @@ def index_path(cache_dir, mini_spec_path):
     return cache_dir / index_entry_name(hashlib.sha256(mini_spec_path.read_bytes()).hexdigest())
 
 
+def rewrite_index(path, resource, name, entry):
+    """Rewrite one method of a cached index (checksums and schema hash made to match)."""
+    cache = DiskCache(path.parent)
+    sha = path.name[len("index-v3-"):-len(".bin")]
+    index = cache.read_index(sha)
+    index[resource][name] = entry
+    assert cache.write_index(sha, index)
+
+
 def poison_index(path):
     """Rewrite ``things.get`` to send DELETE, as the audit did (the hash field left intact)."""
-    document = json.loads(path.read_bytes())
-    document["index"]["things"]["get"] = ["delete", "/things/{id}", None]
-    path.write_text(json.dumps(document))
+    rewrite_index(path, "things", "get", ["delete", "/things/{id}", None])
 
 
 def sent_verbs(requests_mock):
@@ -94,12 +101,12 @@ def test_rewritten_index_in_a_private_cache_is_refused(mini_spec_path, cache_dir
     _source.clear_memory_cache()
     requests_mock.get(BASE + "things/1", json={"id": 1})
     requests_mock.delete(BASE + "things/1", status_code=204)
+    client = mini_client(mini_spec_path)
     with pytest.warns(RuntimeWarning, match="corrupt .*not an index of this schema"):
-        client = mini_client(mini_spec_path)
-    client.things.get(1)
+        client.things.get(1)                              # checked when the resource is used
     assert sent_verbs(requests_mock) == ["GET"]
-    assert json.loads(index_path(cache_dir, mini_spec_path).read_bytes())["index"]["things"][
-        "get"][0] == "get"                               # rebuilt from the schema
+    sha = hashlib.sha256(mini_spec_path.read_bytes()).hexdigest()
+    assert DiskCache(cache_dir).read_index(sha)["things"]["get"][0] == "get"  # rebuilt
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
@@ -192,7 +199,7 @@ def test_slice_of_another_resource_is_refused(tmp_path, tally):
     tally.fault()
     cache = DiskCache(tmp_path / "c")
     sha = "ab" * 32
-    assert cache.write_slices(sha, {"things": json.dumps(
+    assert cache.write_index(sha, {"things": {}}, {"things": json.dumps(
         {"paths": {"/users/me": {"get": {}}}, "definitions": {}}).encode()})
     with pytest.warns(RuntimeWarning, match="not the slice of 'things'"):
         assert cache.read_slice(sha, "things") is None
@@ -583,14 +590,12 @@ def test_schema_paths_that_escape_the_base_url_are_refused(mini_spec_path, path,
 def test_an_escaping_path_in_a_cached_index_is_refused(mini_spec_path, cache_dir, tally):
     tally.fault()
     mini_client(mini_spec_path)
-    index = index_path(cache_dir, mini_spec_path)
-    document = json.loads(index.read_bytes())
-    document["index"]["things"]["list_.._admin"] = ["get", "/things/../admin", None]
-    index.write_text(json.dumps(document))
+    rewrite_index(index_path(cache_dir, mini_spec_path), "things", "list_.._admin",
+                  ["get", "/things/../admin", None])
     _source.clear_memory_cache()
+    client = mini_client(mini_spec_path)
     with pytest.warns(RuntimeWarning, match="not an index of this schema"):
-        client = mini_client(mini_spec_path)
-    assert "list_.._admin" not in dir(client.things)
+        assert "list_.._admin" not in dir(client.things)  # checked when the resource is used
 
 
 # -- 14. the local server answers hostile requests, and never holds keyless bodies ---------------

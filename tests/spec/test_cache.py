@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import stat
+import types
 import threading
 import warnings
 
@@ -179,37 +180,78 @@ def test_index_round_trip_is_keyed_by_schema_hash(tmp_path):
     assert stat.S_IMODE(os.stat(cache.path(index_entry_name(sha))).st_mode) == 0o600
 
 
+def _index_file(cache, sha, index):
+    cache.write_index(sha, index)
+    return cache.path(index_entry_name(sha)).read_bytes()
+
+
 @pytest.mark.parametrize("content", [
-    b'{"format": "civis_dyn.index/2", "schema_sha256": "',                       # truncated
-    json.dumps({"format": "civis_dyn.index/2", "schema_sha256": "f" * 64, "index": INDEX}).encode(),
-    json.dumps({"format": "civis_dyn.index/2", "schema_sha256": "SHA",
-                "index": {"widgets": {"list": ["fetch", "/widgets/", None]}}}).encode(),
-    json.dumps({"format": "civis_dyn.index/2", "schema_sha256": "SHA", "index": ["x"]}).encode(),
+    lambda cache, sha: b'{"format": "civis_dyn.index/3", "schema_sha256": "',     # truncated
+    lambda cache, sha: _index_file(cache, "f" * 64, INDEX),                     # another schema
+    lambda cache, sha: _index_file(cache, sha, {"widgets": {"list": ["fetch", "/widgets/", None]}}),
+    lambda cache, sha: _index_file(cache, sha, INDEX)[:-3],                     # a part cut short
+    lambda cache, sha: json.dumps({"format": "civis_dyn.index/3", "schema_sha256": sha,
+                                   "resources": ["x"]}).encode() + b"\n",
+    lambda cache, sha: json.dumps({"format": "civis_dyn.index/3", "schema_sha256": sha,
+                                   "resources": "b/a"}).encode() + b"\n" + b"0" * 200,
 ])
 def test_bad_index_files_are_reported_and_removed(tmp_path, content):
     cache = DiskCache(tmp_path)
     sha = hashlib.sha256(SCHEMA).hexdigest()
-    cache.path(index_entry_name(sha)).write_bytes(content.replace(b"SHA", sha.encode()))
+    data = content(cache, sha)
+    for name in os.listdir(tmp_path):
+        os.unlink(tmp_path / name)
+    cache.path(index_entry_name(sha)).write_bytes(data)
     with pytest.warns(RuntimeWarning, match="corrupt"):
         assert cache.read_index(sha) is None
     assert not cache.path(index_entry_name(sha)).exists()
 
 
+def _info(**changes):
+    fields = {"st_dev": 1, "st_ino": 2, "st_size": 31, "st_mtime_ns": 10**18,
+              "st_ctime_ns": 10**18, "st_mtime": 1e9, "st_ctime": 1e9}
+    return types.SimpleNamespace(**{**fields, **changes})
+
+
+def test_a_file_stamp_gives_the_hash_until_the_file_changes(tmp_path):
+    cache = DiskCache(tmp_path / "cache")
+    path = str(tmp_path / "schema.json")
+    sha = hashlib.sha256(SCHEMA).hexdigest()
+    assert cache.known_digest(path, _info()) is None
+    assert cache.remember_digest(path, _info(), sha, len(SCHEMA))
+    assert cache.known_digest(path, _info()) == sha
+    assert cache.known_digest(str(tmp_path / "other.json"), _info()) is None
+    for change in ({"st_size": 32}, {"st_mtime_ns": 10**18 + 1}, {"st_ino": 3},
+                   {"st_dev": 2}, {"st_ctime_ns": 10**18 + 1}):  # e.g. rewritten, same mtime
+        assert cache.known_digest(path, _info(**change)) is None, change
+
+
+def test_a_file_changed_within_the_racy_window_gets_no_stamp(tmp_path):
+    cache = DiskCache(tmp_path / "cache")
+    schema = tmp_path / "schema.json"
+    schema.write_bytes(SCHEMA)
+    info = os.stat(schema)                                # modified just now
+    assert not cache.remember_digest(str(schema), info, "0" * 64, len(SCHEMA))
+    assert cache.known_digest(str(schema), info) is None
+    later = info.st_ctime + 10
+    assert cache.remember_digest(str(schema), info, "0" * 64, len(SCHEMA), now=later)
+
+
 def test_prune_keeps_the_most_recent_entries_and_drops_leftovers(tmp_path):
     cache = DiskCache(tmp_path)
     for age, name in enumerate(["schema-v1-a.json", "schema-v1-b.json", "schema-v1-c.json",
-                                "index-v2-a.json", "index-v2-b.json", "index-v1-old.json",
+                                "index-v3-a.bin", "index-v3-b.bin", "index-v1-old.json",
                                 ".schema-v1-a.json.x.tmp", "notes.txt"]):
         path = cache.path(name)
         path.write_bytes(b"x")
         os.utime(path, (10_000 - age * 1000, 10_000 - age * 1000))
-    fresh_tmp = cache.path(".index-v2-a.json.y.tmp")
+    fresh_tmp = cache.path(".index-v3-a.bin.y.tmp")
     fresh_tmp.write_bytes(b"x")
     os.utime(fresh_tmp, (12_000, 12_000))
     removed = cache.prune(keep_schemas=2, keep_indexes=1, now=12_000)
-    assert sorted(removed) == [".schema-v1-a.json.x.tmp", "index-v1-old.json", "index-v2-b.json",
+    assert sorted(removed) == [".schema-v1-a.json.x.tmp", "index-v1-old.json", "index-v3-b.bin",
                                "schema-v1-c.json"]
-    assert sorted(os.listdir(tmp_path)) == [".index-v2-a.json.y.tmp", "index-v2-a.json", "notes.txt",
+    assert sorted(os.listdir(tmp_path)) == [".index-v3-a.bin.y.tmp", "index-v3-a.bin", "notes.txt",
                                             "schema-v1-a.json", "schema-v1-b.json"]
 
 

@@ -1,20 +1,19 @@
 """Per-resource schema slices: a warm start decodes only what the resources it uses need."""
-import functools
 import json
 
 import pytest
 
-from civis_dyn.spec._cache import DiskCache, index_entry_name, slices_entry_name
+from civis_dyn.spec._cache import DiskCache, index_entry_name
 from civis_dyn.spec._model import ApiSpec
 
 
 def warm_model(raw, disk):
     """A model as a warm start builds it: cached index, operations from slices."""
     cold = ApiSpec.from_bytes(raw)
-    disk.write_index(cold.sha256, cold.index)
-    disk.write_slices(cold.sha256, cold.slices())
-    warm = ApiSpec.from_bytes(raw, index=disk.read_index(cold.sha256))
-    warm.use_slices(functools.partial(disk.read_slice, cold.sha256))
+    disk.write_index(cold.sha256, cold.index, cold.slices())
+    warm = ApiSpec(loader=lambda: raw, source="file", sha256=cold.sha256)
+    warm._index = disk.open_index(cold.sha256, rebuild=warm._build_index)
+    warm.use_slices(warm._index.slice)
     return cold, warm
 
 
@@ -39,37 +38,54 @@ def test_a_slice_holds_only_its_resource_and_the_definitions_it_reaches(mini_spe
     assert "Me" not in things["definitions"]
 
 
-def test_a_damaged_slices_file_falls_back_to_the_document_and_is_rebuilt_next_time(
+def test_a_damaged_slice_falls_back_to_the_document_and_is_rebuilt_next_time(
         mini_spec_path, tmp_path):
     raw = mini_spec_path.read_bytes()
     disk = DiskCache(tmp_path)
     cold, warm = warm_model(raw, disk)
-    path = disk.path(slices_entry_name(cold.sha256))
+    last = cold.resources()[-1]                 # its slice is the last part of the file
+    name = cold.methods(last)[0]
+    path = disk.path(index_entry_name(cold.sha256))
     data = bytearray(path.read_bytes())
     data[-5] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.warns(RuntimeWarning, match=r"slices-v1-.*is corrupt \(sha256 mismatch\)"):
-        op = warm.operation("users", "get_me")
-    assert op.signature == cold.operation("users", "get_me").signature
+    with pytest.warns(RuntimeWarning, match=r"index-v3-.*is corrupt \(checksum mismatch\)"):
+        op = warm.operation(last, name)
+    assert op.signature == cold.operation(last, name).signature
     assert warm._document is not None  # parsed after all
-    assert not path.exists() and not disk.path(index_entry_name(cold.sha256)).exists()
+    assert not path.exists()
 
 
-def test_a_missing_slices_file_falls_back_silently(mini_spec_path, tmp_path, recwarn):
+def test_a_missing_index_file_falls_back_silently(mini_spec_path, tmp_path, recwarn):
     raw = mini_spec_path.read_bytes()
     disk = DiskCache(tmp_path)
     cold, warm = warm_model(raw, disk)
-    disk.remove(slices_entry_name(cold.sha256))
+    disk.remove(index_entry_name(cold.sha256))  # pruned by another process, say
     assert warm.operation("things", "get").doc == cold.operation("things", "get").doc
+    assert warm.index == cold.index
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
-def test_prune_bounds_slices_like_indexes(tmp_path):
+def test_a_resource_is_read_from_the_index_file_only_when_used(mini_spec_path, tmp_path):
+    raw = mini_spec_path.read_bytes()
+    disk = DiskCache(tmp_path)
+    cold, warm = warm_model(raw, disk)
+    assert list(warm.index) == sorted(cold.index)   # the names come from the header
+    assert warm.index._methods == {}
+    assert warm.methods("things") == cold.methods("things")
+    assert list(warm.index._methods) == ["things"]
+    assert warm.index == cold.index                 # every part read and checked
+
+
+def test_prune_bounds_indexes_and_stamps_and_removes_older_formats(tmp_path):
     disk = DiskCache(tmp_path)
     for i in range(5):
-        disk.write_slices(f"{i:064x}", {"jobs": b"{}"})
+        disk.write_index(f"{i:064x}", {"jobs": {}}, {"jobs": b"{}"})
+    for old in ("index-v2-a.json", "slices-v1-a.bin", "index-v1-a.json"):
+        disk.path(old).write_bytes(b"{}")
     removed = disk.prune(keep_indexes=2)
-    assert len([n for n in removed if n.startswith("slices-v1-")]) == 3
+    assert len([n for n in removed if n.startswith("index-v3-")]) == 3
+    assert {"index-v2-a.json", "slices-v1-a.bin", "index-v1-a.json"} <= set(removed)
 
 
 def test_a_warm_process_documents_a_method_without_parsing_the_schema(real_spec_path, tmp_path):

@@ -9,6 +9,7 @@ processes that share one cache directory.
 """
 
 import hashlib
+import inspect
 import json
 import os
 import stat
@@ -394,16 +395,32 @@ def test_entry_whose_bytes_match_but_are_not_a_schema_is_replaced(server, cache_
     assert len(caught) == 1 and recovered.spec_info.source == "download"
 
 
-def test_corrupt_index_is_rebuilt_with_one_warning(server, cache_dir):
+def test_corrupt_index_is_reported_when_used_and_rebuilt_next_time(server, cache_dir):
+    first = client(server)
+    sha = first.spec_info.sha256
+    index = cache_dir / index_entry_name(sha)
+    _truncate(index)                              # the slice of "widgets" loses its end
+    _source.clear_memory_cache()
+    again = client(server)                        # reads only the header: nothing noticed yet
+    with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
+        assert "id" in inspect.signature(again.widgets.get).parameters   # from the schema
+    assert len(caught) == 1 and not index.exists()
+    assert again.meta.spec.methods("widgets") == ["get", "list"]
+    _source.clear_memory_cache()
+    client(server)                                # cold again: the index is written anew
+    assert DiskCache(cache_dir).read_index(sha) == first.meta.spec.index
+
+
+def test_garbage_index_header_is_reported_at_construction_and_rebuilt(server, cache_dir):
     first = client(server)
     index = cache_dir / index_entry_name(first.spec_info.sha256)
-    _truncate(index)
+    _garbage(index)
     _source.clear_memory_cache()
     with pytest.warns(RuntimeWarning, match="is corrupt") as caught:
         again = client(server)
     assert len(caught) == 1
     assert again.meta.spec.methods("widgets") == ["get", "list"]
-    assert json.loads(index.read_bytes())["index"] == again.meta.spec.index
+    assert DiskCache(cache_dir).read_index(first.spec_info.sha256) == again.meta.spec.index
 
 
 def test_unwritable_cache_dir_degrades_to_memory_with_one_warning(server, tmp_path, monkeypatch):

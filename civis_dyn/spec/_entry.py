@@ -1,0 +1,112 @@
+"""A downloaded schema as the disk cache keeps it: :class:`CachedSchema`.
+
+Its own module so that building a client from a schema file does not define
+it (a dataclass costs a few hundred microseconds to make); it is reachable as
+``civis_dyn.spec._cache.CachedSchema`` too.
+"""
+
+import json
+from dataclasses import dataclass, replace
+
+from ._cache import SCHEMA_FORMAT, _sha256_hex
+
+__all__ = ["CachedSchema"]
+
+
+@dataclass(frozen=True)
+class CachedSchema:
+    """A schema as downloaded from ``/endpoints``, with what revalidates it.
+
+    Attributes
+    ----------
+    raw : bytes
+        The schema's JSON, exactly as served.
+    sha256 : str
+        Hex sha256 of ``raw``.
+    fetched_at : float
+        ``time.time()`` of the download or of the last revalidation.
+    etag, last_modified : str or None
+        The response's ``ETag`` and ``Last-Modified`` headers.
+    base_url, api_version : str
+        Where it came from (informational).
+    """
+
+    raw: bytes
+    sha256: str
+    fetched_at: float
+    etag: str = None
+    last_modified: str = None
+    base_url: str = ""
+    api_version: str = ""
+
+    @classmethod
+    def from_download(cls, raw, *, fetched_at, etag=None, last_modified=None, base_url="",
+                      api_version=""):
+        """Build an entry from downloaded bytes, hashing them."""
+        return cls(raw=raw, sha256=_sha256_hex(raw), fetched_at=fetched_at,
+                   etag=etag, last_modified=last_modified, base_url=base_url,
+                   api_version=api_version)
+
+    def renewed(self, fetched_at):
+        """A copy revalidated at ``fetched_at`` (after a 304)."""
+        return replace(self, fetched_at=fetched_at)
+
+    def validators(self):
+        """Conditional request headers (``If-None-Match``, ``If-Modified-Since``)."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def to_bytes(self):
+        """The entry's file content: one JSON header line, then the schema."""
+        header = {"format": SCHEMA_FORMAT, "sha256": self.sha256, "size": len(self.raw),
+                  "fetched_at": self.fetched_at, "etag": self.etag,
+                  "last_modified": self.last_modified, "base_url": self.base_url,
+                  "api_version": self.api_version}
+        return json.dumps(header, separators=(",", ":")).encode() + b"\n" + self.raw
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Parse and verify an entry's file content.
+
+        Returns
+        -------
+        CachedSchema or None
+            None for an entry of another format (written by another version).
+
+        Raises
+        ------
+        ValueError
+            When the entry is truncated or corrupt; the message says how.
+        """
+        head, newline, raw = data.partition(b"\n")
+        if not newline:
+            raise ValueError("truncated, or not a cache entry")
+        try:
+            header = json.loads(head)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ValueError("unreadable header") from None
+        if not isinstance(header, dict):
+            raise ValueError("unreadable header")
+        if header.get("format") != SCHEMA_FORMAT:
+            if isinstance(header.get("format"), str) and header["format"].startswith("civis_dyn."):
+                return None
+            raise ValueError("unknown header")
+        try:
+            size = header["size"]
+            expected = header["sha256"]
+            fetched_at = float(header["fetched_at"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("incomplete header") from None
+        if not isinstance(size, int) or len(raw) != size:
+            raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
+        digest = _sha256_hex(raw)
+        if digest != expected:
+            raise ValueError("sha256 mismatch")
+        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
+                   last_modified=header.get("last_modified"),
+                   base_url=header.get("base_url") or "",
+                   api_version=header.get("api_version") or "")
