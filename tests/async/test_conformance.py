@@ -267,3 +267,26 @@ def test_same_origin_get_redirects_are_followed_and_others_refused(caller, api):
         "Location": "https://elsewhere.example.test/jobs/1"})])
     with pytest.raises(civis_dyn.RedirectError):
         caller.call("jobs", "get", 987002)
+
+
+def test_the_calls_deadline_stops_the_retries(caller, api):
+    """max_elapsed: no retry starts past the call's deadline (the same on both clients)."""
+    _networked_only(caller)
+    import time
+
+    from civis_dyn.testing import Fault
+
+    job = api.seed("/scripts/containers", {"name": "flaky", "dockerImageName": "x"})
+    path = f"/jobs/{job['id']}"
+    api.faults.script("GET", path, [Fault("slow", delay=0.5)] * 20)
+    client = caller.make(retries=FAST.replace(max_attempts=20, max_elapsed=0.25),
+                         timeout=(2.0, 0.1))
+    started = time.monotonic()
+    with pytest.raises(civis_dyn.CivisTimeoutError):
+        caller.call("jobs", "get", job["id"], client=client)
+    elapsed = time.monotonic() - started
+    attempts = 20 - api.faults.pending("GET", path)  # each attempt took one scripted fault
+    api.faults.clear()
+    # the pipeline gives each attempt at most what is left of the deadline, so the call
+    # ends soon after 0.25 s, having made far fewer than the 20 attempts allowed
+    assert 1 <= attempts < 20 and elapsed < 1.5
