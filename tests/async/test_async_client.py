@@ -345,3 +345,13 @@ def test_create_client_mock_for_the_async_client(mini_spec_path):
     asyncio.run(client.aclose())
     client.aclose.assert_awaited_once_with()
     assert not isinstance(sync.get_database_id, mock.AsyncMock)
+    # the run methods and conveniences are awaited too; follow_logs is an async iterator
+    aio_jobs, sync_jobs = create_client_mock(asynchronous=True).jobs, create_client_mock().jobs
+    for name in ("run", "run_and_wait", "watch_run", "cancel_runs", "get_id"):
+        assert isinstance(getattr(aio_jobs, name), mock.AsyncMock), name
+        assert not isinstance(getattr(sync_jobs, name), mock.AsyncMock), name
+    assert not isinstance(aio_jobs.follow_logs, mock.AsyncMock)
+    aio_jobs.run_and_wait.return_value = civis_dyn.Response({"state": "succeeded"})
+    assert asyncio.run(aio_jobs.run_and_wait(1)).state == "succeeded"
+    with pytest.raises(TypeError):
+        aio_jobs.run_and_wait()  # the signature is checked: 'id' is required
