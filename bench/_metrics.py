@@ -46,6 +46,7 @@ class Settings:
     total_jobs: int = 1000     # jobs in the local API: total_jobs / page_limit full pages
     latency: float = 0.020     # seconds, for 4 threads vs 1
     canned_pages: int = 20     # pages of list_size objects, iterated against a hand-written loop
+    gc_pages: int = 20         # pages of page_size objects through PaginatedResponse (no network)
 
 
 FULL = Settings(rounds=5, import_repeats=3, block_seconds=0.1, blocks=10, thread_seconds=0.3,
@@ -273,9 +274,13 @@ def measure_calls(ctx, client, round_index):
 
 
 def measure_wrap(ctx, client, round_index):
-    """Decoding and wrapping a 1,000-object page vs ``json.loads`` of it (in-process)."""
+    """Decoding and wrapping a 1,000-object page vs ``json.loads`` of it (in-process).
+
+    Then (civis_dyn) 20 such pages through ``PaginatedResponse`` against ``json.loads``
+    of each, CPU time, no network: what pagination adds, garbage collection included.
+    """
     task = {"task": "wrap", "page": ctx.page_path, "size": ctx.settings.page_size,
-            "repeats": ctx.settings.wrap_repeats}
+            "repeats": ctx.settings.wrap_repeats, "pages": ctx.settings.gc_pages}
     done, _, _ = run_worker(client, task, env=ctx.env(client), cwd=ctx.scratch)
     return done
 

@@ -19,7 +19,9 @@ Tasks
                    ``requests.Session``, every page of ``jobs.list(iterator=True)``
                    against a hand-written loop, interleaved; then 4 threads vs 1 at
                    20 ms latency.
-``wrap``           decode + wrap a 1,000-object page against ``json.loads`` of it.
+``wrap``           decode + wrap a 1,000-object page against ``json.loads`` of it; with
+                   ``pages``, iterate that many such pages through PaginatedResponse
+                   against ``json.loads`` of each (civis_dyn only, no network).
 ``local``          pagination and run futures against the LocalCivisAPI.
 """
 
@@ -296,7 +298,46 @@ def task_wrap(task):
             timings[name].append(clock() - start)
     result = {name + "_seconds": statistics.median(values) for name, values in timings.items()}
     result["memory_ratio"] = _memory_ratio(task["client"], raw, task.get("memory_objects", 100_000))
+    if task["client"] == "civis_dyn" and task.get("pages"):
+        result.update(_paged_seconds(raw, task["pages"], max(3, task["repeats"] // 3)))
     return result
+
+
+def _paged_seconds(raw, pages, repeats):
+    """Iterating ``pages`` pages like ``raw`` through civis_dyn's PaginatedResponse vs dicts.
+
+    No network: each page is ``json.loads`` of bytes made beforehand (new ids per page),
+    so the figure is the pagination, wrapping and garbage-collection cost alone, with
+    ``.id`` read from every object (``["id"]`` from every dict).
+    """
+    from civis_dyn import PaginatedResponse
+
+    items = json.loads(raw)
+    bodies = [json.dumps([dict(item, id=number * len(items) + index)
+                          for index, item in enumerate(items)]).encode()
+              for number in range(pages)]
+    headers = {"X-Pagination-Total-Pages": str(pages)}
+
+    def fetch_page(number):
+        return json.loads(bodies[number - 1]), headers
+
+    def paged():
+        return sum(item.id for item in PaginatedResponse(fetch_page))
+
+    def dicts():
+        return sum(item["id"] for number in range(1, pages + 1) for item in fetch_page(number)[0])
+
+    if paged() != dicts():
+        raise RuntimeError("PaginatedResponse did not give every item of every page")
+    timings = {"paged": [], "dicts": []}
+    calls = {"paged": paged, "dicts": dicts}
+    for index in range(repeats):
+        for name in (("paged", "dicts") if index % 2 == 0 else ("dicts", "paged")):
+            start = time.process_time()
+            calls[name]()
+            timings[name].append(time.process_time() - start)
+    return {"pages_seconds": statistics.median(timings["paged"]),
+            "pages_dicts_seconds": statistics.median(timings["dicts"])}
 
 
 def _wrapper(client, raw):

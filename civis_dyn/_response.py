@@ -176,9 +176,9 @@ class Response:
         if name in _OWN_NAMES:
             return _object_getattribute(self, name)
         ctx = _get_ctx(self)
+        raw = _get_raw(self)
         keys = ctx[5]
         if keys is None:  # the object's first read: _resolve, inlined (the hot path of a page)
-            raw = _get_raw(self)
             shape = tuple(raw) if raw else ()
             resolved = ctx[4].get(shape)
             if resolved is None:
@@ -188,7 +188,7 @@ class Response:
             keys = ctx[5]
         wire = keys.get(name)
         if wire is not None:
-            value = _get_raw(self)[wire]
+            value = raw[wire]
             if isinstance(value, (dict, list)):
                 return _wrapped(self, ctx, wire)
             return value
@@ -517,7 +517,15 @@ class ListResponse(list):
     """
 
     def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
-        super().__init__(_wrap_items(responses, _context(headers, False, json_value)))
+        ctx = _context(headers, False, json_value)
+        if type(responses) is list and set(map(type, responses)) == _ONLY_DICTS:
+            # a page of objects: made in place, in C loops (as _wrap_items makes them)
+            count = len(responses)
+            super().__init__(map(_new, repeat(Response, count)))
+            _drain(map(_set_raw, self, responses))
+            _drain(map(_set_ctx, self, repeat(ctx, count)))
+        else:
+            super().__init__(_wrap_items(responses, ctx))
         self.headers = headers
         self._json_value = json_value
         self.item_schema = item_schema

@@ -45,7 +45,8 @@ def synthetic_raw():
                         list_client=600, list_ratio=0.75, pages_bare=40, pages_client=50,
                         pages_ratio=1.25, client_1_thread=45,
                         client_4_threads=170, bare_1_thread=46, bare_4_threads=178),
-        "wrap": _round(decode_seconds=0.002, wrap_seconds=0.003, wrap_read_seconds=0.006),
+        "wrap": _round(decode_seconds=0.002, wrap_seconds=0.003, wrap_read_seconds=0.006,
+                       pages_seconds=0.09, pages_dicts_seconds=0.06),
         "local": _round(page_requests=20, items=1000, futures_count=10, futures_wall_s=1.2,
                         futures_threads_started=9, futures_most_threads_alive=9),
     }
@@ -84,6 +85,8 @@ def test_rows_judge_targets_and_format(bench):
     assert "1.60x bare" in by_metric["jobs.get(1) calls/s vs bare requests.Session"].civis_dyn
     pages = by_metric["20 pages of 50: iterator=True vs a hand-written loop"]
     assert pages.met is True and "1.25x loop" in pages.civis_dyn and "0.25x loop" in pages.civis_python
+    paged = by_metric["20 pages of 1,000 through PaginatedResponse vs json.loads, CPU"]
+    assert paged.met is None and "1.50x" in paged.civis_dyn
 
     table = report.format_table(rows).splitlines()
     assert table[0].startswith("metric")
@@ -145,7 +148,8 @@ def test_calls_and_wrap_for_civis_dyn_in_process(bench, real_spec_path, monkeypa
     page = tmp_path / "page.json"
     page.write_bytes(json.dumps(items * 4).encode())
     wrapped = worker.task_wrap({"client": "civis_dyn", "page": str(page), "size": 20,
-                                "repeats": 2, "memory_objects": 200})
-    assert set(wrapped) == {"decode_seconds", "wrap_seconds", "wrap_read_seconds", "memory_ratio"}
+                                "repeats": 2, "memory_objects": 200, "pages": 3})
+    assert set(wrapped) == {"decode_seconds", "wrap_seconds", "wrap_read_seconds", "memory_ratio",
+                            "pages_seconds", "pages_dicts_seconds"}
     assert wrapped["memory_ratio"] > 1  # the objects are held on top of their dicts
     assert worker.peak_rss_kib() > 0
