@@ -188,8 +188,10 @@ class AsyncRunFuture:
             warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
                           f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
             return False
-        if verdict is None or self.done():
+        if verdict is None:
             return False
+        if self.done():  # the poll found the outcome meanwhile (perhaps this cancel's)
+            return isinstance(self._outcome.exception(), concurrent.futures.CancelledError)
         self._poll.cancel()
         if verdict == SUCCEEDED:
             self._outcome.set_result(run)
