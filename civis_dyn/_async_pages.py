@@ -27,7 +27,10 @@ class AsyncPaginatedResponse(PaginatedResponse):
         ``client.jobs.list(iterator=True, prefetch=1)`` overlaps each page's
         round trip with the work on the page before it. Still one request per
         page, never past the last page the API announced
-        (``X-Pagination-Total-Pages``); a page that failed raises where the
+        (``X-Pagination-Total-Pages``, which the Civis API sends); without that
+        header ``prefetch=1`` asks for exactly the pages a plain iteration would,
+        and a larger one up to ``prefetch - 1`` pages past a short last page
+        (cancelled once it is seen). A page that failed raises where the
         iteration reaches it (after every item of the pages before it), and
         pages fetched ahead are cancelled when the iteration ends early
         (:meth:`aclose`) or fails.
@@ -67,7 +70,10 @@ class AsyncPaginatedResponse(PaginatedResponse):
                 except BaseException:
                     self._cancel_ahead()  # nothing after a page that failed (or a cancel)
                     raise
-                self._fetch_ahead()
+                if self._done:
+                    self._cancel_ahead()  # the last page: nothing beyond it is wanted
+                else:
+                    self._fetch_ahead()
 
     def _fetch_ahead(self):
         """Start fetching the next ``prefetch`` pages (not past the announced last one)."""

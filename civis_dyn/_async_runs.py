@@ -109,11 +109,11 @@ class AsyncRunFuture:
         return self._outcome.done()
 
     def result(self):
-        """The final run (raises as ``await`` does; :class:`asyncio.InvalidStateError` if not done)."""
+        """The final run; raises as ``await`` does (:class:`asyncio.InvalidStateError`: not yet)."""
         return self._outcome.result()
 
     def exception(self):
-        """The exception ``await`` raises, or None (:class:`asyncio.InvalidStateError` if not done)."""
+        """What ``await`` raises, or None (:class:`asyncio.InvalidStateError`: not done yet)."""
         return self._outcome.exception()
 
     def add_done_callback(self, fn):
@@ -188,8 +188,10 @@ class AsyncRunFuture:
             warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
                           f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
             return False
-        if verdict is None or self.done():
+        if verdict is None:
             return False
+        if self.done():  # the poll found the outcome meanwhile (perhaps this cancel's)
+            return isinstance(self._outcome.exception(), concurrent.futures.CancelledError)
         self._poll.cancel()
         if verdict == SUCCEEDED:
             self._outcome.set_result(run)

@@ -173,8 +173,13 @@ class RunWatch:
             What ``get()`` raised, unless it was a transient fault within the
             budget; what ``on_change`` raised.
         """
+        return run_blocking(self.poll(on_change))
+
+    def poll(self, on_change=None):
+        """The steps of :meth:`step` (see :mod:`civis_dyn._effects`): the async client awaits
+        ``get()``; the :class:`Step` is the generator's value."""
         try:
-            run = self.get()
+            run = yield Call(self.get)
         except Exception as exc:
             return self.failed(exc)
         return self.read(run, on_change)
@@ -182,8 +187,7 @@ class RunWatch:
     def failed(self, exc):
         """The :class:`Step` of a poll whose ``get()`` raised ``exc`` (re-raised unless transient).
 
-        With :meth:`read`, the two halves of :meth:`step`, for a driver that
-        reads the run itself (the async client awaits ``get()``).
+        With :meth:`read`, the two halves of :meth:`step`.
         """
         self.faults += 1
         if not is_transient(exc) or self.faults > self.faults_in_a_row:
@@ -246,12 +250,7 @@ def until_final(watch, *, job_id=None, run_id=None, timeout=None, on_change=None
     """
     deadline = None if timeout is None else clock() + timeout
     while True:
-        try:
-            run = yield Call(watch.get)
-        except Exception as exc:
-            step = watch.failed(exc)
-        else:
-            step = watch.read(run, on_change)
+        step = yield from watch.poll(on_change)
         if step.outcome is not None:
             return step
         yield Sleep(delay_before_next(step, deadline, clock, job_id=job_id, run_id=run_id,

@@ -239,9 +239,13 @@ def resource_class(spec, resource, base=None):
     return registry.setdefault(resource, cls)
 
 
-def synthesized_methods(spec):
-    """Count the methods synthesized so far for ``spec`` (over all its resources)."""
-    registry = spec.derived(_CLASS_REGISTRY, dict)
+def synthesized_methods(spec, base=None):
+    """Count the methods synthesized so far for ``spec`` (over all its resources).
+
+    ``base``: the resources' base class, as given to :func:`resource_class`.
+    """
+    registry = spec.derived(_CLASS_REGISTRY if base in (None, Resource)
+                            else (*_CLASS_REGISTRY, base.__name__), dict)
     return sum(isinstance(v, OperationMethod) for cls in registry.values() for v in vars(cls).values())
 
 

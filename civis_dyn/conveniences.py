@@ -51,7 +51,8 @@ On an :class:`~civis_dyn.AsyncAPIClient` every one is a coroutine
 (``await async_client.projects.get_id("Q3 planning")``) with the same
 arguments, requests, results and errors: each is written once, as steps
 (:mod:`civis_dyn._effects`) that the blocking client runs and the async
-client awaits.
+client awaits (the definition file of ``export_definition`` and ``import_definition`` is
+written and read in the event loop's thread: it is small).
 """
 
 import datetime

@@ -893,12 +893,7 @@ def _follow_steps(client, kind, job_id, run_id, polling_interval, linger=0.0,
     last_id = None
     final_since = None
     while True:
-        try:
-            run = yield Call(watch.get)
-        except Exception as exc:
-            step = watch.failed(exc)
-        else:
-            step = watch.read(run)
+        step = yield from watch.poll()
         if step.outcome is not None and final_since is None:
             final_since = clock()
         while True:  # read until the log has nothing newer

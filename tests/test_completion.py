@@ -2,7 +2,8 @@
 
 Resources are class attributes of a per-schema client class (no ``__getattr__``), so
 IPython's default ``evaluation='limited'`` policy evaluates ``client.jobs`` and lists its
-methods; nothing is built or sent before the completion.
+methods; nothing is built or sent before the completion. The same for both clients: the
+``client`` fixture is parametrized over APIClient and AsyncAPIClient.
 """
 
 import pickle
@@ -14,21 +15,32 @@ import civis_dyn
 from civis_dyn._resources import synthesized_methods
 
 
-@pytest.fixture
-def client(mini_spec_path):
-    return civis_dyn.APIClient(api_key="k", base_url="https://api.example.test/",
-                               local_api_spec=str(mini_spec_path))
+CLIENTS = {"sync": "APIClient", "async": "AsyncAPIClient"}
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def client(request, mini_spec_path):
+    return getattr(civis_dyn, CLIENTS[request.param])(
+        api_key="k", base_url="https://api.example.test/", local_api_spec=str(mini_spec_path))
+
+
+def _made(client):
+    return synthesized_methods(client.meta.spec, getattr(type(client), "_resource_base", None))
 
 
 def test_resources_are_class_attributes_of_a_per_schema_class(client):
     cls = type(client)
-    assert cls is not civis_dyn.APIClient and isinstance(client, civis_dyn.APIClient)
-    assert cls.__qualname__ == "APIClient" and "things" in vars(cls)
+    base = cls._client_base
+    assert base in (civis_dyn.APIClient, civis_dyn.AsyncAPIClient)
+    assert cls is not base and isinstance(client, base)
+    assert cls.__qualname__ == base.__name__ and "things" in vars(cls)
     assert not hasattr(cls, "__getattr__")  # what IPython's limited policy requires
     assert client.things is client.things  # built once, then an instance attribute
 
 
-def test_client_still_pickles_as_apiclient(client):
+def test_client_still_pickles_as_apiclient(mini_spec_path):
+    client = civis_dyn.APIClient(api_key="k", base_url="https://api.example.test/",
+                                 local_api_spec=str(mini_spec_path))
     again = pickle.loads(pickle.dumps(client))
     assert type(again) is type(client) and again.things.get
 
@@ -65,7 +77,7 @@ def test_ipython_completes_resources_and_methods(shell, client, use_jedi, evalua
         pytest.importorskip("jedi", reason="jedi is not installed")
     shell.user_ns["client"] = client
     shell.Completer.use_jedi, shell.Completer.evaluation = use_jedi, evaluation
-    built = synthesized_methods(client.meta.spec)
+    built = _made(client)
 
     def complete(code):
         with provisionalcompleter():
@@ -73,7 +85,7 @@ def test_ipython_completes_resources_and_methods(shell, client, use_jedi, evalua
 
     assert "things" in complete("client.thi")
     assert {"get", "list"} <= complete("client.things.")
-    assert synthesized_methods(client.meta.spec) == built  # completing builds no method
+    assert _made(client) == built  # completing builds no method
 
 
 def test_help_of_the_client_lists_each_resource_in_one_line(client):
@@ -90,8 +102,8 @@ def test_resource_repr_counts_what_dir_lists(client):
 
 
 def test_a_resource_can_be_replaced_on_one_client(client, mini_spec_path):
-    other = civis_dyn.APIClient(api_key="k", base_url="https://api.example.test/",
-                                local_api_spec=str(mini_spec_path))
+    other = type(client)._client_base(api_key="k", base_url="https://api.example.test/",
+                                      local_api_spec=str(mini_spec_path))
     client.things = "stand-in"
     assert client.things == "stand-in" and other.things != "stand-in"
     del client.things

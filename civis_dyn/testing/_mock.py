@@ -222,7 +222,11 @@ class ClientMock(_SpecMock):
             if inspect.isfunction(attribute):
                 signature = inspect.signature(attribute)
                 signature = signature.replace(parameters=list(signature.parameters.values())[1:])
-                return method_mock(signature, f"APIClient.{name}()", name, **kw)
+                # on the async client, aclose() and civis-python's helpers are awaited
+                awaited = asynchronous and (inspect.iscoroutinefunction(attribute)
+                                            or attribute.__module__ == "civis_dyn._lookups")
+                return method_mock(signature, f"{client_class.__name__}.{name}()", name,
+                                   asynchronous=awaited, **kw)
             return mock.NonCallableMagicMock(**kw)
         base = None
         if asynchronous:
@@ -258,7 +262,12 @@ class ResourceMock(_SpecMock):
         function = getattr(self.__dict__["_spec_class"], name)
         signature = inspect.signature(function)
         signature = signature.replace(parameters=list(signature.parameters.values())[1:])
-        return method_mock(signature, label, name, **kw)
+        # on the async client, the run methods and conveniences are awaited (follow_logs
+        # returns an async iterator: a plain mock)
+        awaited = self.__dict__.get("_civis_async", False) and (
+            inspect.iscoroutinefunction(function)
+            or function.__module__ == "civis_dyn.conveniences")
+        return method_mock(signature, label, name, asynchronous=awaited, **kw)
 
 
 def method_mock(signature, label, method_name, *, binder=None, asynchronous=False, **kw):

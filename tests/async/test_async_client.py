@@ -307,7 +307,7 @@ def test_bench_runs_small(tmp_path):
         assert min(figures["async aiohttp CPU per call"]) > 0
     lines = async_bench.report(figures, 5, 2, 0.0)
     assert any("calls/s" in line for line in lines)
-    assert any("bound from CPU" in line for line in lines) or not HAVE_AIOHTTP
+    assert any("client CPU" in line for line in lines) or not HAVE_AIOHTTP
 
 
 def test_aiohttp_is_imported_on_use_only(mini_spec_path):
@@ -339,3 +339,19 @@ def test_create_client_mock_for_the_async_client(mini_spec_path):
 
     assert isinstance(mocked, mock.AsyncMock)
     assert not isinstance(getattr(getattr(sync, resource), method), mock.AsyncMock)
+    # the client's own coroutines and civis-python's helpers are awaited on the async mock
+    client.get_database_id.return_value = 5
+    assert asyncio.run(client.get_database_id("db")) == 5
+    asyncio.run(client.aclose())
+    client.aclose.assert_awaited_once_with()
+    assert not isinstance(sync.get_database_id, mock.AsyncMock)
+    # the run methods and conveniences are awaited too; follow_logs is an async iterator
+    aio_jobs, sync_jobs = create_client_mock(asynchronous=True).jobs, create_client_mock().jobs
+    for name in ("run", "run_and_wait", "watch_run", "cancel_runs", "get_id"):
+        assert isinstance(getattr(aio_jobs, name), mock.AsyncMock), name
+        assert not isinstance(getattr(sync_jobs, name), mock.AsyncMock), name
+    assert not isinstance(aio_jobs.follow_logs, mock.AsyncMock)
+    aio_jobs.run_and_wait.return_value = civis_dyn.Response({"state": "succeeded"})
+    assert asyncio.run(aio_jobs.run_and_wait(1)).state == "succeeded"
+    with pytest.raises(TypeError):
+        aio_jobs.run_and_wait()  # the signature is checked: 'id' is required

@@ -235,3 +235,58 @@ def test_both_transports_encode_a_query_alike():
     import civis_dyn._transport as sync_transport
 
     assert async_transport.encode_query is sync_transport.encode_query is encode_query
+
+
+def _networked_only(caller):
+    if caller.kind == "async" and getattr(caller.client.meta.transport, "networked", True) is False:
+        pytest.skip("an in-process transport has no socket to time out or redirect over")
+
+
+def test_a_silent_server_is_a_read_timeout(caller, api):
+    _networked_only(caller)
+    from civis_dyn.testing import Fault
+
+    job = api.seed("/scripts/containers", {"name": "slow", "dockerImageName": "x"})
+    api.faults.script("GET", f"/jobs/{job['id']}", [Fault("slow", delay=1.0)])
+    client = caller.make(timeout=(2.0, 0.1), retries=FAST.replace(max_attempts=1))
+    with pytest.raises(civis_dyn.CivisTimeoutError) as info:
+        caller.call("jobs", "get", job["id"], client=client)
+    assert info.value.reason == "timeout" and info.value.__cause__ is None
+
+
+def test_same_origin_get_redirects_are_followed_and_others_refused(caller, api):
+    _networked_only(caller)
+    from civis_dyn.testing import Fault
+
+    job = api.seed("/scripts/containers", {"name": "moved", "dockerImageName": "x"})
+    here = f"{api.url}jobs/{job['id']}"
+    api.faults.script("GET", "/jobs/987001", [Fault("answer", 302, body=b"",
+                                                    headers={"Location": here})])
+    assert caller.call("jobs", "get", 987001).name == "moved"
+    api.faults.script("GET", "/jobs/987002", [Fault("answer", 302, body=b"", headers={
+        "Location": "https://elsewhere.example.test/jobs/1"})])
+    with pytest.raises(civis_dyn.RedirectError):
+        caller.call("jobs", "get", 987002)
+
+
+def test_the_calls_deadline_stops_the_retries(caller, api):
+    """max_elapsed: no retry starts past the call's deadline (the same on both clients)."""
+    _networked_only(caller)
+    import time
+
+    from civis_dyn.testing import Fault
+
+    job = api.seed("/scripts/containers", {"name": "flaky", "dockerImageName": "x"})
+    path = f"/jobs/{job['id']}"
+    api.faults.script("GET", path, [Fault("slow", delay=0.5)] * 20)
+    client = caller.make(retries=FAST.replace(max_attempts=20, max_elapsed=0.25),
+                         timeout=(2.0, 0.1))
+    started = time.monotonic()
+    with pytest.raises(civis_dyn.CivisTimeoutError):
+        caller.call("jobs", "get", job["id"], client=client)
+    elapsed = time.monotonic() - started
+    attempts = 20 - api.faults.pending("GET", path)  # each attempt took one scripted fault
+    api.faults.clear()
+    # the pipeline gives each attempt at most what is left of the deadline, so the call
+    # ends soon after 0.25 s, having made far fewer than the 20 attempts allowed
+    assert 1 <= attempts < 20 and elapsed < 1.5

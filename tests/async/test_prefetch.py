@@ -176,3 +176,40 @@ def test_with_the_stubber_the_error_of_a_prefetched_page_comes_after_the_page_be
 
         assert asyncio.run(run()) == [1, 2]
         stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("prefetch", [0, 1])
+def test_without_a_total_header_prefetch_1_asks_for_the_same_pages(prefetch):
+    asked = []
+
+    async def fetch(page):  # full pages of 2, then a short one; no total announced
+        asked.append(page)
+        items = [{"id": page * 10 + i} for i in range(2 if page < 3 else 1)]
+        return items, {"X-Pagination-Per-Page": "2"}
+
+    async def run():
+        pages = AsyncPaginatedResponse(fetch, prefetch=prefetch)
+        return [item.id async for item in pages]
+
+    assert asyncio.run(run()) == [10, 11, 20, 21, 30]
+    assert asked == [1, 2, 3]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_an_http_error_on_a_prefetched_page_raises_after_the_page_before(api, transport):
+    """LocalCivisAPI answers page 2 with a 404 (not retried): page 1's items come first."""
+    async def run():
+        async with _client(api, transport) as client:
+            api.faults.clear()
+            api.faults.script("GET", "/projects", [None, 404])
+            got = []
+            with pytest.raises(civis_dyn.CivisAPIError) as info:
+                async for project in client.projects.list(iterator=True, limit=2, prefetch=1):
+                    got.append(project.id)
+            return got, info.value.status_code
+
+    try:
+        got, status = asyncio.run(run())
+    finally:
+        api.faults.clear()
+    assert len(got) == 2 and status == 404

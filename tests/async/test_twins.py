@@ -291,7 +291,8 @@ def test_module_run_functions_take_either_client(caller, api):
             return go()
         future = futures.run_job(job, client, polling_interval=0.01)
         final = future.result()
-        return (final, futures.latest_run_id(job, client), list(futures.job_logs(job, client=client)),
+        return (final, futures.latest_run_id(job, client),
+                list(futures.job_logs(job, client=client)),
                 list(futures.follow_logs(job, client=client, polling_interval=0.01)),
                 future.job_run_url)
 
@@ -318,7 +319,7 @@ def test_run_outputs_through_the_future(caller, api):
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_run_template_with_either_client(kind, requests_mock):
-    """The async client's run_template posts, starts, waits and reads outputs as the blocking one."""
+    """The async client's run_template posts, starts, waits and reads outputs as the sync one."""
     from civis_dyn.spec._source import bundled_spec_path
 
     base = "https://api.example.test/"
