@@ -116,9 +116,9 @@ class AsyncPaginatedResponse(PaginatedResponse):
 
     async def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
-        from ._response import _plain
+        from ._response import plain_json
 
-        return [_plain(item, snake_case) async for item in self]
+        return [plain_json(item, snake_case) async for item in self]
 
     async def to_pandas(self, flatten=False):
         """Consume the remaining items and return them as a ``pandas.DataFrame``."""

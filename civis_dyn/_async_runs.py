@@ -93,16 +93,8 @@ class AsyncRunFuture:
     job_url = CivisFuture.job_url
     job_run_url = CivisFuture.job_run_url
     _outputs_endpoint = CivisFuture._outputs_endpoint
-
-    @property
-    def state(self):
-        """The run's last known state, or None before the first poll."""
-        return self._watch.state
-
-    @property
-    def last_response(self):
-        """The run as last polled, or None."""
-        return self._watch.last_run
+    state = CivisFuture.state
+    last_response = CivisFuture.last_response
 
     def done(self):
         """True when the run's outcome is known."""

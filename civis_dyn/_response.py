@@ -89,12 +89,12 @@ def _wrap(value):
     return value
 
 
-def _plain(value, snake_case):
+def plain_json(value, snake_case):
     """A wrapped value as plain JSON (dicts and lists)."""
     if isinstance(value, Response):
         return value.json(snake_case)
     if isinstance(value, list):
-        return [_plain(v, snake_case) for v in value]
+        return [plain_json(v, snake_case) for v in value]
     return value
 
 
@@ -540,7 +540,7 @@ class ListResponse(list):
 
     def json(self, snake_case=True):
         """Return the items as plain dicts (snake_case keys by default)."""
-        return [_plain(item, snake_case) for item in self]
+        return [plain_json(item, snake_case) for item in self]
 
     @property
     def calls_remaining(self):
@@ -723,7 +723,7 @@ class PaginatedResponse:
 
     def json(self, snake_case=True):
         """Consume the remaining items and return them as plain dicts."""
-        return [_plain(item, snake_case) for item in self]
+        return [plain_json(item, snake_case) for item in self]
 
 
 def _display_row(value, json_value):

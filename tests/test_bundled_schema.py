@@ -33,7 +33,7 @@ def _doc_params(doc):
     return rows
 
 
-def _plain(text):
+def plain_json(text):
     # the old-style reference prints bare "List" for arrays and no formats on parameters
     return re.sub(r" \([a-z-]+\)", "", re.sub(r"List\[[^\]]*\]", "List", text))
 
@@ -49,11 +49,11 @@ def test_every_documented_method_round_trips(client, documented):
             checked += 1
             signature, expected = str(inspect.signature(bound)), method.current_signature()
             if method.style == "old":
-                signature, expected = _plain(signature), _plain(expected)
+                signature, expected = plain_json(signature), plain_json(expected)
             if signature != expected:
                 problems.append(f"{resource}.{name}: {signature} != {expected}")
-            ours = [(n, _plain(t), o) for n, t, o in _doc_params(bound.__doc__)]
-            want = [(p.name, _plain(p.type), p.optional) for p in method.params]
+            ours = [(n, plain_json(t), o) for n, t, o in _doc_params(bound.__doc__)]
+            want = [(p.name, plain_json(p.type), p.optional) for p in method.params]
             if ours != want:
                 problems.append(f"{resource}.{name} docstring parameters: {ours} != {want}")
             kind = bound.__doc__.split("\nReturns\n-------\n", 1)[1].splitlines()[0]

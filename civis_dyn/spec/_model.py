@@ -568,10 +568,11 @@ class ApiSpec:
         ``alias_of`` is None, or the preferred name for a deprecated alias.
         """
         if self._index is None:
-            self._index = self._build_index()
+            self._index = self.build_index()
         return self._index
 
-    def _build_index(self):
+    def build_index(self):
+        """The index of names built from the whole schema document (no cache involved)."""
         document = self.document
         paths = document.get("paths")
         if not isinstance(paths, dict):

@@ -226,7 +226,7 @@ def _model(sha256, *, source, location, fetched_at, disk, raw=None, loader=None)
 
 def _rebuilt_index(spec, disk):
     """The index built from the schema itself (a cached one proved damaged), written anew."""
-    index = spec._build_index()
+    index = spec.build_index()
     disk.write_index(spec.sha256, index, spec.slices())
     return index
 

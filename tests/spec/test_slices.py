@@ -12,7 +12,7 @@ def warm_model(raw, disk):
     cold = ApiSpec.from_bytes(raw)
     disk.write_index(cold.sha256, cold.index, cold.slices())
     warm = ApiSpec(loader=lambda: raw, source="file", sha256=cold.sha256)
-    warm._index = disk.open_index(cold.sha256, rebuild=warm._build_index)
+    warm._index = disk.open_index(cold.sha256, rebuild=warm.build_index)
     warm.use_slices(warm._index.slice)
     return cold, warm
 
