@@ -153,9 +153,14 @@ class HTTPTransport:
         prepared.prepare_cookies(jar)  # (redirect answers' cookies go to the copy)
         if any(session.hooks.values()):
             prepared.prepare_hooks(session.hooks)
-        proxies, bundle = self._environment(request.url, session.proxies.get("no_proxy"))
-        settings = {"proxies": requests.sessions.merge_setting(proxies, session.proxies),
-                    "verify": bundle or session.verify, "cert": session.cert}
+        # as Session.request, whose own proxies argument (never the session's) may name a
+        # no_proxy for the environment's proxies; ours has none
+        proxies, merged, bundle = self._environment(request.url)
+        if session.proxies:   # the session's own proxies win over the environment's
+            merged = requests.sessions.merge_setting(proxies, session.proxies)
+        else:                 # merged with no session proxies: computed once per origin
+            merged = dict(merged)
+        settings = {"proxies": merged, "verify": bundle or session.verify, "cert": session.cert}
         return prepared, settings
 
     def _url(self, url, params):
@@ -203,7 +208,8 @@ class HTTPTransport:
         return merged
 
     def _environment(self, url, no_proxy=None):
-        """``(proxies, CA bundle or None)`` for ``url``'s origin, as requests reads them.
+        """``(proxies, proxies merged with none of a session's, CA bundle or None)`` for
+        ``url``'s origin, as requests reads them.
 
         Cached per origin and per value of the variables requests consults
         (``http_proxy``, ``https_proxy``, ``all_proxy``, ``no_proxy`` in either
@@ -220,8 +226,9 @@ class HTTPTransport:
             bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or None
             if len(self._settings) >= _CACHED:
                 self._settings.clear()
-            found = self._settings[key] = (snapshot, proxies, bundle)
-        return found[1], found[2]
+            merged = requests.sessions.merge_setting(proxies, {})
+            found = self._settings[key] = (snapshot, proxies, merged, bundle)
+        return found[1:]
 
     def close(self):
         """Close the pooled connections (the next request opens new ones)."""

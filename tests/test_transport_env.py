@@ -68,6 +68,23 @@ def test_same_proxies_ca_verify_and_cert_as_a_bare_session(clean_env, tmp_path, 
         want.method, want.url, dict(want.headers), want.body)
 
 
+@pytest.mark.parametrize("proxy", list(PROXIES))
+@pytest.mark.parametrize("own", [{}, {"https": "http://mine.corp:1"},
+                                 {"all": "http://all-mine:2", "no_proxy": "example.com"}])
+def test_the_sessions_own_proxies_merge_as_a_bare_sessions_do(clean_env, tmp_path, proxy, own):
+    clean_env.setenv("HOME", str(tmp_path))
+    for name, value in PROXIES[proxy].items():
+        clean_env.setenv(name, value)
+    bare, transport = requests.Session(), HTTPTransport()
+    for session in (bare, transport.session):
+        session.proxies.update(own)
+    request = HTTPRequest("GET", URL, "/jobs/1", headers={"Authorization": "Bearer k"})
+    want = _bare(request, bare)[1]["proxies"]
+    first = _ours(request, transport)[1]["proxies"]
+    first["https"] = "http://changed-by-the-caller:9"   # each call gets its own dict
+    assert first is not want and _ours(request, transport)[1]["proxies"] == want
+
+
 @pytest.mark.parametrize("params", [None, {}, {"limit": 50, "page_num": 2},
                                     [("ids[]", 1), ("ids[]", 2)], {"name": "a b&c/é", "x": None},
                                     {"ids": [1, 2, None], "flag": True}, "raw=1&b=2"])
