@@ -214,5 +214,5 @@ def test_schema_download_retries_briefly_before_falling_back(mini_spec_path, clo
     client = civis_dyn.APIClient(KEY, local_api_spec=str(mini_spec_path), base_url=BASE,
                                  retries=RetryPolicy(sleep=clock.sleep, clock=clock))
     with pytest.raises(civis_dyn.CivisConnectionError):
-        _source._download(client.meta.driver, "1.0", time.time)
+        _source.download_schema(client.meta.driver, "1.0", time.time)
     assert sum(clock.sleeps) <= _source.SPEC_RETRY_SECONDS

@@ -71,16 +71,16 @@ def _load_source(session, which):
     from .._pipeline import SyncDriver, key_fingerprint
     from ..spec._cache import DiskCache, schema_entry_name
     from ..spec._model import ApiSpec
-    from ..spec._source import _download, _read_schema_file, bundled_spec_path
+    from ..spec._source import download_schema, read_schema_file, bundled_spec_path
 
     if which == "bundle":
         path = bundled_spec_path()
-        return ApiSpec.from_bytes(_read_schema_file(path), source="bundle", location=str(path))
+        return ApiSpec.from_bytes(read_schema_file(path), source="bundle", location=str(path))
     if which not in _SOURCES:
         if not os.path.isfile(which):
             raise click.BadParameter(f"{which!r} is neither a schema file nor one of "
                                      f"{', '.join(_SOURCES)}", param_hint="OLD/NEW")
-        return ApiSpec.from_bytes(_read_schema_file(which), source="file", location=which)
+        return ApiSpec.from_bytes(read_schema_file(which), source="file", location=which)
     config = ClientConfig.resolve(retries=session.retries, user_agent="civis-dyn-cli")
     if not config.api_key:
         raise ApiFailure(f"spec diff: the {which} schema is per API key: set CIVIS_API_KEY, "
@@ -97,7 +97,7 @@ def _load_source(session, which):
                                   fetched_at=entry.fetched_at)
     transport = SyncDriver.from_config(config)
     try:
-        fetched = _download(transport, config.api_version, time.time)  # caches left as they are
+        fetched = download_schema(transport, config.api_version, time.time)  # caches left as they are
     finally:
         transport.close()
     return ApiSpec.from_bytes(fetched.raw, source="download", location=transport.url("endpoints"),

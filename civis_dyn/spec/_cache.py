@@ -172,7 +172,8 @@ def _stamp_of(path, info):
             "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns}
 
 
-def _sha256_hex(data):
+def sha256_hex(data):
+    """The SHA-256 of ``data`` as hex (hashlib imported on first use)."""
     import hashlib
 
     return hashlib.sha256(data).hexdigest()

@@ -8,7 +8,7 @@ it (a dataclass costs a few hundred microseconds to make); it is reachable as
 import json
 from dataclasses import dataclass, field, replace
 
-from ._cache import SCHEMA_FORMAT, _sha256_hex
+from ._cache import SCHEMA_FORMAT, sha256_hex
 
 __all__ = ["CachedSchema"]
 
@@ -50,7 +50,7 @@ class CachedSchema:
     def from_download(cls, raw, *, fetched_at, etag=None, last_modified=None, base_url="",
                       api_version=""):
         """Build an entry from downloaded bytes, hashing them."""
-        return cls(raw=raw, sha256=_sha256_hex(raw), fetched_at=fetched_at,
+        return cls(raw=raw, sha256=sha256_hex(raw), fetched_at=fetched_at,
                    etag=etag, last_modified=last_modified, base_url=base_url,
                    api_version=api_version)
 
@@ -99,7 +99,7 @@ class CachedSchema:
         size, expected, fetched_at = header["size"], header["sha256"], header["fetched_at"]
         if not isinstance(size, int) or len(raw) != size:
             raise ValueError(f"truncated ({len(raw)} of {size} bytes)")
-        digest = _sha256_hex(raw)
+        digest = sha256_hex(raw)
         if digest != expected:
             raise ValueError("sha256 mismatch")
         return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),

@@ -231,7 +231,7 @@ def _rebuilt_index(spec, disk):
     return index
 
 
-def _read_schema_file(path, limit=None):
+def read_schema_file(path, limit=None):
     """The bytes of a schema file (decompressed for ``.gz``), at most ``limit`` of them."""
     limit = schema_limit(limit)
     packed = str(path).endswith(".gz")
@@ -255,7 +255,7 @@ def _read_schema_file(path, limit=None):
 def _reader(path, limit, sha256):
     """``loader()`` of a schema file: its bytes again, refused if they changed since."""
     def load():
-        raw = _read_schema_file(path, limit)
+        raw = read_schema_file(path, limit)
         import hashlib
 
         if hashlib.sha256(raw).hexdigest() != sha256:
@@ -281,7 +281,7 @@ def _load_file(path, source, cache, limit=None):
             raise SpecError(str(BodyTooLarge(f"the schema at {path}", limit, schema_setting())))
         raw = None
     else:
-        raw = _read_schema_file(path, limit)
+        raw = read_schema_file(path, limit)
         import hashlib
 
         sha256 = hashlib.sha256(raw).hexdigest()
@@ -450,7 +450,7 @@ def describe_age(seconds):
 SPEC_RETRY_SECONDS = 10.0
 
 
-def _download(transport, api_version, clock, conditional=None, limit=None):
+def download_schema(transport, api_version, clock, conditional=None, limit=None):
     """``GET endpoints``: a new :class:`CachedSchema`, or ``conditional`` renewed on 304.
 
     ``limit`` bounds the decoded schema (see :func:`civis_dyn._limits.max_schema_bytes`).
@@ -545,7 +545,7 @@ class _LiveLoad:
             return self._keep(entry, spec, "disk-cache", str(self.disk.path(self.name)))
         conditional = None if force_refresh else entry
         try:
-            fetched = _download(self.transport, self.api_version, self.clock, conditional,
+            fetched = download_schema(self.transport, self.api_version, self.clock, conditional,
                                 self.limit)
             unchanged = entry is not None and fetched.sha256 == entry.sha256
             fetched_spec = spec if unchanged else self._model(fetched, "download")
@@ -637,7 +637,7 @@ def cache_api_spec(path=None, api_key=None, api_version="1.0"):
     key = config.api_key
     transport = SyncDriver.from_config(config)
     try:
-        fetched = _download(transport, api_version, time.time)
+        fetched = download_schema(transport, api_version, time.time)
         disk = DiskCache()
         url = transport.url(ENDPOINTS_PATH)
         spec = spec_from_bytes(fetched.raw, source="download", location=url,

@@ -230,7 +230,7 @@ class Faults:
             self._share = float(share)
             self._actions = faults
             self._methods = frozenset(m.upper() for m in methods) if methods else None
-            self._paths = frozenset(_norm(p) for p in paths) if paths else None
+            self._paths = frozenset(normalize_path(p) for p in paths) if paths else None
 
     def script(self, method: str, path: str, actions) -> None:
         """Answer the next requests to ``method path`` with ``actions``, in order.
@@ -248,7 +248,7 @@ class Faults:
             Scripting the same method and path again appends.
         """
         faults = [as_fault(a) for a in actions]
-        key = (method.upper(), _norm(path))
+        key = (method.upper(), normalize_path(path))
         with self._lock:
             self._scripts.setdefault(key, deque()).extend(faults)
 
@@ -276,12 +276,12 @@ class Faults:
         if not timeout > 0:
             raise ValueError("gather needs a timeout > 0")
         with self._lock:
-            self._gathers[(method.upper(), _norm(path))] = threading.Barrier(count, timeout=timeout)
+            self._gathers[(method.upper(), normalize_path(path))] = threading.Barrier(count, timeout=timeout)
 
     def gathered(self, method: str, path: str) -> int:
         """How many requests a :meth:`gather` for ``method path`` holds right now."""
         with self._lock:
-            barrier = self._gathers.get((method.upper(), _norm(path)))
+            barrier = self._gathers.get((method.upper(), normalize_path(path)))
         return barrier.n_waiting if barrier is not None else 0
 
     def pending(self, method: str | None = None, path: str | None = None) -> int:
@@ -289,7 +289,7 @@ class Faults:
         with self._lock:
             return sum(len(q) for (m, p), q in self._scripts.items()
                        if (method is None or m == method.upper())
-                       and (path is None or p == _norm(path)))
+                       and (path is None or p == normalize_path(path)))
 
     def clear(self) -> None:
         """Drop all scripts and gatherings, the random share and the latency."""
@@ -308,7 +308,7 @@ class Faults:
         """Wait, outside any lock, while a :meth:`gather` applies to this request."""
         if not self._gathers:
             return
-        path = _norm(path)
+        path = normalize_path(path)
         with self._lock:
             barrier = next((self._gathers[k] for k in (
                 (method, path), (method, template), ("*", path), ("*", template),
@@ -324,7 +324,7 @@ class Faults:
         """Consume and return the action for one request (None: answer normally)."""
         if not self._scripts and not self._share:
             return None
-        path = _norm(path)
+        path = normalize_path(path)
         keys = [(method, path)]
         if template:
             keys.append((method, template))
@@ -349,7 +349,8 @@ class Faults:
         return None
 
 
-def _norm(path: str) -> str:
+def normalize_path(path: str) -> str:
+    """``path`` without query, empty segments and trailing slash (``"*"`` stays)."""
     if path == "*":
         return path
     return "/" + "/".join(s for s in path.split("?")[0].split("/") if s)

@@ -54,7 +54,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from ..spec._source import bundled_spec_path
-from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, _norm, hold_connection,
+from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, normalize_path, hold_connection,
                       reset_connection, trickle)
 from ._faults import ANSWERS
 from . import _persist
@@ -478,7 +478,7 @@ class LocalCivisAPI:
         (``/jobs/{id}``); trailing slashes do not matter.
         """
         method = method.upper() if method else None
-        path = _norm(path) if path else None
+        path = normalize_path(path) if path else None
         with self._log_lock:
             return sum(n for (m, p, t), n in self._counts.items()
                        if (method is None or m == method)
@@ -492,7 +492,7 @@ class LocalCivisAPI:
 
     def created(self, path: str) -> int:
         """Objects created through one POST route (a template or a concrete path)."""
-        key = _norm(path)
+        key = normalize_path(path)
         if "{" not in key:
             try:
                 key = self._store.match("POST", Router.split(key))[0].key

@@ -63,10 +63,10 @@ def load(store, data_dir) -> bool:
     store._clock0 = state["clock0"] + shift
     store._wall0 = state["wall0"]
     store.family = {}
-    from ._store import JOB_FAMILY, _in
+    from ._store import JOB_FAMILY, under_any
 
     for top, items in store.top.items():
-        if _in(top, JOB_FAMILY):
+        if under_any(top, JOB_FAMILY):
             store.family.update(items)
     for node in _nodes(store):
         run = node.run

@@ -198,7 +198,8 @@ def _groups(shape):
     return out
 
 
-def _in(path, prefixes):
+def under_any(path, prefixes):
+    """True when ``path`` is one of ``prefixes`` or lies below one of them."""
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
@@ -389,7 +390,7 @@ class Store:
         return self._ids[name]
 
     def _counter_name(self, top: str) -> str:
-        return "family" if _in(top, JOB_FAMILY) else top
+        return "family" if under_any(top, JOB_FAMILY) else top
 
     def _find(self, items: dict, key, param: str | None):
         node = items.get(key)
@@ -410,7 +411,7 @@ class Store:
             node = self._find(items, key, param)
         if node is None and top in VIEWS and isinstance(key, int):
             hit = self.family.get(key)
-            if hit is not None and _in(hit.coll, VIEWS[top]):
+            if hit is not None and under_any(hit.coll, VIEWS[top]):
                 node = hit
         return node
 
@@ -604,7 +605,7 @@ class Store:
         data.update(id=key, createdAt=stamp, updatedAt=stamp)
         word = sub.split("/")[-1] if sub else None
         runnable = owner is None and (top in self.runnable or (
-            self.runnable_family and _in(top, JOB_FAMILY)))
+            self.runnable_family and under_any(top, JOB_FAMILY)))
         node = Node(data, top if owner is None else sub, key,
                     None if owner is None else owner.key, runnable)
         if word in RUN_WORDS:
@@ -617,7 +618,7 @@ class Store:
             data.setdefault("archived", False)
             data.setdefault("myPermissionLevel", "manage")
         items[key] = node
-        if owner is None and _in(top, JOB_FAMILY):
+        if owner is None and under_any(top, JOB_FAMILY):
             self.family[key] = node
         return node
 
@@ -641,7 +642,7 @@ class Store:
 
     def _h_list(self, route, params, query, body, info, now):
         if not (info and info["chain"]) and route.key in VIEWS:
-            nodes = [n for n in self.family.values() if _in(n.coll, VIEWS[route.key])]
+            nodes = [n for n in self.family.values() if under_any(n.coll, VIEWS[route.key])]
         else:
             nodes = list(self._coll_of(route, params, info)[1].values())
         rows = [(self.view(n, now), n) for n in nodes]

@@ -103,7 +103,7 @@ def test_the_schema_download_ends_within_its_budget(local_api, mini_spec_path, a
     tally.fault()
     started = time.monotonic()
     with pytest.raises(civis_dyn.CivisTimeoutError):
-        _source._download(client.meta.driver, "1.0", time.time)
+        _source.download_schema(client.meta.driver, "1.0", time.time)
     assert time.monotonic() - started < 3
     assert local_api.count("GET", "/endpoints") >= 1
 

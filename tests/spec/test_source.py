@@ -653,8 +653,8 @@ def test_a_schema_file_is_not_read_again_while_unchanged(mini_spec_path, tmp_pat
     first = civis_dyn.APIClient(api_key=KEY, local_api_spec=path)   # read, hashed, stamped
     _source.clear_memory_cache()
     reads = []
-    real = _source._read_schema_file
-    monkeypatch.setattr(_source, "_read_schema_file", lambda *a: reads.append(a) or real(*a))
+    real = _source.read_schema_file
+    monkeypatch.setattr(_source, "read_schema_file", lambda *a: reads.append(a) or real(*a))
     warm = civis_dyn.APIClient(api_key=KEY, local_api_spec=path)
     assert reads == [] and warm.spec_info.sha256 == first.spec_info.sha256
     assert warm.meta.spec.methods("things") == first.meta.spec.methods("things")
