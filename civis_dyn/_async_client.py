@@ -19,7 +19,7 @@ from ._config import ClientConfig
 from ._lookups import ClientLookups
 from ._meta import ClientMeta
 from ._pipeline import SyncDriver, check_status, decode_page
-from ._resources import OperationMethod, Resource
+from ._resources import OperationMethod, Resource, client_of
 from .spec._source import load_api_spec_with_info
 
 __all__ = ["AsyncAPIClient", "AsyncClientMeta", "AsyncOperationMethod", "AsyncResource"]
@@ -45,7 +45,7 @@ class AsyncOperationMethod(OperationMethod):
     __annotations__ = {}
 
     def __call__(self, resource, *args, **kwargs):
-        client = resource._client
+        client = client_of(resource)
         if kwargs.get("iterator") is True and self.operation.paginated:
             # an async iterator at once (also awaitable): ``async for x in jobs.list(iterator=True)``
             prefetch = kwargs.pop("prefetch", 0)
