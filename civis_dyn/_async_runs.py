@@ -18,7 +18,6 @@ client.
 import asyncio
 import concurrent.futures
 import logging
-import warnings
 
 from ._effects import iterate_async, run_async
 from ._polling import state_of
@@ -26,6 +25,7 @@ from ._resources import Extension, client_of
 from .futures import (
     CivisFuture,
     _cancel_steps,
+    cancel_refused,
     _check_callable,
     _check_id,
     _check_interval,
@@ -176,11 +176,7 @@ class AsyncRunFuture:
             lambda: self.client.meta.call(kind.cancel.resource, kind.cancel.method,
                                           self.job_id, self.run_id),
             self._watch.get, self._watch.states, self))
-        if isinstance(verdict, Exception):
-            warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
-                          f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
-            return False
-        if verdict is None:
+        if cancel_refused(verdict, self.job_id, self.run_id):
             return False
         if self.done():  # the poll found the outcome meanwhile (perhaps this cancel's)
             return isinstance(self._outcome.exception(), concurrent.futures.CancelledError)

@@ -400,6 +400,19 @@ def _as_dict(entry):
     return entry.json() if isinstance(entry, Response) else dict(entry)
 
 
+def cancel_refused(verdict, job_id, run_id):
+    """True when the cancel steps' ``verdict`` means ``cancel()`` answers False.
+
+    A verdict that is an exception (the request failed) is reported in a
+    :class:`UserWarning` pointing at the caller of ``cancel()``.
+    """
+    if isinstance(verdict, Exception):
+        warnings.warn(f"Unexpected error when attempting to cancel job {job_id} "
+                      f"run {run_id}: {verdict}", UserWarning, stacklevel=3)
+        return True
+    return verdict is None
+
+
 def _cancel_steps(send_cancel, read_run, states, what):
     """Ask the server to cancel a run; return ``(verdict, run)`` (both clients' cancel).
 
@@ -696,11 +709,7 @@ class CivisFuture(concurrent.futures.Future):
             return False
         verdict, run = run_blocking(_cancel_steps(self._send_cancel, self._read_run,
                                                   self._watch.states, self))
-        if isinstance(verdict, Exception):
-            warnings.warn(f"Unexpected error when attempting to cancel job {self.job_id} "
-                          f"run {self.run_id}: {verdict}", UserWarning, stacklevel=2)
-            return False
-        if verdict is None:
+        if cancel_refused(verdict, self.job_id, self.run_id):
             return False
         if verdict == SUCCEEDED:  # it ended before the cancel reached it
             self._finish(result=run)

@@ -255,8 +255,10 @@ def test_cancel_returns_false_when_done_or_refused(mini_client, requests_mock):
     requests_mock.delete(f"{BASE}things/6/runs/1", status_code=403,
                          json={"errorDescription": "forbidden"})
     refused = CivisFuture(client.things.get_runs, (6, 1), polling_interval=FAST)
-    with pytest.warns(UserWarning, match="Unexpected error when attempting to cancel job 6 run 1"):
+    with pytest.warns(UserWarning, match="Unexpected error when attempting to cancel job 6 run 1"
+                      ) as caught:
         assert refused.cancel() is False and not refused.done()
+    assert caught[0].filename == __file__   # the warning points at the caller of cancel()
     requests_mock.get(f"{BASE}things/6/runs/1", json=run_json("cancelled", run_id=1))
     with pytest.raises(cf.CancelledError):  # cancelled by someone else: the future follows
         refused.result(timeout=5)
