@@ -22,22 +22,21 @@ import logging
 from ._effects import iterate_async, run_async
 from ._polling import state_of
 from ._resources import Extension, client_of
-from .futures import (
-    CivisFuture,
-    _cancel_steps,
-    cancel_refused,
-    _check_callable,
-    _check_id,
-    _check_interval,
-    _check_timeout,
-    _failure_steps,
-    _follow_steps,
-    _label,
-    _list_steps,
-    _run_watch,
-    _select_kind,
-    _start_steps,
-    _wait_steps,
+from .futures import CivisFuture, cancel_refused
+from ._run_steps import (
+    cancel_steps,
+    check_callable,
+    check_id,
+    check_interval,
+    check_timeout,
+    failure_steps,
+    follow_steps,
+    method_label,
+    list_steps,
+    run_watch,
+    select_kind,
+    start_steps,
+    wait_steps,
 )
 from .spec._runs import CANCELLED, FAILED, SUCCEEDED
 
@@ -81,10 +80,10 @@ class AsyncRunFuture:
         self.run_id = run_id
         self.cancel_on_cancel = bool(cancel_on_cancel)
         self._run_kind = kind
-        self._watch = _run_watch(client, kind, job_id, run_id, polling_interval)
+        self._watch = run_watch(client, kind, job_id, run_id, polling_interval)
         self._outcome = asyncio.get_running_loop().create_future()
         self._outcome.add_done_callback(_retrieve)  # an outcome nobody awaits is not "lost"
-        self._poll = asyncio.ensure_future(run_async(_wait_steps(
+        self._poll = asyncio.ensure_future(run_async(wait_steps(
             client, kind, self._watch, job_id, run_id, timeout=timeout,
             on_change=on_state_change)))
         self._poll.add_done_callback(self._polled)
@@ -110,7 +109,7 @@ class AsyncRunFuture:
 
     def add_done_callback(self, fn):
         """Call ``fn(future)`` (in the loop's thread) once the outcome is known."""
-        _check_callable(fn, "AsyncRunFuture.add_done_callback()", "fn")
+        check_callable(fn, "AsyncRunFuture.add_done_callback()", "fn")
         self._outcome.add_done_callback(lambda _: fn(self))
 
     def __repr__(self):
@@ -152,7 +151,7 @@ class AsyncRunFuture:
             When this kind of run has no outputs endpoint.
         """
         await self
-        return await run_async(_list_steps(self.client, self._outputs_endpoint(), self.job_id,
+        return await run_async(list_steps(self.client, self._outputs_endpoint(), self.job_id,
                                            self.run_id))
 
     # -- cancelling ------------------------------------------------------------
@@ -172,7 +171,7 @@ class AsyncRunFuture:
         kind = self._run_kind
         if kind.cancel is None:
             return False
-        verdict, run = await run_async(_cancel_steps(
+        verdict, run = await run_async(cancel_steps(
             lambda: self.client.meta.call(kind.cancel.resource, kind.cancel.method,
                                           self.job_id, self.run_id),
             self._watch.get, self._watch.states, self))
@@ -184,7 +183,7 @@ class AsyncRunFuture:
         if verdict == SUCCEEDED:
             self._outcome.set_result(run)
         elif verdict == FAILED:
-            self._outcome.set_exception(await run_async(_failure_steps(
+            self._outcome.set_exception(await run_async(failure_steps(
                 self.client, kind, run, state_of(run),
                 self.job_id, self.run_id)))
         else:
@@ -200,12 +199,12 @@ def _retrieve(outcome):
 
 def _checked(resource, name, id, run_id=None, polling_interval=None, callback=None,  # noqa: A002
              callback_name="on_state_change", timeout=None):
-    label = _label(resource, name)
-    id = _check_id(id, label, "id")  # noqa: A001
+    label = method_label(resource, name)
+    id = check_id(id, label, "id")  # noqa: A001
     if run_id is not None:
-        run_id = _check_id(run_id, label, "run_id")
-    return (label, id, run_id, _check_interval(polling_interval, label),
-            _check_callable(callback, label, callback_name), _check_timeout(timeout, label))
+        run_id = check_id(run_id, label, "run_id")
+    return (label, id, run_id, check_interval(polling_interval, label),
+            check_callable(callback, label, callback_name), check_timeout(timeout, label))
 
 
 async def run(resource, id, *, kind=None, polling_interval=None, on_state_change=None,  # noqa: A002
@@ -217,7 +216,7 @@ async def run(resource, id, *, kind=None, polling_interval=None, on_state_change
     """
     label, id, _, polling_interval, on_state_change, _ = _checked(  # noqa: A001
         resource, "run", id, polling_interval=polling_interval, callback=on_state_change)
-    run_kind = _select_kind(resource, kind, label, need=("start", "get"))
+    run_kind = select_kind(resource, kind, label, need=("start", "get"))
     return await start_run(client_of(resource), run_kind, id, start_arguments,
                            polling_interval=polling_interval, on_state_change=on_state_change,
                            cancel_on_cancel=cancel_on_cancel)
@@ -233,8 +232,8 @@ async def watch_run(resource, id, run_id, *, kind=None, polling_interval=None,  
     label, id, run_id, polling_interval, on_state_change, _ = _checked(  # noqa: A001
         resource, "watch_run", id, run_id, polling_interval, on_state_change)
     if run_id is None:
-        _check_id(run_id, label, "run_id")
-    run_kind = _select_kind(resource, kind, label, need=("get",))
+        check_id(run_id, label, "run_id")
+    run_kind = select_kind(resource, kind, label, need=("get",))
     return AsyncRunFuture(client_of(resource), run_kind, id, run_id,
                           polling_interval=polling_interval, on_state_change=on_state_change,
                           cancel_on_cancel=cancel_on_cancel)
@@ -274,7 +273,7 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
     label, id, _, polling_interval, callback, timeout = _checked(  # noqa: A001
         resource, "run_and_wait", id, polling_interval=polling_interval, callback=callback,
         callback_name="callback", timeout=timeout)
-    run_kind = _select_kind(resource, kind, label, need=("start", "get"))
+    run_kind = select_kind(resource, kind, label, need=("start", "get"))
     future = await start_run(client_of(resource), run_kind, id, start_arguments,
                              polling_interval=polling_interval, on_state_change=callback,
                              cancel_on_cancel=cancel_on_cancel, timeout=timeout)
@@ -283,7 +282,7 @@ async def run_and_wait(resource, id, *, kind=None, timeout=None, callback=None, 
 
 async def start_run(client, kind, job_id, start_arguments, **options):
     """Start a run of ``kind``; its :class:`AsyncRunFuture` (``options``: the future's)."""
-    run_id = await run_async(_start_steps(client, kind, job_id, start_arguments))
+    run_id = await run_async(start_steps(client, kind, job_id, start_arguments))
     return AsyncRunFuture(client, kind, job_id, run_id, **options)
 
 
@@ -295,8 +294,8 @@ def follow_logs(resource, id, run_id=None, *, kind=None, polling_interval=None):
     """
     label, id, run_id, polling_interval, _, _ = _checked(  # noqa: A001
         resource, "follow_logs", id, run_id, polling_interval)
-    run_kind = _select_kind(resource, kind, label, need=("get", "logs"))
-    return iterate_async(_follow_steps(client_of(resource), run_kind, id, run_id,
+    run_kind = select_kind(resource, kind, label, need=("get", "logs"))
+    return iterate_async(follow_steps(client_of(resource), run_kind, id, run_id,
                                        polling_interval, label=label))
 
 
@@ -311,9 +310,9 @@ def register(extensions):
 
     Each applies where its blocking twin does (the same ``requires``).
     """
-    from ._resources import _EXTENSIONS as blocking
+    from ._resources import registered_extension
 
     for name in _SHARED + _RUNS:
-        twin = blocking[name]
+        twin = registered_extension(name)
         target = f"civis_dyn._async_runs:{name}" if name in _RUNS else twin.target
         extensions[name] = Extension(name, target, twin.requires)

@@ -37,6 +37,7 @@ __all__ = [
     "client_of",
     "name_of",
     "register_extension",
+    "registered_extension",
     "resource_class",
     "synthesized_methods",
 ]
@@ -110,6 +111,11 @@ def _register_builtin_extensions():
 
 
 _register_builtin_extensions()
+
+
+def registered_extension(name):
+    """The :class:`Extension` registered under ``name`` (``KeyError`` when there is none)."""
+    return _EXTENSIONS[name]
 
 
 def _extension(spec, resource, name, extensions=_EXTENSIONS):

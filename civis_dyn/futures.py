@@ -92,21 +92,39 @@ from urllib.parse import urlsplit
 from ._errors import (
     ArgumentTypeError,
     ArgumentValueError,
-    CivisDynError,
-    CivisJobFailure,
     CivisRunTimeoutError,
     UnsupportedOperationError,
     UsageError,
 )
-from ._meta import ClientMeta
 from ._poller import in_poller_thread, shared_poller
 from ._progress import progress_bar, progress_enabled
-from ._effects import (Call, Collect, Emit, Sleep, is_async_client, iterate_async,
-                       iterate_blocking, run_async, run_blocking)
-from ._polling import RunWatch, as_response, field_of, state_of, until_final
-from ._resources import Resource, client_of, name_of
+from ._effects import (Call, is_async_client, iterate_async, iterate_blocking, run_async,
+                       run_blocking)
+from ._polling import RunWatch, field_of, state_of
+from ._resources import Resource, client_of
 from ._response import Response
-from .spec._model import ApiSpec
+from ._run_steps import (  # the steps both run futures share (AsyncRunFuture too)
+    call_endpoint as _call,
+    cancel_steps as _cancel_steps,
+    check_callable as _check_callable,
+    check_id as _check_id,
+    check_interval as _check_interval,
+    check_timeout as _check_timeout,
+    FAILURE_LOG_LINES,  # noqa: F401  (this module's documented constants, kept)
+    failure_steps as _failure_steps,
+    follow_steps as _follow_steps,
+    method_label as _label,
+    latest_run_id_steps as _latest_run_id_steps,
+    list_steps as _list_steps,
+    LOG_PAGE_SIZE,  # noqa: F401
+    read_logs_steps as _read_logs_steps,
+    run_id_from as _run_id_from,
+    run_watch as _run_watch,
+    select_kind as _select_kind,
+    spec_of as _spec_of,
+    start_steps as _start_steps,
+    wait_steps as _wait_steps,
+)
 from .spec._runs import (
     CANCELLED,
     FAILED,
@@ -134,45 +152,11 @@ __all__ = [
 
 log = logging.getLogger("civis_dyn.futures")
 
-#: Log lines kept in a :class:`~civis_dyn.CivisJobFailure`.
-FAILURE_LOG_LINES = 20
-#: The logs endpoints' documented default page size.
-LOG_PAGE_SIZE = 10_000
 #: Where civis-python points a run's page when the API is Civis's own.
 CIVIS_PLATFORM = "https://platform.civisanalytics.com"
-# Fields holding a run's error, in order of preference.
-_ERROR_FIELDS = ("error", "state_message", "mistral_state_info", "error_message")
 
 
 # -- the client, through its public seams ----------------------------------------
-def _spec_of(client):
-    """The client's schema model (``client.meta.spec``), or None (no client, a plain mock)."""
-    spec = getattr(getattr(client, "meta", None), "spec", None)
-    return spec if isinstance(spec, ApiSpec) else None
-
-
-def _call(client, endpoint, /, *args, **kwargs):
-    """Call ``endpoint`` of ``client``; civis_dyn responses whatever the client's return type."""
-    meta = getattr(client, "meta", None)
-    if isinstance(meta, ClientMeta):
-        return meta.call(endpoint.resource, endpoint.method, *args, **kwargs)
-    return as_response(getattr(getattr(client, endpoint.resource), endpoint.method)(*args,
-                                                                                   **kwargs))
-
-
-def _items(value):
-    if value is None:
-        return []
-    return [as_response(v) for v in value]
-
-
-def _list_steps(client, endpoint, *args, **kwargs):
-    """Every item ``endpoint`` lists (all pages of a paginated one)."""
-    spec = _spec_of(client)
-    if spec is not None and spec.operation(*endpoint).paginated:
-        return _items((yield Collect(getattr(getattr(client, endpoint.resource), endpoint.method),
-                                     *args, iterator=True, **kwargs)))
-    return _items((yield Call(_call, client, endpoint, *args, **kwargs)))
 
 
 def _list(client, endpoint, *args, **kwargs):
@@ -202,72 +186,7 @@ def _kind_of_poller(poller):
     return None, client
 
 
-def _select_kind(resource, kind, label, need=()):
-    """The :class:`~civis_dyn.spec._runs.RunKind` of a resource instance for ``kind``."""
-    name = name_of(resource)
-    table = {k: v for k, v in run_kinds(client_of(resource).meta.spec, name).items()
-             if v.has(*need)}
-    if kind is not None:
-        if not isinstance(kind, str):
-            raise ArgumentTypeError(f"{label} argument 'kind' must be a str, not "
-                                    f"{type(kind).__name__}")
-        key = kind.replace("-", "_").lower()
-        if key in table:
-            return table[key]
-        raise ArgumentValueError(f"{label} argument 'kind' must be one of "
-                                 f"{_kinds_text(table)}; got {kind!r}")
-    if None in table:
-        return table[None]
-    if len(table) == 1:
-        return next(iter(table.values()))
-    if not table:
-        raise ArgumentTypeError(f"{label}: {name!r} has no runs this method can use")
-    raise ArgumentTypeError(f"{label} needs kind=: {name!r} runs several kinds: "
-                            f"{_kinds_text(table)}")
-
-
-def _kinds_text(table):
-    kinds = sorted(repr(k) for k in table if k is not None)
-    return ", ".join(kinds) if kinds else "(none)"
-
-
 # -- argument checks ------------------------------------------------------------------
-def _check_interval(value, label, name="polling_interval"):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentTypeError(f"{label} argument {name!r} must be a number of seconds, "
-                                f"not {type(value).__name__}")
-    if not value > 0:
-        raise ArgumentValueError(f"{label} argument {name!r} must be > 0; got {value!r}")
-    return float(value)
-
-
-def _check_timeout(value, label, name="timeout"):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentTypeError(f"{label} argument {name!r} must be a number of seconds, "
-                                f"not {type(value).__name__}")
-    if not value >= 0:
-        raise ArgumentValueError(f"{label} argument {name!r} must be >= 0; got {value!r}")
-    return float(value)
-
-
-def _check_callable(value, label, name):
-    if value is not None and not callable(value):
-        raise ArgumentTypeError(f"{label} argument {name!r} must be callable, "
-                                f"not {type(value).__name__}")
-    return value
-
-
-def _check_id(value, label, name):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise ArgumentTypeError(f"{label} argument {name!r} must be an int, "
-                            f"not {type(value).__name__}")
 
 
 def _check_retries(value, poller_args, label):
@@ -286,59 +205,11 @@ def _check_retries(value, poller_args, label):
 
 
 # -- runs: ids, failures, logs, pages ------------------------------------------------
-def _run_id_from(run, kind):
-    """The id of a run just started, from the start method's answer."""
-    for name in (kind.run_id_param, "id"):
-        value = field_of(run, name)
-        if value is not None:
-            return value
-    raise CivisDynError(f"{kind.start!r}() answered without a run id")
-
-
-def _error_message(run, state):
-    for name in _ERROR_FIELDS:
-        value = field_of(run, name)
-        if value:
-            return str(value)
-    return f"the run ended in state {state!r}"
-
-
-# Each ``_x_steps`` is written once for both clients: a generator of effects
-# (civis_dyn._effects) run blocking here and awaited by civis_dyn._async_runs.
-def _read_logs_steps(client, endpoint, job_id, run_id, last_id=None):
-    """Log entries newer than ``last_id``, oldest first."""
-    kwargs = {} if last_id is None else {"last_id": last_id}
-    answer = yield Call(_call, client, endpoint, job_id, run_id, **kwargs)
-    entries = [e for e in _items(answer) if field_of(e, "id") is not None]
-    entries.sort(key=lambda e: field_of(e, "id"))
-    if last_id is not None:
-        entries = [e for e in entries if field_of(e, "id") > last_id]
-    return entries
 
 
 def _read_logs(client, endpoint, job_id, run_id, last_id=None):
     """Log entries newer than ``last_id``, oldest first."""
     return run_blocking(_read_logs_steps(client, endpoint, job_id, run_id, last_id))
-
-
-def _tail_logs_steps(client, endpoint, job_id, run_id, count=FAILURE_LOG_LINES):
-    """The last ``count`` log messages of a run ([] when they cannot be read)."""
-    if endpoint is None or client is None:
-        return []
-    try:
-        entries = yield from _read_logs_steps(client, endpoint, job_id, run_id)
-    except Exception as exc:  # the failure matters more than its logs
-        log.debug("could not read the logs of job %s run %s: %s", job_id, run_id, exc)
-        return []
-    return [str(field_of(e, "message") or "") for e in entries[-count:]]
-
-
-def _failure_steps(client, kind, run, state, job_id, run_id):
-    """The :class:`~civis_dyn.CivisJobFailure` of a failed run, its last log lines read."""
-    logs = kind.logs if kind is not None else None
-    lines = yield from _tail_logs_steps(client, logs, job_id, run_id)
-    return CivisJobFailure(_error_message(run, state), response=run, job_id=job_id,
-                           run_id=run_id, log_lines=lines)
 
 
 def _failure(client, kind, run, state, job_id, run_id):
@@ -379,22 +250,6 @@ def latest_run_id(job_id, client=None, *, kind=None, label="latest_run_id()"):
     return run_async(steps) if is_async_client(client) else run_blocking(steps)
 
 
-def _latest_run_id_steps(client, kind, job_id, label):
-    kind = kind or jobs_run_kind(_spec_of(client))
-    lister = kind.list
-    if lister is None:
-        raise CivisDynError(f"{label}: {kind.label} cannot be listed; pass run_id=")
-    order = {"limit": 1, "order": "id", "order_dir": "desc"}
-    spec = _spec_of(client)
-    if spec is not None:
-        known = {p.name for p in spec.operation(*lister).parameters}
-        order = {k: v for k, v in order.items() if k in known}
-    runs = _items((yield Call(_call, client, lister, job_id, **order)))
-    if not runs:
-        raise CivisDynError(f"{label}: job {job_id} has no runs yet")
-    return field_of(max(runs, key=lambda r: field_of(r, "id") or 0), "id")
-
-
 def _as_dict(entry):
     """A log entry as a plain dict with snake_case keys."""
     return entry.json() if isinstance(entry, Response) else dict(entry)
@@ -411,32 +266,6 @@ def cancel_refused(verdict, job_id, run_id):
                       f"run {run_id}: {verdict}", UserWarning, stacklevel=3)
         return True
     return verdict is None
-
-
-def _cancel_steps(send_cancel, read_run, states, what):
-    """Ask the server to cancel a run; return ``(verdict, run)`` (both clients' cancel).
-
-    ``verdict`` is :data:`CANCELLED` (the run is cancelled), :data:`SUCCEEDED`
-    or :data:`FAILED` (it ended before the cancel reached it), None (the
-    server answered 404, the run most likely ended; or this kind of run
-    cannot be cancelled) or the error the request failed with (to be warned
-    about by the caller).
-    """
-    try:
-        run = yield Call(send_cancel)
-    except NotImplementedError:
-        return None, None
-    except CivisDynError as exc:
-        if getattr(exc, "status_code", None) == 404:  # the run most likely ended
-            return None, None
-        return exc, None
-    if state_of(run) is None:  # the real API answers 202 without a body: read the run
-        try:
-            run = as_response((yield Call(read_run)))
-        except Exception as exc:  # the cancel was accepted; what followed is not known
-            log.debug("could not read %r after cancelling it: %s", what, exc)
-    outcome = states.outcome(state_of(run))
-    return (outcome if outcome in (SUCCEEDED, FAILED) else CANCELLED), run
 
 
 # -- the future -----------------------------------------------------------------
@@ -857,22 +686,6 @@ class ContainerFuture(CivisFuture):
 
 
 # -- blocking wait, log following --------------------------------------------------
-def _run_watch(client, kind, job_id, run_id, polling_interval):
-    """A :class:`~civis_dyn._polling.RunWatch` of one run through its kind's ``get``."""
-    get = kind.bound(client, "get")
-    return RunWatch(lambda: get(job_id, run_id), kind.states, polling_interval)
-
-
-def _wait_steps(client, kind, watch, job_id, run_id, *, timeout=None, on_change=None,
-                clock=time.monotonic):
-    """Poll until the run is final: its final run, or raise its failure or cancellation."""
-    step = yield from until_final(watch, job_id=job_id, run_id=run_id, timeout=timeout,
-                                  on_change=on_change, clock=clock)
-    if step.outcome == SUCCEEDED:
-        return step.run
-    if step.outcome == FAILED:
-        raise (yield from _failure_steps(client, kind, step.run, step.state, job_id, run_id))
-    raise concurrent.futures.CancelledError(f"job {job_id} run {run_id} was cancelled")
 
 
 def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_interval,
@@ -891,32 +704,6 @@ def _wait_for_run(client, kind, job_id, run_id, *, timeout, callback, polling_in
 
         return run_blocking(_wait_steps(client, kind, watch, job_id, run_id, timeout=timeout,
                                         on_change=on_change, clock=clock), sleep=counted_sleep)
-
-
-def _follow_steps(client, kind, job_id, run_id, polling_interval, linger=0.0,
-                  clock=time.monotonic, label="follow_logs()"):
-    """Emit each new log entry of a run until it is final (``run_id`` None: the latest run)."""
-    if run_id is None:
-        run_id = yield from _latest_run_id_steps(client, kind, job_id, label)
-    watch = _run_watch(client, kind, job_id, run_id, polling_interval)
-    last_id = None
-    final_since = None
-    while True:
-        step = yield from watch.poll()
-        if step.outcome is not None and final_since is None:
-            final_since = clock()
-        while True:  # read until the log has nothing newer
-            entries = yield from _read_logs_steps(client, kind.logs, job_id, run_id, last_id)
-            for entry in entries:
-                last_id = field_of(entry, "id")
-                yield Emit(entry)
-            if len(entries) < LOG_PAGE_SIZE:
-                break
-        if final_since is not None and clock() - final_since >= linger:
-            return
-        if entries:
-            watch.backoff.reset()
-        yield Sleep(step.delay if step.delay is not None else watch.backoff.next())
 
 
 def _follow(client, kind, job_id, run_id, polling_interval, linger=0.0, sleep=time.sleep,
@@ -1135,14 +922,6 @@ def _custom_scripts(client):
 
 
 # -- methods offered on resources (registered in civis_dyn/__init__.py) ----------
-def _label(resource, name):
-    return f"{name_of(resource)}.{name}()"
-
-
-def _start_steps(client, kind, job_id, start_arguments):
-    """Start a run of ``kind``; its run id."""
-    answer = yield Call(_call, client, kind.start, job_id, **start_arguments)
-    return _run_id_from(answer, kind)
 
 
 def _start(resource, kind, job_id, start_arguments):
