@@ -32,6 +32,7 @@ from ._run_steps import (
     failure_steps,
     follow_steps,
     method_label,
+    outputs_endpoint,
     list_steps,
     run_watch,
     select_kind,
@@ -91,7 +92,6 @@ class AsyncRunFuture:
     # -- what is known (the same properties as CivisFuture's) ---------------------
     job_url = CivisFuture.job_url
     job_run_url = CivisFuture.job_run_url
-    _outputs_endpoint = CivisFuture._outputs_endpoint
     state = CivisFuture.state
     last_response = CivisFuture.last_response
 
@@ -151,8 +151,8 @@ class AsyncRunFuture:
             When this kind of run has no outputs endpoint.
         """
         await self
-        return await run_async(list_steps(self.client, self._outputs_endpoint(), self.job_id,
-                                           self.run_id))
+        endpoint = outputs_endpoint(self._run_kind, self.client, self.run_id, repr(self))
+        return await run_async(list_steps(self.client, endpoint, self.job_id, self.run_id))
 
     # -- cancelling ------------------------------------------------------------
     async def cancel(self):

@@ -16,6 +16,7 @@ from ._errors import (
     ArgumentValueError,
     CivisDynError,
     CivisJobFailure,
+    UnsupportedOperationError,
 )
 from ._meta import ClientMeta
 from ._effects import Call, Collect, Emit, Sleep
@@ -48,6 +49,7 @@ __all__ = [
     "list_steps",
     "LOG_PAGE_SIZE",
     "method_label",
+    "outputs_endpoint",
     "read_logs_steps",
     "run_id_from",
     "run_watch",
@@ -304,6 +306,19 @@ def follow_steps(client, kind, job_id, run_id, polling_interval, linger=0.0,
         if entries:
             watch.backoff.reset()
         yield Sleep(step.delay if step.delay is not None else watch.backoff.next())
+
+
+def outputs_endpoint(kind, client, run_id, what):
+    """The outputs endpoint of a run of ``kind`` (a plain run's: the ``jobs`` one).
+
+    ``what`` names the run's future in the error when the kind has none.
+    """
+    endpoint = kind.outputs if kind is not None else None
+    if endpoint is None:
+        if (kind is not None and kind.collection != "runs") or run_id is None or client is None:
+            raise UnsupportedOperationError(f"{what}: this kind of run has no outputs endpoint")
+        endpoint = jobs_run_kind(spec_of(client)).outputs
+    return endpoint
 
 
 def method_label(resource, name):

@@ -93,7 +93,6 @@ from ._errors import (
     ArgumentTypeError,
     ArgumentValueError,
     CivisRunTimeoutError,
-    UnsupportedOperationError,
     UsageError,
 )
 from ._poller import in_poller_thread, shared_poller
@@ -114,6 +113,7 @@ from ._run_steps import (  # the steps both run futures share (AsyncRunFuture to
     failure_steps as _failure_steps,
     follow_steps as _follow_steps,
     method_label as _label,
+    outputs_endpoint,
     latest_run_id_steps as _latest_run_id_steps,
     list_steps as _list_steps,
     LOG_PAGE_SIZE,  # noqa: F401
@@ -467,16 +467,8 @@ class CivisFuture(concurrent.futures.Future):
         return _list(self.client, self._outputs_endpoint(), self.job_id, self.run_id)
 
     def _outputs_endpoint(self):
-        """The run kind's outputs endpoint (a plain run's: the ``jobs`` one). Shared with
-        :class:`~civis_dyn._async_runs.AsyncRunFuture`."""
-        kind = self._run_kind
-        endpoint = kind.outputs if kind is not None else None
-        if endpoint is None:
-            if (kind is not None and kind.collection != "runs") or self.run_id is None \
-                    or self.client is None:
-                raise UnsupportedOperationError(f"{self!r}: this kind of run has no outputs endpoint")
-            endpoint = jobs_run_kind(_spec_of(self.client)).outputs
-        return endpoint
+        """The run kind's outputs endpoint (a plain run's: the ``jobs`` one)."""
+        return outputs_endpoint(self._run_kind, self.client, self.run_id, repr(self))
 
     def _wait_settled(self, timeout, progress=False):
         if self._settled.is_set() or self._completing_thread == threading.get_ident():
