@@ -103,16 +103,23 @@ async def _async_effect(effect, sleep):
     return await value if isawaitable(value) else value
 
 
+def _advance(steps, value, error):
+    """Resume ``steps`` with ``value`` (or throw ``error`` into it): ``(False, next effect)``,
+    or ``(True, its return value)`` once it has finished."""
+    try:
+        return False, (steps.throw(error) if error is not None else steps.send(value))
+    except StopIteration as finished:
+        return True, finished.value
+
+
 def _steps_blocking(steps, sleep):
     """Drive ``steps``; yield what it emits; return its value (a generator itself)."""
     value, error = None, None
     while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration as finished:
-            return finished.value
-        finally:
-            error = None  # no reference cycle through the traceback
+        done, effect = _advance(steps, value, error)
+        error = None  # no reference cycle through the traceback
+        if done:
+            return effect
         if isinstance(effect, Emit):
             value = None
             yield effect.value
@@ -149,12 +156,10 @@ def iterate_blocking(steps, *, sleep=time.sleep):
 async def _drive_async(steps, sleep):
     value, error = None, None
     while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration as finished:
-            return finished.value
-        finally:
-            error = None
+        done, effect = _advance(steps, value, error)
+        error = None
+        if done:
+            return effect
         if isinstance(effect, Emit):
             raise TypeError(f"run_async(): the steps emitted {effect.value!r}; "
                             f"use iterate_async()")
@@ -192,12 +197,10 @@ async def iterate_async(steps, *, sleep=None):
     value, error = None, None
     try:
         while True:
-            try:
-                effect = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration:
+            done, effect = _advance(steps, value, error)
+            error = None
+            if done:
                 return
-            finally:
-                error = None
             if isinstance(effect, Emit):
                 value = None
                 yield effect.value
