@@ -30,14 +30,6 @@ def test_lazy_names_are_public():
     assert set(civis_dyn.__all__) <= set(dir(civis_dyn))
 
 
-def test_import_loads_no_http_stack_and_no_features():
-    code = ("import sys, civis_dyn; "
-            "print(sorted(m for m in ('requests', 'urllib3', 'civis_dyn.futures', "
-            "'civis_dyn.testing', 'civis_dyn.conveniences', 'click') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_bare_import_loads_no_other_module():
     """``import civis_dyn`` is cheap: every public name is imported on first use."""
     code = ("import sys; before = set(sys.modules); import civis_dyn; "
