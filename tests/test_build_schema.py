@@ -5,6 +5,7 @@ schema built from the published reference reproduces its verbs, paths and
 body wire names; nothing of it is copied.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -395,6 +396,22 @@ def test_facts_are_used_and_few(docs):
 
 
 # -- the committed file, --check, determinism ------------------------------------------
+
+
+def test_check_without_the_reference_skips_on_a_bare_clone_and_fails_in_ci(tmp_path):
+    """A new user's clone has no ../shared: --check says so and passes; CI=true fails it."""
+    absent = tmp_path / "no-reference"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    bare = subprocess.run([sys.executable, str(TOOL), "--reference", str(absent), "--check"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert bare.returncode == 0 and "skipped" in bare.stderr and str(absent) in bare.stderr
+    ci = subprocess.run([sys.executable, str(TOOL), "--reference", str(absent), "--check"],
+                        capture_output=True, text=True, timeout=60, env={**env, "CI": "true"})
+    assert ci.returncode == 2 and str(absent) in ci.stderr
+    build = subprocess.run([sys.executable, str(TOOL), "--reference", str(absent), "--output",
+                            str(tmp_path / "x.json")], capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert build.returncode == 2 and not (tmp_path / "x.json").exists()
 
 
 def test_check_passes_on_committed_file(reference_dir):
