@@ -14,7 +14,7 @@ import inspect
 
 from ._async_driver import AsyncDriver, as_async_transport
 from ._async_pages import AsyncPaginatedResponse
-from ._client import client_class
+from ._client import APIClient, settle
 from ._config import ClientConfig
 from ._lookups import ClientLookups
 from ._meta import ClientMeta
@@ -229,12 +229,8 @@ max_response_bytes
         finally:
             if loader is not None and not blocking:
                 loader.close()
-        self.meta = AsyncClientMeta(self, config, spec,
-                                    spec_info if spec_info is not None else spec.info, driver)
-        self.last_response = None
-        schema_class = client_class(type(self), spec)
-        if type(self) is not schema_class:
-            self.__class__ = schema_class  # its resources are class attributes, as APIClient's
+        settle(self, AsyncClientMeta(self, config, spec,
+                                     spec_info if spec_info is not None else spec.info, driver))
 
     @classmethod
     async def create(cls, *args, **kwargs):
@@ -243,21 +239,10 @@ max_response_bytes
 
         return await asyncio.to_thread(cls, *args, **kwargs)
 
-    # -- exploration ------------------------------------------------------
-    def __dir__(self):
-        meta = self.__dict__.get("meta")
-        resources = set(meta.spec.resources()) if meta is not None else set()
-        return sorted(set(super().__dir__()) | resources)
-
-    @property
-    def spec_info(self):
-        """Where the schema came from (see :attr:`civis_dyn.APIClient.spec_info`)."""
-        return self.meta.spec_info
-
-    @property
-    def base_url(self):
-        """The API's root URL."""
-        return self.meta.config.base_url
+    # -- exploration (as APIClient) ----------------------------------------
+    __dir__ = APIClient.__dir__
+    spec_info = APIClient.spec_info
+    base_url = APIClient.base_url
 
     def __repr__(self):
         return (f"<civis_dyn.AsyncAPIClient {self.base_url} "

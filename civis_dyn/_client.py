@@ -100,19 +100,15 @@ class APIClient(ClientLookups):
             force_refresh=force_refresh_api_spec,
             key_fingerprint=driver.key_fingerprint if local_api_spec is None else None,
             max_schema_bytes=config.max_schema_bytes)
-        self.meta = ClientMeta(self, config, spec, spec_info if spec_info is not None else spec.info,
-                               driver)
-        self.last_response = None
-        schema_class = client_class(type(self), spec)
-        if type(self) is not schema_class:
-            self.__class__ = schema_class  # its resources are class attributes: see client_class
+        settle(self, ClientMeta(self, config, spec,
+                                spec_info if spec_info is not None else spec.info, driver))
         note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
     def __dir__(self):
         meta = self.__dict__.get("meta")
         resources = set(meta.spec.resources()) if meta is not None else set()
-        return sorted(set(super().__dir__()) | resources)
+        return sorted(set(object.__dir__(self)) | resources)
 
     @property
     def spec_info(self):
@@ -167,6 +163,19 @@ def _restore(cls, state):
     client = cls.__new__(cls)
     client.__setstate__(state)
     return client
+
+
+def settle(client, meta):
+    """Give a freshly built ``client`` its ``meta`` and its schema's class (both clients).
+
+    The per-schema subclass of :func:`client_class` has the resources as class
+    attributes, so ``dir()``, ``help()`` and completion see them all.
+    """
+    client.meta = meta
+    client.last_response = None
+    schema_class = client_class(type(client), meta.spec)
+    if type(client) is not schema_class:
+        client.__class__ = schema_class
 
 
 class _ResourceAttribute(tuple):
