@@ -15,6 +15,7 @@ import pickle
 import traceback
 
 import pytest
+from scaffold.errors import exception_chain
 
 import civis_dyn
 from civis_dyn import RetryPolicy
@@ -25,12 +26,7 @@ OTHER_KEY = "sk-OTHER-not-the-canary"
 
 def exception_texts(error):
     """``(where, text)`` for everything an exception shows, its chained causes included."""
-    seen, stack = set(), [error]
-    while stack:
-        exc = stack.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
+    for exc in exception_chain(error):
         name = type(exc).__name__
         yield f"str({name})", str(exc)
         yield f"repr({name})", repr(exc)
@@ -43,7 +39,6 @@ def exception_texts(error):
             yield f"repr({name}.response)", repr(response)
         if isinstance(exc, civis_dyn.CivisDynError):
             yield f"pickle of {name}", pickle.dumps(exc)
-        stack += [exc.__cause__, exc.__context__]
 
 
 def check_exception(error, assert_no_key):

@@ -13,6 +13,7 @@ import time
 import traceback
 
 import pytest
+from scaffold.errors import exception_chain
 
 import civis_dyn
 from civis_dyn import RetryPolicy
@@ -147,12 +148,7 @@ def test_a_long_retry_wait_is_logged_at_info(local_api, mini_spec_path, api_key,
 # -- 8. the key is unreachable from errors ------------------------------------------------------
 def reachable_texts(error):
     """Everything an error shows, with the locals of every civis_dyn frame of its traceback."""
-    seen, stack = set(), [error]
-    while stack:
-        exc = stack.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
+    for exc in exception_chain(error):
         tb = exc.__traceback__
         while tb is not None and "/tests/" in tb.tb_frame.f_code.co_filename.replace("\\", "/"):
             tb = tb.tb_next   # the test's own frame holds the key as a fixture value
@@ -162,7 +158,6 @@ def reachable_texts(error):
         if response is not None:
             yield repr(response)
             yield repr(dict(response.headers))
-        stack += [exc.__cause__, exc.__context__]
 
 
 @pytest.mark.parametrize("action, kind", [("reset", civis_dyn.CivisConnectionError),
