@@ -557,17 +557,7 @@ def _render_client(spec, sha):
     out.append("\n\nclass APIClient:\n")
     out.append(_docstring("The Civis API client; one attribute per resource of the schema.", 4))
     out.append("    meta: typing.Any\n    last_response: typing.Any\n")
-    params = ["self"]
-    star = False
-    for p in inspect.signature(APIClient.__init__).parameters.values():
-        if p.name == "self":
-            continue
-        if p.kind is p.KEYWORD_ONLY and not star:
-            params.append("*")
-            star = True
-        default = "" if p.default is p.empty else f" = {_default_text(p.default)}"
-        params.append(f"{p.name}: typing.Any{default}")
-    out.append(f"    def __init__({', '.join(params)}) -> None: ...\n")
+    out.append(f"    {_init_text(APIClient)}\n")
     for name in sorted(own):
         value = inspect.getattr_static(APIClient, name)
         if isinstance(value, property):
