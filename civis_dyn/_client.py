@@ -102,7 +102,6 @@ class APIClient(ClientLookups):
             max_schema_bytes=config.max_schema_bytes)
         settle(self, ClientMeta(self, config, spec,
                                 spec_info if spec_info is not None else spec.info, driver))
-        note_spec_in_use(spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
     # -- exploration ------------------------------------------------------
     def __dir__(self):
@@ -166,7 +165,8 @@ def _restore(cls, state):
 
 
 def settle(client, meta):
-    """Give a freshly built ``client`` its ``meta`` and its schema's class (both clients).
+    """Give a freshly built ``client`` its ``meta`` and its schema's class (both clients),
+    and note the schema in use (:mod:`civis_dyn.types`, the stale-stubs check).
 
     The per-schema subclass of :func:`client_class` has the resources as class
     attributes, so ``dir()``, ``help()`` and completion see them all.
@@ -176,6 +176,7 @@ def settle(client, meta):
     schema_class = client_class(type(client), meta.spec)
     if type(client) is not schema_class:
         client.__class__ = schema_class
+    note_spec_in_use(meta.spec)  # civis_dyn.types' schema; warns if installed stubs are stale
 
 
 class _ResourceAttribute(tuple):
