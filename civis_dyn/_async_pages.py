@@ -101,15 +101,6 @@ class AsyncPaginatedResponse(PaginatedResponse):
         if ahead:
             await asyncio.gather(*ahead, return_exceptions=True)
 
-    def _take_page(self, items, headers):
-        # PaginatedResponse._load_next_page's bookkeeping, with the page already fetched
-        fetch = self._fetch_page
-        try:
-            self._fetch_page = lambda page: (items, headers)
-            self._load_next_page()
-        finally:
-            self._fetch_page = fetch
-
     async def collect(self):
         """Every remaining item, in a list."""
         return [item async for item in self]

@@ -658,7 +658,10 @@ class PaginatedResponse:
                 self._load_next_page()
 
     def _load_next_page(self):
-        items, headers = self._fetch_page(self._page)
+        self._take_page(*self._fetch_page(self._page))
+
+    def _take_page(self, items, headers):
+        """The bookkeeping of a page fetched (here, or awaited by the async iterator)."""
         self.pages_fetched += 1
         self.headers = headers
         total_pages = _header_int(headers, "X-Pagination-Total-Pages")
