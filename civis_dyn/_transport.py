@@ -72,7 +72,7 @@ class HTTPTransport:
         self._pool_size = pool_size
         self._session = None
         self._lock = threading.Lock()
-        self._settings = {}  # origin -> (environment snapshot, proxies, bundle): _environment
+        self._settings = {}  # origin -> (environment snapshot, proxies, merged, bundle): _environment
         self._urls = {}  # URL -> URL as requests prepares it: _url
         self._session_headers = {}  # session's headers -> checked copy: _headers
 
