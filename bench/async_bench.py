@@ -17,8 +17,8 @@ answers ``GET /jobs/1`` with fixed bytes after ``--latency`` seconds. Then,
 * sync, sequential: the blocking :class:`civis_dyn.APIClient`;
 * sync, 16 threads: the blocking client from a 16-thread pool;
 
-for each async transport measured (aiohttp, and httpx when installed; the
-httpx transport here exists for this comparison only). Also measured: the
+for each async transport measured (aiohttp, and httpx2 and httpx when
+installed; their transport here exists for this comparison only). Also measured: the
 client's CPU time per call (this process's :func:`time.process_time` over the
 concurrent run: the server is elsewhere) and the memory per request in flight
 (tracemalloc's peak during a concurrent run, divided by the number of calls).
@@ -53,18 +53,20 @@ BENCH = Path(__file__).resolve().parent
 
 
 class HttpxTransport:
-    """An AsyncTransport over httpx.AsyncClient (for the comparison only)."""
+    """An AsyncTransport over ``httpx.AsyncClient`` or its fork ``httpx2`` (same API; for the
+    comparison only)."""
 
-    def __init__(self, pool_size=100):
-        import httpx
+    def __init__(self, pool_size=100, module="httpx"):
+        import importlib
 
+        self._httpx = httpx = importlib.import_module(module)
         self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=pool_size),
                                          follow_redirects=False, trust_env=False)
 
     async def send(self, request):
-        import httpx
-
         from civis_dyn._http import encode_query
+
+        httpx = self._httpx
 
         connect, read = request.timeout
         query = encode_query(request.params)
@@ -88,7 +90,7 @@ def _transport(name, calls):
         from civis_dyn._async_transport import AiohttpTransport
 
         return AiohttpTransport(pool_size=max(calls, 1))
-    return HttpxTransport(pool_size=max(calls, 1))
+    return HttpxTransport(pool_size=max(calls, 1), module=name)
 
 
 def _async_client(api, transport):
@@ -178,7 +180,7 @@ class _CannedAPI:
             self._process.wait()
 
 
-def measure(calls=100, latency=0.02, threads=16, transports=("aiohttp", "httpx"),
+def measure(calls=100, latency=0.02, threads=16, transports=("aiohttp", "httpx2", "httpx"),
             local_api=False, repeat=1):
     """Run every measurement ``repeat`` times; return ``{label: [value per run]}``.
 
@@ -272,7 +274,7 @@ def main(argv=None):
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--transports", nargs="+", default=["aiohttp", "httpx"])
+    parser.add_argument("--transports", nargs="+", default=["aiohttp", "httpx2", "httpx"])
     parser.add_argument("--local-api", action="store_true",
                         help="serve from the embedded LocalCivisAPI instead of the canned server")
     parser.add_argument("--serve", type=float, metavar="LATENCY", help=argparse.SUPPRESS)
