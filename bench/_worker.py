@@ -268,8 +268,6 @@ def task_calls(task):
 
 
 def task_wrap(task):
-    import requests
-
     with open(task["page"], "rb") as f:
         raw = f.read()
     wrap = _wrapper(task["client"], raw)

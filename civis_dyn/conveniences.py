@@ -76,7 +76,7 @@ from ._errors import (
     NotFoundError,
 )
 from ._resources import Resource, client_of, name_of, suggest
-from ._response import ListResponse, Response
+from ._response import Response
 from .spec._naming import camel_to_snake
 from .spec._runs import ACTIVE_STATES, run_kinds
 

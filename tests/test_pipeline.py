@@ -5,7 +5,7 @@ import random
 import pytest
 
 import civis_dyn
-from civis_dyn import HTTPRequest, HTTPResponse, RetryPolicy
+from civis_dyn import HTTPResponse, RetryPolicy
 from civis_dyn._config import ClientConfig
 from civis_dyn._http import Headers
 from civis_dyn._pipeline import (

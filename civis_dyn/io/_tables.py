@@ -19,7 +19,7 @@ from .._lookups import split_schema_tablename
 from . import _transfer
 from ._common import (CivisImportError, EmptyResultError, call, client_or_default,
                       database_id, default_credential_id, future, pandas, random_name)
-from ._files import civis_to_file, file_to_civis
+from ._files import file_to_civis
 
 __all__ = ["civis_file_to_table", "civis_to_csv", "csv_to_civis", "dataframe_to_civis",
            "export_to_civis_file", "read_civis", "read_civis_sql", "split_schema_tablename"]

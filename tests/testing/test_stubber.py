@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
-import requests
 import requests_mock
 from scaffold.schemas import (BOOLEAN, ID, INTEGER, OBJECT, PAGING, STRING, TIME, array, body,
                               document, obj, op, param, ref)
