@@ -23,7 +23,7 @@ import json
 import pprint
 from collections import deque
 from itertools import repeat
-from operator import itemgetter
+from operator import countOf, itemgetter
 
 from . import _display, _frames
 from ._errors import ArgumentTypeError, CivisImmutableResponseError, InvalidResponseError
@@ -518,7 +518,7 @@ class ListResponse(list):
 
     def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
         ctx = _context(headers, False, json_value)
-        if type(responses) is list and set(map(type, responses)) == _ONLY_DICTS:
+        if type(responses) is list and _only_dicts(responses):
             # a page of objects: made in place, in C loops (as _wrap_items makes them)
             count = len(responses)
             super().__init__(map(_new, repeat(Response, count)))
@@ -564,16 +564,20 @@ def _wrap_items(values, ctx):
     """``values`` with each JSON object wrapped as a :class:`Response` of context ``ctx``."""
     if type(values) is not list:
         values = list(values)
-    if set(map(type, values)) == _ONLY_DICTS:  # a page of objects: made in C loops
+    if _only_dicts(values):  # a page of objects: made in C loops
         count = len(values)
         items = list(map(_new, repeat(Response, count)))
         _drain(map(_set_raw, items, values))
         _drain(map(_set_ctx, items, repeat(ctx, count)))
         return items
-    return [_response(value, ctx) if type(value) is dict else _wrap(value) for value in values]
+    return [_response(value, ctx) if isinstance(value, dict) else _wrap(value) for value in values]
 
 
-_ONLY_DICTS = {dict}
+def _only_dicts(values):
+    """True when every item of the list ``values`` is exactly a dict (in one C loop)."""
+    return countOf(map(type, values), dict) == len(values)
+
+
 _item_id = itemgetter("id")
 
 
@@ -758,7 +762,7 @@ def _endpoint_pages(path, initial_params, endpoint):
 
 def _page_fingerprint(items):
     """What identifies a page: its items' ids when all have one, else a hash of its JSON."""
-    if set(map(type, items)) == _ONLY_DICTS:  # the usual page: in C loops
+    if _only_dicts(items):  # the usual page: in C loops
         try:
             ids = tuple(map(_item_id, items))
         except KeyError:

@@ -1,4 +1,5 @@
 """Response, ListResponse, PaginatedResponse and find/find_one."""
+import collections
 import pickle
 
 import pytest
@@ -127,6 +128,26 @@ def test_list_response():
     assert items[0].some_key == 2 and items.headers == {"A": "b"}
     assert items.json() == [{"id": 1, "some_key": 2}, {"id": 2}]
     assert items.json(snake_case=False) == [{"id": 1, "someKey": 2}, {"id": 2}]
+
+
+@pytest.mark.parametrize("values", [
+    [{"id": 1}, 2, None, "x", [{"id": 3}]],          # a mixed array
+    [{"id": 1}, collections.OrderedDict(id=2)],        # a dict subclass, not a JSON object
+    [7, {"id": 1}],
+    [],
+])
+def test_list_response_wraps_each_item_by_its_kind(values):
+    """Only a list of exact dicts takes the all-objects path; anything else is wrapped item by item."""
+    items = ListResponse(values, headers={"A": "b"})
+    assert len(items) == len(values)
+    for item, value in zip(items, values):
+        if isinstance(value, dict):
+            assert isinstance(item, Response) and item.id == value["id"]
+            assert item.headers == {"A": "b"} and item.json_data is value
+        elif isinstance(value, list):
+            assert isinstance(item, list) and item[0].id == 3
+        else:
+            assert item is value or item == value
 
 
 def test_wrapping_is_lazy():
