@@ -23,6 +23,9 @@ Tasks
                    ``pages``, iterate that many such pages through PaginatedResponse
                    against ``json.loads`` of each (civis_dyn only, no network).
 ``local``          pagination and run futures against the LocalCivisAPI.
+``wrap_loop``      decode (``"wrap": false``) or decode + wrap a page ``count`` times after one
+                   warm-up call, and nothing else: ``bench/instructions.py`` counts its
+                   instructions under callgrind.
 """
 
 import json
@@ -301,6 +304,15 @@ def task_wrap(task):
     return result
 
 
+def task_wrap_loop(task):
+    with open(task["page"], "rb") as f:
+        raw = f.read()
+    call = _wrapper(task["client"], raw) if task["wrap"] else (lambda: json.loads(raw))
+    for _ in range(task["count"] + 1):
+        call()
+    return {"count": task["count"]}
+
+
 def _paged_seconds(raw, pages, repeats):
     """Iterating ``pages`` pages like ``raw`` through civis_dyn's PaginatedResponse vs dicts.
 
@@ -464,6 +476,7 @@ TASKS = {
     "json_load": task_json_load,
     "local": task_local,
     "wrap": task_wrap,
+    "wrap_loop": task_wrap_loop,
 }
 
 

@@ -174,3 +174,19 @@ def test_startup_rows_and_the_scaled_schema(bench, mini_spec_path, tmp_path):
     rows = startup.rows_of(raw)
     assert [row[-1] for row in rows] == [False, True, False]   # 19.5 ms; 1.0x; 1.6x
     assert "NOT met" in startup.format_rows(rows)
+
+
+def test_wrap_loop_and_the_instruction_arithmetic(bench, monkeypatch, tmp_path):
+    """bench/instructions.py: the worker's loop runs, and the counts become per-page figures."""
+    page = tmp_path / "page.json"
+    page.write_bytes(json.dumps([{"id": n, "name": f"job {n}"} for n in range(10)]).encode())
+    for wrap in (False, True):
+        done = bench["worker"].task_wrap_loop({"client": "civis_dyn", "page": str(page),
+                                               "wrap": wrap, "count": 2})
+        assert done == {"count": 2}
+    instructions = importlib.import_module("instructions")
+    assert instructions._COLLECTED.search("==7== Collected : 123456789").group(1) == "123456789"
+    fixed = {(False, 0): 100, (False, 4): 500, (True, 0): 300, (True, 4): 740}
+    monkeypatch.setattr(instructions, "instructions",
+                        lambda python, task: fixed[task["wrap"], task["count"]])
+    assert instructions.measure("civis_dyn", sys.executable, str(page), 4) == (100.0, 110.0)
