@@ -32,6 +32,30 @@ _ENVIRONMENT = tuple(f"{scheme}_proxy" for scheme in ("http", "https", "all", "n
     f"{scheme}_PROXY" for scheme in ("HTTP", "HTTPS", "ALL", "NO")) + (
     "REQUEST_METHOD", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
+_encoded_names = {}  # os.environ's key encoder -> _ENVIRONMENT encoded by it: _environment_values
+
+
+def _environment_values(environ):
+    """The values of the :data:`_ENVIRONMENT` variables in ``environ`` (None where unset).
+
+    Only compared with an earlier snapshot, never used as values. CPython's
+    ``os.environ`` keeps its variables in a plain dict of encoded names and
+    values (``_data``, written by every change made through ``os.environ``);
+    read there, this is eleven dict lookups instead of eleven ``Mapping.get``
+    calls, most of which raise and catch a ``KeyError`` for an unset variable.
+    Any other mapping (``os.environ`` replaced, another implementation) is
+    read with ``get``.
+    """
+    data = getattr(environ, "_data", None)
+    encode = getattr(environ, "encodekey", None)
+    if type(data) is dict and encode is not None:
+        names = _encoded_names.get(encode)
+        if names is None:
+            names = _encoded_names[encode] = tuple(map(encode, _ENVIRONMENT))
+        return tuple(map(data.get, names))
+    return tuple(map(environ.get, _ENVIRONMENT))
+
+
 _requests = None  # imported on first use: ``import civis_dyn`` and exploring need no HTTP stack
 
 
@@ -216,7 +240,7 @@ class HTTPTransport:
         case, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``): a change is seen by the next call.
         """
         environ = os.environ
-        snapshot = (no_proxy, *map(environ.get, _ENVIRONMENT))
+        snapshot = (no_proxy, *_environment_values(environ))
         parts = urlsplit(url)
         key = (parts.scheme, parts.netloc)
         found = self._settings.get(key)

@@ -130,6 +130,34 @@ def test_an_environment_change_is_seen_by_the_next_call(clean_env):
     assert _ours(request, transport)[1]["verify"] is True
 
 
+
+@pytest.mark.parametrize("environ", ["os.environ", "a plain dict"])
+def test_environment_changes_are_seen_however_os_environ_is_made(clean_env, environ):
+    """The snapshot reads CPython's backing dict of ``os.environ`` when there is one; any other
+    mapping put in its place (as some test tools do) is read with ``get``: both see changes,
+    and an unset variable made set (or the reverse) with the count of variables unchanged."""
+    import os
+
+    from civis_dyn._transport import _environment_values
+
+    if environ == "a plain dict":
+        clean_env.setattr(os, "environ", {k: v for k, v in os.environ.items()})
+    else:
+        assert type(getattr(os.environ, "_data", None)) is dict  # CPython: the fast path runs
+    transport = HTTPTransport()
+    request = HTTPRequest("GET", URL, "/jobs/1", headers={"Authorization": "Bearer k"})
+    assert _environment_values(os.environ) == (None,) * len(_ENVIRONMENT)
+    assert _ours(request, transport)[1]["proxies"] == {}
+    os.environ["HTTPS_PROXY"] = "http://proxy.corp:3128"
+    clean_env.setenv("CIVIS_DYN_UNRELATED", "x")
+    assert _ours(request, transport)[1]["proxies"]["https"] == "http://proxy.corp:3128"
+    del os.environ["CIVIS_DYN_UNRELATED"]
+    del os.environ["HTTPS_PROXY"]
+    os.environ["https_proxy"] = "http://lower.corp:8080"   # one unset, another set: same count
+    assert _ours(request, transport)[1]["proxies"]["https"] == "http://lower.corp:8080"
+    del os.environ["https_proxy"]
+    assert _ours(request, transport)[1]["proxies"] == {}
+
 def test_netrc_is_never_read(clean_env, tmp_path):
     netrc = tmp_path / ".netrc"
     netrc.write_text("machine api.example.com login someone password secret\n")
