@@ -135,24 +135,23 @@ def kinds_text(table):
 
 
 def check_interval(value, label, name="polling_interval"):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentTypeError(f"{label} argument {name!r} must be a number of seconds, "
-                                f"not {type(value).__name__}")
-    if not value > 0:
-        raise ArgumentValueError(f"{label} argument {name!r} must be > 0; got {value!r}")
-    return float(value)
+    return _check_seconds(value, label, name, zero_allowed=False)
 
 
 def check_timeout(value, label, name="timeout"):
+    return _check_seconds(value, label, name, zero_allowed=True)
+
+
+def _check_seconds(value, label, name, zero_allowed):
+    """``value`` as float seconds (None stays None); > 0, or >= 0 when ``zero_allowed``."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentTypeError(f"{label} argument {name!r} must be a number of seconds, "
                                 f"not {type(value).__name__}")
-    if not value >= 0:
-        raise ArgumentValueError(f"{label} argument {name!r} must be >= 0; got {value!r}")
+    if not (value >= 0 if zero_allowed else value > 0):
+        raise ArgumentValueError(f"{label} argument {name!r} must be "
+                                 f"{'>=' if zero_allowed else '>'} 0; got {value!r}")
     return float(value)
 
 
