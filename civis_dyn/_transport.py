@@ -96,7 +96,7 @@ class HTTPTransport:
         self._pool_size = pool_size
         self._session = None
         self._lock = threading.Lock()
-        self._settings = {}  # origin -> (environment snapshot, proxies, merged, bundle): _environment
+        self._settings = {}  # origin -> (environment snapshot, proxies, bundle): _environment
         self._urls = {}  # URL -> URL as requests prepares it: _url
         self._session_headers = {}  # session's headers -> checked copy: _headers
 
@@ -179,12 +179,12 @@ class HTTPTransport:
             prepared.prepare_hooks(session.hooks)
         # as Session.request, whose own proxies argument (never the session's) may name a
         # no_proxy for the environment's proxies; ours has none
-        proxies, merged, bundle = self._environment(request.url)
+        proxies, bundle = self._environment(request.url)
         if session.proxies:   # the session's own proxies win over the environment's
-            merged = requests.sessions.merge_setting(proxies, session.proxies)
-        else:                 # merged with no session proxies: computed once per origin
-            merged = dict(merged)
-        settings = {"proxies": merged, "verify": bundle or session.verify, "cert": session.cert}
+            proxies = requests.sessions.merge_setting(proxies, session.proxies)
+        else:                 # a copy: what send() is given is never the cached dict
+            proxies = dict(proxies)
+        settings = {"proxies": proxies, "verify": bundle or session.verify, "cert": session.cert}
         return prepared, settings
 
     def _url(self, url, params):
@@ -231,27 +231,25 @@ class HTTPTransport:
                 merged[name.decode("ascii") if isinstance(name, bytes) else name] = value
         return merged
 
-    def _environment(self, url, no_proxy=None):
-        """``(proxies, proxies merged with none of a session's, CA bundle or None)`` for
-        ``url``'s origin, as requests reads them.
+    def _environment(self, url):
+        """``(proxies, CA bundle or None)`` for ``url``'s origin, as requests reads them.
 
         Cached per origin and per value of the variables requests consults
         (``http_proxy``, ``https_proxy``, ``all_proxy``, ``no_proxy`` in either
         case, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``): a change is seen by the next call.
         """
         environ = os.environ
-        snapshot = (no_proxy, *_environment_values(environ))
+        snapshot = _environment_values(environ)
         parts = urlsplit(url)
         key = (parts.scheme, parts.netloc)
         found = self._settings.get(key)
         if found is None or found[0] != snapshot:
             requests = _http()
-            proxies = requests.utils.get_environ_proxies(url, no_proxy=no_proxy)
+            proxies = requests.utils.get_environ_proxies(url)
             bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or None
             if len(self._settings) >= _CACHED:
                 self._settings.clear()
-            merged = requests.sessions.merge_setting(proxies, {})
-            found = self._settings[key] = (snapshot, proxies, merged, bundle)
+            found = self._settings[key] = (snapshot, proxies, bundle)
         return found[1:]
 
     def close(self):
