@@ -517,15 +517,7 @@ class ListResponse(list):
     """
 
     def __init__(self, responses=(), headers=None, *, json_value=False, item_schema=None):
-        ctx = _context(headers, False, json_value)
-        if type(responses) is list and _only_dicts(responses):
-            # a page of objects: made in place, in C loops (as _wrap_items makes them)
-            count = len(responses)
-            super().__init__(map(_new, repeat(Response, count)))
-            _drain(map(_set_raw, self, responses))
-            _drain(map(_set_ctx, self, repeat(ctx, count)))
-        else:
-            super().__init__(_wrap_items(responses, ctx))
+        super().__init__(_wrap_items(responses, _context(headers, False, json_value)))
         self.headers = headers
         self._json_value = json_value
         self.item_schema = item_schema
