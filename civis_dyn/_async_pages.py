@@ -2,6 +2,7 @@
 
 import asyncio
 
+from ._effects import retrieve
 from ._errors import ArgumentTypeError, ArgumentValueError
 from ._response import PaginatedResponse
 
@@ -84,7 +85,7 @@ class AsyncPaginatedResponse(PaginatedResponse):
                 break
             if page not in self._ahead:
                 task = asyncio.ensure_future(self._fetch_page(page))
-                task.add_done_callback(_retrieve)  # raised when reached, never logged as lost
+                task.add_done_callback(retrieve)  # raised when reached, never logged as lost
                 self._ahead[page] = task
 
     def _cancel_ahead(self):
@@ -122,11 +123,6 @@ class AsyncPaginatedResponse(PaginatedResponse):
         return f"<AsyncPaginatedResponse pages_fetched={self.pages_fetched}{ahead}>"
 
 
-def _retrieve(task):
-    if not task.cancelled():
-        task.exception()
-
-
 def _check_prefetch(value):
     if value is None:
         return 0
@@ -136,5 +132,3 @@ def _check_prefetch(value):
     if value < 0:
         raise ArgumentValueError(f"'prefetch' must be >= 0; got {value!r}")
     return value
-
-

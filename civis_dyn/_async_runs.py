@@ -19,7 +19,7 @@ import asyncio
 import concurrent.futures
 import logging
 
-from ._effects import iterate_async, run_async
+from ._effects import iterate_async, retrieve, run_async
 from ._polling import state_of
 from ._resources import Extension, client_of
 from .futures import CivisFuture, cancel_refused
@@ -83,7 +83,7 @@ class AsyncRunFuture:
         self._run_kind = kind
         self._watch = run_watch(client, kind, job_id, run_id, polling_interval)
         self._outcome = asyncio.get_running_loop().create_future()
-        self._outcome.add_done_callback(_retrieve)  # an outcome nobody awaits is not "lost"
+        self._outcome.add_done_callback(retrieve)  # an outcome nobody awaits is not "lost"
         self._poll = asyncio.ensure_future(run_async(wait_steps(
             client, kind, self._watch, job_id, run_id, timeout=timeout,
             on_change=on_state_change)))
@@ -190,11 +190,6 @@ class AsyncRunFuture:
             self._outcome.set_exception(concurrent.futures.CancelledError(
                 f"job {self.job_id} run {self.run_id} was cancelled"))
         return verdict == CANCELLED
-
-
-def _retrieve(outcome):
-    if not outcome.cancelled():
-        outcome.exception()
 
 
 def _checked(resource, name, id, run_id=None, polling_interval=None, callback=None,  # noqa: A002

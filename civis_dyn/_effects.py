@@ -37,7 +37,7 @@ import time
 # blocking client (which imports this module) loads neither
 
 __all__ = ["Call", "Collect", "Emit", "Sleep", "is_async_client", "iterate_async",
-           "iterate_blocking", "perform", "run_async", "run_blocking"]
+           "iterate_blocking", "perform", "retrieve", "run_async", "run_blocking"]
 
 
 class Call:
@@ -223,3 +223,10 @@ def perform(client, steps):
     if is_async_client(client):
         return run_async(steps)
     return run_blocking(steps)
+
+
+def retrieve(future):
+    """A done-callback for an asyncio future whose outcome may never be awaited: reads its
+    exception, so asyncio does not log it as never retrieved (whoever awaits it still gets it)."""
+    if not future.cancelled():
+        future.exception()
