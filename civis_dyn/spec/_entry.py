@@ -102,10 +102,7 @@ class CachedSchema:
         digest = sha256_hex(raw)
         if digest != expected:
             raise ValueError("sha256 mismatch")
-        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, etag=header.get("etag"),
-                   last_modified=header.get("last_modified"),
-                   base_url=header.get("base_url") or "",
-                   api_version=header.get("api_version") or "")
+        return cls(raw=raw, sha256=digest, fetched_at=fetched_at, **_described(header))
 
     @classmethod
     def from_header(cls, head, size, sha256, loader):
@@ -118,10 +115,8 @@ class CachedSchema:
         header = cls._header(head)
         if header is None or header["size"] != size or header["sha256"] != sha256:
             raise ValueError("the header does not match the file")
-        return cls(raw=None, sha256=sha256, fetched_at=header["fetched_at"],
-                   etag=header.get("etag"), last_modified=header.get("last_modified"),
-                   base_url=header.get("base_url") or "",
-                   api_version=header.get("api_version") or "", loader=loader)
+        return cls(raw=None, sha256=sha256, fetched_at=header["fetched_at"], loader=loader,
+                   **_described(header))
 
     @staticmethod
     def _header(head):
@@ -143,3 +138,9 @@ class CachedSchema:
         except (KeyError, TypeError, ValueError):
             raise ValueError("incomplete header") from None
         return header
+
+
+def _described(header):
+    """The fields of a :class:`CachedSchema` that its header line describes, besides its body."""
+    return {"etag": header.get("etag"), "last_modified": header.get("last_modified"),
+            "base_url": header.get("base_url") or "", "api_version": header.get("api_version") or ""}
