@@ -149,10 +149,8 @@ def schema_entry_name(base_url, api_version, key_fingerprint):
     key_fingerprint : str
         A hash of the API key (never the key itself); hashed again here.
     """
-    import hashlib
-
     identity = "\n".join((base_url, api_version, key_fingerprint or "")).encode()
-    return f"schema-v1-{hashlib.sha256(identity).hexdigest()[:40]}.json"
+    return f"schema-v1-{sha256_hex(identity)[:40]}.json"
 
 
 def index_entry_name(sha256):

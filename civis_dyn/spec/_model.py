@@ -18,6 +18,7 @@ import time
 from functools import cached_property
 
 from .._errors import SpecError
+from ._cache import sha256_hex
 from ._naming import (
     ARRAY_DESPITE_SCHEMA,
     camel_to_snake,
@@ -409,11 +410,8 @@ class ApiSpec:
     @classmethod
     def from_bytes(cls, raw, *, source="file", location=None, fetched_at=None, index=None):
         """Model a schema from its JSON bytes (parsed only when needed)."""
-        import hashlib
-
-        digest = hashlib.sha256(raw).hexdigest()
         return cls(raw=raw, source=source, location=location, fetched_at=fetched_at,
-                   sha256=digest, index=index)
+                   sha256=sha256_hex(raw), index=index)
 
     @classmethod
     def from_dict(cls, document, *, source="dict", location=None, fetched_at=None):
@@ -426,9 +424,7 @@ class ApiSpec:
     def sha256(self):
         """Hex sha256 of the schema's bytes (computed on first use for a dict)."""
         if self._sha256 is None:
-            import hashlib
-
-            self._sha256 = hashlib.sha256(self.raw).hexdigest()
+            self._sha256 = sha256_hex(self.raw)
         return self._sha256
 
     @property

@@ -54,7 +54,7 @@ from .._errors import (
     SpecError,
 )
 from .._version import __version__
-from ._cache import DiskCache, index_entry_name, schema_entry_name, warn
+from ._cache import DiskCache, index_entry_name, schema_entry_name, sha256_hex, warn
 from ._model import ApiSpec, SpecInfo
 
 __all__ = [
@@ -190,9 +190,7 @@ def spec_from_bytes(raw, *, source, location=None, fetched_at=None, cache=None, 
         returning, so a bad schema fails here rather than later.
     """
     if sha256 is None:
-        import hashlib
-
-        sha256 = hashlib.sha256(raw).hexdigest()
+        sha256 = sha256_hex(raw)
     return _model(sha256, source=source, location=location, fetched_at=fetched_at,
                   disk=cache if cache is not None else DiskCache(), raw=raw)
 
@@ -256,9 +254,7 @@ def _reader(path, limit, sha256):
     """``loader()`` of a schema file: its bytes again, refused if they changed since."""
     def load():
         raw = read_schema_file(path, limit)
-        import hashlib
-
-        if hashlib.sha256(raw).hexdigest() != sha256:
+        if sha256_hex(raw) != sha256:
             raise SpecError(f"the schema at {path} changed while a client built from it was in "
                             f"use; build a new client to use the new schema")
         return raw
@@ -282,9 +278,7 @@ def _load_file(path, source, cache, limit=None):
         raw = None
     else:
         raw = read_schema_file(path, limit)
-        import hashlib
-
-        sha256 = hashlib.sha256(raw).hexdigest()
+        sha256 = sha256_hex(raw)
     spec = _model(sha256, source=source, location=str(path), fetched_at=None, disk=disk, raw=raw,
                   loader=_reader(path, limit, sha256))
     if raw is not None:
