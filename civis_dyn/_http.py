@@ -25,9 +25,11 @@ from urllib.parse import urlencode
 #: Connect and read timeouts in seconds when none are given.
 DEFAULT_TIMEOUT = (10.0, 300.0)
 
-__all__ = ["DEFAULT_TIMEOUT", "HTTPRequest", "HTTPResponse", "Headers", "Transport", "encode_query"]
+__all__ = ["DEFAULT_TIMEOUT", "HTTPRequest", "HTTPResponse", "Headers", "SECRET_HEADERS",
+           "Transport", "encode_query"]
 
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+# request headers that carry credentials: never shown (repr) nor kept (the local API's records)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class Headers(Mapping):
@@ -75,7 +77,7 @@ class Headers(Mapping):
 
 
 def _shown_headers(headers):
-    return {k: ("<hidden>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
+    return {k: ("<hidden>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from .._http import SECRET_HEADERS
 from ..spec._source import bundled_spec_path
 from ._faults import (CUT_FILLER, CUTS, TRICKLE_DELAY, Fault, Faults, normalize_path, hold_connection,
                       reset_connection, trickle)
@@ -801,16 +802,13 @@ class LocalCivisAPI:
             log.debug("%s %s -> %s", h.command, h.path.partition("?")[0], status)
 
 
-_SECRET_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie"))
-
-
 def _credential_host_headers(h) -> tuple:
     """The :attr:`RequestRecord.auth`, ``host`` and ``headers`` of the request ``h`` handles."""
     if h is None:
         return None, None, None
     scheme, _, credential = (h.headers.get("Authorization") or "").strip().partition(" ")
     headers = CaseInsensitiveDict(
-        (k, v) for k, v in h.headers.items() if k.lower() not in _SECRET_HEADERS)
+        (k, v) for k, v in h.headers.items() if k.lower() not in SECRET_HEADERS)
     return (RequestRecord.auth_of(credential, scheme) if scheme else None,
             h.headers.get("Host"), headers)
 
