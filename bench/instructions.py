@@ -4,23 +4,29 @@ Usage::
 
     python bench/instructions.py            # civis_dyn, and civis-python when bench/run.py
                                             # has installed it (bench/.anchor-venv)
-    python bench/instructions.py --count 10 # more pages per process (slower; 5 by default)
+    python bench/instructions.py --count 40 # more civis_dyn pages per process (20 by default)
 
 ``bench/run.py``'s wrap row times the same work on the clock, which on a shared
 machine moves by several percent between runs. ``valgrind --tool=callgrind``
-counts the instructions a process executes instead, and that count repeats
-exactly for the same interpreter, input and hash seed (``PYTHONHASHSEED=0``
-here), whatever else the machine is doing. It does not see cache misses, so it
-is a floor of the timed ratio, not a replacement: use it to tell whether a
-change to the wrapping makes less work.
+counts the instructions a process executes instead, whatever else the machine
+is doing (``PYTHONHASHSEED=0`` here). One thing still moves it: where the
+garbage collector's full collections fall, which depends on everything the
+process allocated before. Over a few pages one such collection more or less
+moved civis_dyn's figure between 1.09x and 1.33x; over 20 pages (the default)
+it stayed at 1.094x on different pages. It does not see cache misses, so it is
+a floor of the timed ratio, not a replacement: use it to tell whether a change
+to the wrapping makes less work.
 
 Four processes per client run ``_worker.py``'s ``wrap_loop`` task on the same
 page as ``bench/run.py`` (a real ``GET /jobs`` page from the LocalCivisAPI):
 decode once or ``count + 1`` times, and decode + wrap once or ``count + 1``
 times (the first call is the warm-up: imports and first-use costs). The
 differences give the instructions of one ``json.loads`` and of one decode +
-wrap, garbage collection and freeing the page included. Needs ``valgrind`` on the PATH and the real schema (as
-``bench/run.py`` finds it); prints why and exits 2 without them.
+wrap, garbage collection and freeing the page included. civis-python runs
+:data:`ANCHOR_COUNT` pages (each costs it about 20 times as much; its ratio
+does not hang on a few million instructions). Needs ``valgrind`` on the PATH
+and the real schema (as ``bench/run.py`` finds it); prints why and exits 2
+without them.
 """
 
 import argparse
@@ -41,6 +47,7 @@ from _servers import canned_bodies, start_local_api  # noqa: E402
 from run import SPEC_ENV, find_spec  # noqa: E402
 
 WORKER = BENCH / "_worker.py"
+ANCHOR_COUNT = 3  # civis-python's pages per process
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -69,7 +76,8 @@ def measure(client, python, page, count):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=5, help="pages per process (default 5)")
+    parser.add_argument("--count", type=int, default=20,
+                        help="civis_dyn's pages per process (default 20)")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not on the PATH (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -78,10 +86,10 @@ def main(argv=None):
     if spec is None:
         print(f"the real schema was not found: set {SPEC_ENV}", file=sys.stderr)
         return 2
-    clients = [("civis_dyn", sys.executable)]
+    clients = [("civis_dyn", sys.executable, args.count)]
     anchor = VENV / "bin" / "python"
     if anchor.exists() and installed_version(anchor):
-        clients.insert(0, ("civis", str(anchor)))
+        clients.insert(0, ("civis", str(anchor), ANCHOR_COUNT))
     with tempfile.TemporaryDirectory(prefix="civis-dyn-instructions-") as scratch:
         api = start_local_api(str(spec), 50)
         try:
@@ -90,11 +98,11 @@ def main(argv=None):
         finally:
             api.stop()
         print(f"decode + wrap a 1,000-object page ({page.stat().st_size:,} bytes of JSON), "
-              f"instructions per page, {args.count} pages per process, PYTHONHASHSEED=0")
-        for client, python in clients:
-            decode, wrapped = measure(client, python, str(page), args.count)
-            print(f"  {client:10s} json.loads {decode / 1e6:7.2f} M   decode + wrap "
-                  f"{wrapped / 1e6:7.2f} M   {wrapped / decode:.3f}x   "
+              f"instructions per page, PYTHONHASHSEED=0")
+        for client, python, count in clients:
+            decode, wrapped = measure(client, python, str(page), count)
+            print(f"  {client:10s} {count:2d} pages  json.loads {decode / 1e6:7.2f} M   "
+                  f"decode + wrap {wrapped / 1e6:7.2f} M   {wrapped / decode:.3f}x   "
                   f"(+{(wrapped - decode) / 1000:,.0f} per object)")
     return 0
 
